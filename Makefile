@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each builds .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= feeds.yaml
+
+.PHONY: run test lint demo check fetch publish clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed  ## the service on the bundled feeds.yaml (SQLite store)
+	$(BIN)/aggregator -c $(CONFIG) run
+
+test: $(VENV)/.installed  ## lint, then the whole test suite
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/python -m pytest -q
+
+demo: $(VENV)/.installed  ## bundled sample feeds served on 127.0.0.1, one pass, no internet
+	$(BIN)/aggregator demo
+
+check fetch publish: $(VENV)/.installed
+	$(BIN)/aggregator -c $(CONFIG) $@
+
+clean:
+	rm -rf $(VENV) data public _posts .pytest_cache .ruff_cache .mypy_cache
