@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ class StoredArticle:
     seq: int = 0
 
 
-class FetchStatus(str, Enum):
+class FetchStatus(StrEnum):
     """How one fetch ended; stored on the source."""
 
     OK = "ok"

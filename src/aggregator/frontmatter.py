@@ -1,0 +1,213 @@
+"""Reading and writing posts: YAML front matter, then the HTML body (SPEC §1).
+
+The layout is the reference article's: ``---``, the front matter in the reference's key
+order and scalar styles, ``---``, a blank line, the body, two blank lines. Values go
+through a real YAML emitter, so any title (``: ``, ``#``, quotes, ``---``, newlines,
+control characters) survives the round trip. Post file names follow Jekyll's
+``YYYY-MM-DD-<slug>.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any
+
+import yaml
+
+from aggregator.errors import FrontMatterError
+from aggregator.model import Article, Mention, StoredArticle
+
+_FENCE = "---\n"
+_AFTER_BODY = "\n\n\n"
+#: Characters YAML treats as line breaks or cannot keep in block or plain scalars; a value
+#: holding one is written double-quoted, where they are escaped.
+_NEEDS_ESCAPES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\r]")
+
+try:  # libyaml's loader is several times faster; the pure one reads the same documents
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+
+class _Folded(str):
+    """A string to emit as a folded block scalar (``>``), as the reference does."""
+
+
+class _SingleQuoted(str):
+    """A string to emit single-quoted, as the reference does for ``image``."""
+
+
+class _PostDumper(yaml.SafeDumper):
+    """SafeDumper that indents list items under their key (``  - News``)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str, style: str | None) -> yaml.ScalarNode:
+    if _NEEDS_ESCAPES.search(value):
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=style)
+
+
+_PostDumper.add_representer(_Folded, lambda d, v: _represent_str(d, v, ">"))
+_PostDumper.add_representer(_SingleQuoted, lambda d, v: _represent_str(d, v, "'"))
+_PostDumper.add_representer(str, lambda d, v: _represent_str(d, v, None))
+
+
+def _folded(text: str) -> str:
+    # A folded scalar with "clip" chomping ends in exactly one newline; the empty string
+    # has no folded form worth writing.
+    return _Folded(text + "\n") if text else ""
+
+
+def dumps(article: Article) -> str:
+    """The post file's text for ``article``."""
+    data: dict[str, Any] = {
+        "title": article.title,
+        "categories": list(article.categories),
+        "excerpt": _folded(article.excerpt),
+        "feature_text": _folded(article.feature_text),
+    }
+    if article.image is not None:
+        data["image"] = _SingleQuoted(article.image)
+    optional: dict[str, Any] = {
+        "date": article.date,
+        "source": article.source,
+        "source_url": article.source_url,
+        "canonical_url": article.canonical_url,
+        "id": article.id,
+        "author": article.author,
+        "tags": list(article.tags) or None,
+        "also_reported_by": [{"source": m.source, "link": m.link} for m in article.also_reported_by]
+        or None,
+    }
+    data.update((key, value) for key, value in optional.items() if value is not None)
+    front = yaml.dump(data, Dumper=_PostDumper, allow_unicode=True, sort_keys=False, width=1 << 30)
+    return f"{_FENCE}{front}{_FENCE}\n{article.body}{_AFTER_BODY}"
+
+
+def loads(text: str, *, name: str = "<post>") -> Article:
+    """Read a post file's text back into an ``Article``.
+
+    Accepts posts written by other tools too: unknown keys are ignored, missing ones take
+    empty values. Raises ``FrontMatterError`` naming ``name`` when there is no front matter.
+    """
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if not text.startswith(_FENCE):
+        raise FrontMatterError(f"{name}: does not start with a '---' front matter line")
+    end = text.find("\n" + _FENCE, len(_FENCE) - 1)
+    if end < 0:
+        raise FrontMatterError(f"{name}: front matter is not closed by a '---' line")
+    try:
+        data = yaml.load(text[len(_FENCE) : end + 1], Loader=_Loader) or {}
+    except yaml.YAMLError as error:
+        raise FrontMatterError(f"{name}: front matter is not valid YAML: {error}") from error
+    if not isinstance(data, Mapping):
+        raise FrontMatterError(f"{name}: front matter is not a mapping of keys to values")
+    body = text[end + 1 + len(_FENCE) :].removeprefix("\n")
+    body = body[: -len(_AFTER_BODY)] if body.endswith(_AFTER_BODY) else body.rstrip("\n")
+    return Article(
+        title=_text(data.get("title")),
+        categories=_strings(data.get("categories")),
+        excerpt=_unfolded(data.get("excerpt")),
+        feature_text=_unfolded(data.get("feature_text")),
+        image=_optional_text(data.get("image")),
+        body=body,
+        date=_datetime(data.get("date")),
+        source=_optional_text(data.get("source")),
+        source_url=_optional_text(data.get("source_url")),
+        canonical_url=_optional_text(data.get("canonical_url")),
+        id=_optional_text(data.get("id")),
+        author=_optional_text(data.get("author")),
+        tags=_strings(data.get("tags")),
+        also_reported_by=tuple(
+            Mention(source=_text(m.get("source")), link=_text(m.get("link")))
+            for m in data.get("also_reported_by") or ()
+            if isinstance(m, Mapping)
+        ),
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _unfolded(value: object) -> str:
+    return _text(value).removesuffix("\n")
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable):
+        return tuple(str(item) for item in value if item is not None)
+    return (str(value),)
+
+
+def _datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+# -- file names ------------------------------------------------------------------------
+
+#: Longest slug in UTF-8 bytes: with the date, a suffix and ``.md`` a name stays far below
+#: the 255-byte limit of common file systems (Hangul takes 3 bytes a letter).
+SLUG_MAX_BYTES = 120
+
+
+def slugify(title: str, max_bytes: int = SLUG_MAX_BYTES) -> str:
+    """A file-name-safe slug that keeps letters of every script (Hangul included)."""
+    text = unicodedata.normalize("NFKC", title).lower()
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LNM" else "-" for ch in text)
+    slug = re.sub(r"-{2,}", "-", kept).strip("-")
+    encoded = slug.encode()
+    if len(encoded) > max_bytes:
+        slug = encoded[:max_bytes].decode(errors="ignore").rstrip("-")
+    return slug
+
+
+def post_filename(article: Article, tz: tzinfo, fallback: datetime, suffix: str = "") -> str:
+    """``YYYY-MM-DD-<slug>.md``, the date in the site's time zone."""
+    when = (article.date or fallback).astimezone(tz)
+    slug = slugify(article.title) or (article.id or "post")
+    return f"{when:%Y-%m-%d}-{slug}{suffix}.md"
+
+
+def assign_post_filenames(articles: Iterable[StoredArticle], tz: tzinfo) -> dict[str, str]:
+    """Article id → post file name for all ``articles``, with no two names alike.
+
+    Articles are taken in the order they were first stored, so an article keeps the plain
+    name it was given first and a later one with the same date and slug gets a stable
+    suffix from its id.
+    """
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for stored in sorted(articles, key=lambda s: s.seq):
+        article = stored.article
+        article_id = article.id or stored.guid
+        name = post_filename(article, tz, stored.first_seen)
+        if name.casefold() in taken:
+            name = post_filename(article, tz, stored.first_seen, suffix=f"-{article_id[:8]}")
+        taken.add(name.casefold())
+        names[article_id] = name
+    return names
