@@ -1,0 +1,78 @@
+"""URL rules: resolving against a base, keeping only web URLs, canonical links.
+
+A canonical link is the one a reader should be sent to and the one duplicates are
+recognised by: http(s) only, scheme and host lower-cased, default port and fragment
+dropped, tracking parameters (``utm_*``, ``fbclid``, ``gclid`` …) removed, the other
+parameters kept in their order.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+WEB_SCHEMES = frozenset({"http", "https"})
+
+#: Query parameters that only say how a reader arrived; they never change the page.
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "vero_id", "wt_mc", "__twitter_impression", "ocid", "cmpid", "ref_src",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "stm_")
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def absolute_url(url: str | None, base: str | None) -> str | None:
+    """``url`` resolved against ``base``, or None unless the result is an http(s) URL."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        resolved = urljoin(base, url) if base else url
+        parts = urlsplit(resolved)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return None
+    return resolved
+
+
+def is_tracking_parameter(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str | None, base: str | None = None) -> str | None:
+    """The canonical form of an http(s) link, or None when there is no such link."""
+    resolved = absolute_url(url, base)
+    if resolved is None:
+        return None
+    parts = urlsplit(resolved)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    # Rebuilt from host and port alone, so credentials never reach a published link.
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not is_tracking_parameter(k)
+        ],
+        doseq=True,
+    )
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
