@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from aggregator import frontmatter
 from aggregator.model import Article, Source, Templates
+from tests.feedserver import FeedServer, running_server
 
 DATA = Path(__file__).parent / "data"
 SEED_PATH = DATA / "000_e1cb8cc54f725201.txt"
@@ -45,3 +47,9 @@ def seed_content() -> str:
 @pytest.fixture
 def adskorea() -> Source:
     return ADSKOREA
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with running_server() as server:
+        yield server

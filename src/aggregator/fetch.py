@@ -1,0 +1,147 @@
+"""HTTP fetching of feeds: one shared client, bounded in time, size and concurrency.
+
+The fetcher performs the request it is handed and classifies the answer into a
+``FetchOutcome``; it never raises for a status code or a network failure (a 404 is an
+ordinary answer, a timeout is a value). Conditional GET uses the validators remembered
+from the last good response, so an unchanged feed costs a 304 and no parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import defaultdict
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from aggregator.model import FetchOutcome, FetchStatus, Validators
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
+    "application/json;q=0.8, */*;q=0.5"
+)
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """How far one fetch may go, and how many may run at once."""
+
+    #: Seconds for the whole request, body included (a trickling server is cut off).
+    timeout: float = 20.0
+    #: Largest body accepted, counted after decompression.
+    max_bytes: int = 10 * 1024 * 1024
+    concurrency: int = 32
+    per_host: int = 4
+    user_agent: str = "aggregator/0.1"
+
+
+class Fetcher:
+    """Fetches feed URLs with one shared ``httpx.AsyncClient``. Use as an async context."""
+
+    def __init__(self, limits: FetchLimits, transport: httpx.AsyncBaseTransport | None = None):
+        self.limits = limits
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            timeout=httpx.Timeout(limits.timeout),
+            limits=httpx.Limits(
+                max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
+            ),
+            headers={"User-Agent": limits.user_agent, "Accept": ACCEPT},
+        )
+        self._all = asyncio.Semaphore(limits.concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(limits.per_host)
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, url: str, validators: Validators | None = None) -> FetchOutcome:
+        """GET ``url`` conditionally; every failure comes back as an ERROR outcome."""
+        headers = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        host = (urlsplit(url).hostname or "").lower()
+        async with self._all, self._hosts[host]:
+            try:
+                async with asyncio.timeout(self.limits.timeout):
+                    return await self._get(url, headers)
+            except TimeoutError:
+                return _error(url, f"timed out after {self.limits.timeout:g}s")
+            except httpx.TooManyRedirects:
+                return _error(url, f"more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+            except httpx.TimeoutException:
+                return _error(url, f"timed out after {self.limits.timeout:g}s")
+            except httpx.ConnectError as error:
+                return _error(url, f"could not connect: {_reason(error)}")
+            except (httpx.HTTPError, ssl.SSLError, OSError) as error:
+                return _error(url, f"{type(error).__name__}: {_reason(error)}")
+            except ValueError as error:  # e.g. an invalid URL
+                return _error(url, f"invalid request: {error}")
+
+    async def _get(self, url: str, headers: dict[str, str]) -> FetchOutcome:
+        async with self._client.stream("GET", url, headers=headers) as response:
+            final_url = str(response.url)
+            if response.status_code == 304:
+                return FetchOutcome(
+                    FetchStatus.NOT_MODIFIED, url, final_url, 304, validators=_validators(response)
+                )
+            if not response.is_success:
+                reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+                return FetchOutcome(
+                    FetchStatus.ERROR, url, final_url, response.status_code, error=reason
+                )
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self.limits.max_bytes:
+                    return FetchOutcome(
+                        FetchStatus.ERROR,
+                        url,
+                        final_url,
+                        response.status_code,
+                        error=f"body larger than {self.limits.max_bytes} bytes; stopped reading",
+                    )
+            return FetchOutcome(
+                FetchStatus.OK,
+                url,
+                final_url,
+                response.status_code,
+                body=bytes(body),
+                content_type=response.headers.get("content-type"),
+                validators=_validators(response),
+            )
+
+
+def _validators(response: httpx.Response) -> Validators:
+    return Validators(
+        etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified")
+    )
+
+
+def _error(url: str, reason: str) -> FetchOutcome:
+    return FetchOutcome(FetchStatus.ERROR, url, error=reason)
+
+
+def _reason(error: BaseException) -> str:
+    return str(error) or type(error).__name__
