@@ -1,0 +1,211 @@
+"""The command line (SPEC §3): parse arguments, call the pipeline, print.
+
+Exit status: 0 done, 1 some sources failed, 2 bad usage or invalid configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from aggregator import pipeline
+from aggregator.config import Settings, load_config
+from aggregator.errors import AggregatorError, ConfigError
+from aggregator.model import Source
+from aggregator.pipeline import SourceReport
+from aggregator.store import Store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load(ctx: click.Context) -> Settings:
+    """The configuration, or exit 2 with the reason."""
+    path: Path = ctx.obj["config"]
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        click.echo(f"invalid configuration:\n{error}", err=True)
+        ctx.exit(2)
+        raise  # unreachable; ctx.exit raises
+
+
+def open_store(settings: Settings) -> Store:
+    store = Store.open(settings.storage)
+    store.sync_sources(settings.sources)
+    return store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AGGREGATOR_CONFIG",
+    default="feeds.yaml",
+    show_default=True,
+    help="The feeds.yaml to use (also $AGGREGATOR_CONFIG).",
+)
+@click.version_option(package_name="aggregator")
+@click.pass_context
+def main(ctx: click.Context, config: Path) -> None:
+    """A news feed aggregator: many outlets in, one clean story out."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate feeds.yaml and print what would be fetched and published."""
+    settings = load(ctx)
+    click.echo(f"{ctx.obj['config']}: valid")
+    click.echo(f"store: {settings.storage}")
+    click.echo(f"sources ({len(settings.sources)}):")
+    for source in settings.sources:
+        every = _duration(source.interval.total_seconds())
+        categories = ", ".join(source.categories) or "-"
+        click.echo(f"  {source.id:<20} every {every:<6} {source.url}  [{categories}]")
+    out = settings.output.dir
+    click.echo(f"channels ({len(settings.channels)}), written under {out}:")
+    for channel in settings.channels:
+        click.echo(f"  {channel.id:<20} {channel.title}: feeds/{channel.id}.xml .atom .json")
+    click.echo(f"also: {out / 'opml.xml'}, {out / 'index.html'}")
+    posts = settings.output.posts_dir
+    click.echo(f"posts: {posts}" if posts else "posts: disabled")
+
+
+@main.command()
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Fetch this source.")
+@click.option("--all", "fetch_all", is_flag=True, help="Fetch every source, due or not.")
+@click.pass_context
+def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> None:
+    """One pass over due (or all / named) sources, then publish."""
+    settings = load(ctx)
+    known = {source.id: source for source in settings.sources}
+    unknown = [sid for sid in source_ids if sid not in known]
+    if unknown:
+        raise click.BadParameter(f"no such source: {', '.join(unknown)}", param_hint="--source")
+    with _store_or_exit(ctx, settings) as store:
+        now = utcnow()
+        if source_ids:
+            chosen = [known[sid] for sid in source_ids]
+        elif fetch_all:
+            chosen = list(settings.sources)
+        else:
+            states = store.states()
+            chosen = [
+                s
+                for s in settings.sources
+                if s.id not in states or pipeline.is_due(states[s.id], now)
+            ]
+        reports = _run_with_progress(settings, store, chosen)
+        result = pipeline.publish_all(settings, store, utcnow())
+    failed = [report for report in reports if report.failed]
+    for report in failed:
+        click.echo(f"failed: {report.source_id}: {report.error}", err=True)
+    for report in reports:
+        for warning in report.warnings:
+            click.echo(f"warning: {report.source_id}: {warning}", err=True)
+    click.echo(_summary(reports, result.channels, len(result.changed)))
+    ctx.exit(1 if failed else 0)
+
+
+def _run_with_progress(
+    settings: Settings, store: Store, sources: Sequence[Source]
+) -> list[SourceReport]:
+    if not sys.stderr.isatty() or not sources:
+        return asyncio.run(pipeline.run_pass(settings, store, sources, utcnow))
+    with click.progressbar(length=len(sources), label="fetching", file=sys.stderr) as bar:
+        return asyncio.run(
+            pipeline.run_pass(settings, store, sources, utcnow, on_done=lambda _: bar.update(1))
+        )
+
+
+def _summary(reports: Sequence[SourceReport], channels: int, files_changed: int) -> str:
+    counts = {
+        status: sum(r.status == status for r in reports)
+        for status in ("ok", "not_modified", "error")
+    }
+    new, updated = sum(r.inserted for r in reports), sum(r.updated for r in reports)
+    duplicates = sum(r.duplicates for r in reports)
+    return (
+        f"{len(reports)} sources: {counts['ok']} fetched, {counts['not_modified']} not modified, "
+        f"{counts['error']} failed; {new} new, {updated} updated, {duplicates} duplicate "
+        f"articles; {channels} channels published, {files_changed} files changed"
+    )
+
+
+@main.command()
+@click.pass_context
+def publish(ctx: click.Context) -> None:
+    """Rewrite every output from the store."""
+    settings = load(ctx)
+    with _store_or_exit(ctx, settings) as store:
+        result = pipeline.publish_all(settings, store, utcnow())
+        count = len(store.articles())
+    click.echo(
+        f"published {result.channels} channels from {count} articles: {len(result.changed)} "
+        f"files changed, {result.posts_written} posts written, {result.posts_removed} removed"
+    )
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Scheduler in one process until SIGINT/SIGTERM."""
+    from aggregator.scheduler import Service, serve_until_signalled
+
+    settings = load(ctx)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with _store_or_exit(ctx, settings) as store:
+        asyncio.run(serve_until_signalled(Service(settings, store)))
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="aggregator-demo",
+    show_default=True,
+    help="Where the demo's store, feeds and posts go.",
+)
+@click.pass_context
+def demo(ctx: click.Context, directory: Path) -> None:
+    """Serve the bundled sample feeds on 127.0.0.1 and run a pass over them, offline."""
+    from aggregator.demo import run_demo
+
+    ctx.exit(run_demo(directory, echo=click.echo))
+
+
+class _store_or_exit:
+    """Open the store for a command; a store that cannot be opened exits 2 with why."""
+
+    def __init__(self, ctx: click.Context, settings: Settings) -> None:
+        self.ctx, self.settings = ctx, settings
+
+    def __enter__(self) -> Store:
+        try:
+            self.store = open_store(self.settings)
+        except AggregatorError as error:
+            click.echo(f"cannot open the store: {error}", err=True)
+            self.ctx.exit(2)
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

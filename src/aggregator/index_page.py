@@ -1,0 +1,69 @@
+"""The human page at ``/``: channels with subscribe links, the latest articles.
+
+Pure: values in, one self-contained HTML document out (no external assets). Channels are
+also announced with ``<link rel="alternate">`` so browsers and readers discover them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from html import escape
+
+from aggregator.model import Channel, StoredArticle
+
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:auto;padding:1rem;"
+    "color:#222}a{color:#0645ad}h1{font-size:1.6rem}li{margin:.4rem 0}"
+    ".meta{color:#666;font-size:.85rem}"
+)
+_FEEDS = (("xml", "RSS", "application/rss+xml"), ("atom", "Atom", "application/atom+xml"))
+
+
+def render_index(
+    title: str,
+    description: str,
+    channels: Sequence[Channel],
+    latest: Sequence[StoredArticle],
+    tz: tzinfo,
+    now: datetime,
+    language: str = "en",
+) -> bytes:
+    """The index page as UTF-8 HTML; feed links are relative so the page works anywhere."""
+    head_links = "".join(
+        f'<link rel="alternate" type="{media}" title="{escape(channel.title)} ({label})" '
+        f'href="feeds/{escape(channel.id)}.{ext}">'
+        for channel in channels
+        for ext, label, media in _FEEDS
+    )
+    channel_items = "".join(
+        f"<li><strong>{escape(channel.title)}</strong> "
+        + " · ".join(
+            f'<a href="feeds/{escape(channel.id)}.{ext}">{label}</a>'
+            for ext, label in (("xml", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
+        )
+        + "</li>"
+        for channel in channels
+    )
+    article_items = "".join(_article_item(stored, tz) for stored in latest)
+    return (
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title>{head_links}<style>{_STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1><p>{escape(description)}</p>"
+        f"<h2>Channels</h2><ul>{channel_items}</ul>"
+        f'<h2>Latest</h2><ul class="articles">{article_items or "<li>Nothing yet.</li>"}</ul>'
+        f'<p class="meta">Updated {now.astimezone(tz):%Y-%m-%d %H:%M %Z} · '
+        '<a href="opml.xml">OPML</a></p></body></html>\n'
+    ).encode()
+
+
+def _article_item(stored: StoredArticle, tz: tzinfo) -> str:
+    article = stored.article
+    title = escape(article.title or "(untitled)")
+    link = (
+        f'<a href="{escape(article.canonical_url)}">{title}</a>' if article.canonical_url else title
+    )
+    when = f"{article.date.astimezone(tz):%Y-%m-%d %H:%M}" if article.date else ""
+    source = escape(article.source or stored.source_id)
+    return f'<li>{link}<br><span class="meta">{source} · {when}</span></li>'

@@ -1,0 +1,161 @@
+"""Writing every output to disk: channel feeds, OPML, the index page, and posts.
+
+Each file is written to a temporary name in its directory and renamed over the old one,
+so a reader (or a crash) never sees half a file; a file whose bytes did not change is
+left alone, so its modification time and HTTP validators stay put. Posts are tracked in a
+manifest, so a post whose article changed name is removed and nothing else in
+``posts_dir`` is ever touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aggregator import frontmatter
+from aggregator.channels import select
+from aggregator.config import Settings
+from aggregator.index_page import render_index
+from aggregator.model import StoredArticle
+from aggregator.opml import render_opml
+from aggregator.syndication import FEED_FORMATS, ChannelMeta
+
+POSTS_MANIFEST = ".aggregator-posts.json"
+INDEX_LATEST = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    #: Files under output.dir whose bytes changed, relative paths.
+    changed: tuple[str, ...]
+    channels: int
+    posts_written: int
+    posts_removed: int
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Replace ``path`` with ``data`` atomically; False (and no write) if already equal."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def channel_meta(settings: Settings, channel_id: str, title: str, description: str) -> ChannelMeta:
+    site = settings.site
+    base = site.link if site.link.endswith("/") else site.link + "/"
+    return ChannelMeta(
+        id=channel_id,
+        title=title,
+        description=description or site.description or title,
+        link=base,
+        language=site.language,
+        feed_base=base,
+    )
+
+
+def render_site(
+    settings: Settings, articles: Sequence[StoredArticle], now: datetime
+) -> dict[str, bytes]:
+    """Every file of ``output.dir`` by relative path; pure, so the server can hold it too."""
+    files: dict[str, bytes] = {}
+    for channel in settings.channels:
+        items = select(channel, articles)
+        meta = channel_meta(settings, channel.id, channel.title, channel.description)
+        for extension, render in FEED_FORMATS.items():
+            files[f"feeds/{channel.id}.{extension}"] = render(meta, items, now)
+    by_recency = sorted(articles, key=lambda s: (s.article.date or s.first_seen, s.seq))
+    latest = by_recency[::-1][:INDEX_LATEST]
+    # Dated by what they show, not by the clock, so an unchanged site is byte-identical.
+    configured = _modified(settings.path) or now
+    updated = max((s.article.date or s.first_seen for s in latest), default=configured)
+    files["opml.xml"] = render_opml(settings.site.title, settings.sources, configured)
+    files["index.html"] = render_index(
+        settings.site.title,
+        settings.site.description,
+        settings.channels,
+        latest,
+        ZoneInfo(settings.site.timezone),
+        updated,
+        settings.site.language,
+    )
+    return files
+
+
+def _modified(path: Path | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC) if path else None
+    except OSError:
+        return None
+
+
+def publish(settings: Settings, articles: Sequence[StoredArticle], now: datetime) -> PublishResult:
+    """Write the feeds, OPML, index page and posts for ``articles``."""
+    out = settings.output.dir
+    changed = tuple(
+        relative
+        for relative, data in render_site(settings, articles, now).items()
+        if write_atomic(out / relative, data)
+    )
+    written = removed = 0
+    if settings.output.posts_dir is not None:
+        written, removed = write_posts(
+            settings.output.posts_dir, articles, ZoneInfo(settings.site.timezone)
+        )
+    return PublishResult(changed, len(settings.channels), written, removed)
+
+
+def write_posts(
+    posts_dir: Path, articles: Sequence[StoredArticle], tz: ZoneInfo
+) -> tuple[int, int]:
+    """One front-matter post per article; returns (written, removed)."""
+    posts_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = posts_dir / POSTS_MANIFEST
+    try:
+        previous: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        previous = {}
+    by_id = {stored.article.id or stored.guid: stored for stored in articles}
+    names = frontmatter.assign_post_filenames(articles, tz)
+    current: dict[str, str] = {}
+    written = 0
+    for article_id, name in names.items():
+        article = by_id[article_id].article
+        if article.date is not None:  # posts carry their date in the site's time zone
+            article = replace(article, date=article.date.astimezone(tz))
+        data = frontmatter.dumps(article).encode()
+        digest = hashlib.sha256(data).hexdigest()
+        current[name] = digest
+        path = posts_dir / name
+        if previous.get(name) == digest and path.exists():
+            continue
+        written += write_atomic(path, data)
+    removed = 0
+    for name in previous.keys() - current.keys():
+        # Only names this manifest recorded, and only plain file names inside posts_dir.
+        if Path(name).name == name:
+            (posts_dir / name).unlink(missing_ok=True)
+            removed += 1
+    write_atomic(manifest_path, json.dumps(current, ensure_ascii=False, indent=0).encode())
+    return written, removed
