@@ -1,0 +1,65 @@
+"""Which stored articles a channel shows, and in what order.
+
+A channel (``model.Channel``) is a filter over stored articles: any of its sources, any of
+its categories, any of its keywords; an empty list is no filter, and every given filter
+must pass. The result is newest first and cut to the channel's limit. Pure: values in,
+values out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from .model import Channel, StoredArticle, story_id
+
+
+def select(channel: Channel, articles: Iterable[StoredArticle]) -> list[StoredArticle]:
+    """The articles ``channel`` publishes: filtered, newest first, at most ``channel.limit``.
+
+    Ordering: by ``article.date`` descending (undated articles last), ties broken by store
+    ``seq`` descending (the later insert first), then by story id ascending so the order is
+    total and the same on every run.
+    """
+    sources = frozenset(channel.sources)
+    categories = frozenset(c.casefold() for c in channel.categories)
+    keywords = tuple(k.casefold() for k in channel.keywords if k)
+
+    chosen = [
+        stored
+        for stored in articles
+        if (not sources or stored.source_id in sources)
+        and (not categories or _has_category(stored, categories))
+        and (not keywords or _has_keyword(stored, keywords))
+    ]
+    # Two stable sorts: id ascending first, so it only decides what date and seq leave tied.
+    chosen.sort(key=_story_key)
+    chosen.sort(key=_recency_key, reverse=True)
+    return chosen[: max(channel.limit, 0)]
+
+
+def _has_category(stored: StoredArticle, wanted: frozenset[str]) -> bool:
+    return any(c.casefold() in wanted for c in stored.article.categories)
+
+
+def _has_keyword(stored: StoredArticle, keywords: tuple[str, ...]) -> bool:
+    # casefold, not lower: matches "STRASSE" with "straße"; Hangul is unaffected.
+    text = f"{stored.article.title}\n{stored.article.excerpt}".casefold()
+    return any(k in text for k in keywords)
+
+
+def _story_key(stored: StoredArticle) -> str:
+    return stored.article.id or story_id(stored.source_id, stored.guid)
+
+
+def _recency_key(stored: StoredArticle) -> tuple[bool, float, int]:
+    date = stored.article.date
+    if date is None:
+        return (False, 0.0, stored.seq)
+    return (True, as_utc(date).timestamp(), stored.seq)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` with a time zone: naive datetimes are taken to be UTC (the store's
+    convention), aware ones are kept as they are."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
