@@ -1,0 +1,45 @@
+"""URL rules: absolute http(s) only, canonical links without tracking parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.urls import absolute_url, canonical_url, origin
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTP://Example.COM:80/a?utm_source=x&b=1&fbclid=2#frag", "http://example.com/a?b=1"),
+        ("https://example.com:443", "https://example.com/"),
+        ("https://example.com:8443/x", "https://example.com:8443/x"),
+        ("https://user:secret@example.com/p", "https://example.com/p"),
+        ("https://example.com/p?gclid=1&utm_medium=rss&UTM_Campaign=c", "https://example.com/p"),
+        ("https://example.com/p?b=2&a=1&mc_cid=9", "https://example.com/p?b=2&a=1"),
+        ("https://example.com./p", "https://example.com/p"),
+        ("https://[::1]:8080/x", "https://[::1]:8080/x"),
+        ("/relative/path?x=1", "https://base.example/relative/path?x=1"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,hi", None),
+        ("mailto:a@b.c", None),
+        ("", None),
+        (None, None),
+        ("https://example.com:99999/", None),
+    ],
+)
+def test_canonical_url(url: str | None, expected: str | None) -> None:
+    assert canonical_url(url, "https://base.example/dir/feed") == expected
+
+
+def test_absolute_url_resolves_against_the_base_and_keeps_the_rest() -> None:
+    assert (
+        absolute_url("img/a.png", "https://x.example/news/") == "https://x.example/news/img/a.png"
+    )
+    assert absolute_url("//cdn.example/a.png", "https://x.example/") == "https://cdn.example/a.png"
+    assert absolute_url("https://x.example/a#b", None) == "https://x.example/a#b"
+    assert absolute_url("javascript:void(0)", "https://x.example/") is None
+    assert absolute_url("/a", None) is None
+
+
+def test_origin() -> None:
+    assert origin("https://newsdao.kr/rss?x=1") == "https://newsdao.kr"
