@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -237,3 +239,41 @@ def test_publish_rewrites_outputs_from_the_store(tmp_path: Path, served: FeedSer
     assert result.returncode == 0, result.stderr
     assert "from 12 articles" in result.stdout
     assert feedparser.parse((tmp_path / "public" / "feeds" / "all.xml").read_bytes()).bozo == 0
+
+
+def test_run_polls_at_the_interval_publishes_and_stops_cleanly(
+    tmp_path: Path, served: FeedServer
+) -> None:
+    config = write_config(tmp_path, served)
+    text = config.read_text(encoding="utf-8").replace(
+        "categories: [Tech]", "categories: [Tech]\n    interval: 1s"
+    )
+    config.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+    process = subprocess.Popen(
+        [str(AGGREGATOR), "-c", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        # Wait until the 1-second source has been polled again (conditionally) and the
+        # first pass has been published.
+        feed = tmp_path / "public" / "feeds" / "all.json"
+        items: list[object] = []
+        while time.monotonic() < deadline:
+            items = json.loads(feed.read_bytes())["items"] if feed.exists() else []
+            if len(served.requests_to("/tech.json")) >= 3 and len(items) == 12:
+                break
+            time.sleep(0.1)
+        assert len(items) == 12
+        assert len(served.requests_to("/tech.json")) >= 3
+        assert len(served.requests_to("/adskorea.xml")) == 1  # its interval is 15 minutes
+        assert all(r.status == 304 for r in served.requests_to("/tech.json")[1:])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "stopped" in output

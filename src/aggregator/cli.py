@@ -165,6 +165,8 @@ def run(ctx: click.Context) -> None:
 
     settings = load(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say enough
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     with _store_or_exit(ctx, settings) as store:
         asyncio.run(serve_until_signalled(Service(settings, store)))
 
