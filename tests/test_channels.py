@@ -83,11 +83,14 @@ def test_keywords_match_title_or_excerpt_case_insensitively() -> None:
     assert guids(select(channel, ALL)) == ["ai-ko", "ai-en"]
 
 
-def test_every_given_filter_must_pass() -> None:
-    channel = Channel(
-        id="x", title="X", sources=("wire",), categories=("Tech", "AI"), keywords=("robot",)
+def test_categories_or_keywords_within_the_sources() -> None:
+    topic = Channel(id="x", title="X", categories=("Sports",), keywords=("robot",))
+    assert guids(select(topic, ALL)) == ["ai-cat", "sports"]
+    within = Channel(
+        id="x", title="X", sources=("wire",), categories=("Sports",), keywords=("robot",)
     )
-    assert guids(select(channel, ALL)) == ["ai-cat"]
+    assert guids(select(within, ALL)) == ["ai-cat"]
+    assert select(Channel(id="x", title="X", sources=("nowhere",)), ALL) == []
 
 
 def test_nothing_matches() -> None:

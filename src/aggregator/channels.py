@@ -1,8 +1,9 @@
 """Which stored articles a channel shows, and in what order.
 
-A channel (``model.Channel``) is a filter over stored articles: any of its sources, any of
-its categories, any of its keywords; an empty list is no filter, and every given filter
-must pass. The result is newest first and cut to the channel's limit. Pure: values in,
+A channel (``model.Channel``) is a filter over stored articles: the topic (any of its
+categories *or* any of its keywords, so ``categories: [AI]`` with ``keywords: [AI]`` shows
+what is filed under AI and what talks about it) within any of its sources. An empty list is
+no filter. The result is newest first and cut to the channel's limit. Pure: values in,
 values out.
 """
 
@@ -29,8 +30,11 @@ def select(channel: Channel, articles: Iterable[StoredArticle]) -> list[StoredAr
         stored
         for stored in articles
         if (not sources or stored.source_id in sources)
-        and (not categories or _has_category(stored, categories))
-        and (not keywords or _has_keyword(stored, keywords))
+        and (
+            (not categories and not keywords)
+            or (bool(categories) and _has_category(stored, categories))
+            or (bool(keywords) and _has_keyword(stored, keywords))
+        )
     ]
     # Two stable sorts: id ascending first, so it only decides what date and seq leave tied.
     chosen.sort(key=_story_key)
