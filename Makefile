@@ -17,9 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 run: $(VENV)/.installed  ## the service on the bundled feeds.yaml (SQLite store)
 	$(BIN)/aggregator -c $(CONFIG) run
 
-test: $(VENV)/.installed  ## lint, then the whole test suite
+test: $(VENV)/.installed  ## lint, types, then the whole test suite
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src/aggregator
 	$(BIN)/python -m pytest -q
 
 demo: $(VENV)/.installed  ## bundled sample feeds served on 127.0.0.1, one pass, no internet

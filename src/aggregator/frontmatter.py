@@ -26,10 +26,8 @@ _AFTER_BODY = "\n\n\n"
 #: holding one is written double-quoted, where they are escaped.
 _NEEDS_ESCAPES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\r]")
 
-try:  # libyaml's loader is several times faster; the pure one reads the same documents
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+# libyaml's loader is several times faster; the pure one reads the same documents.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Folded(str):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 from aggregator import pipeline
 from aggregator.config import load_config
@@ -25,12 +25,16 @@ HERE = Path(__file__).parent
 FEEDS = HERE / "feeds"
 
 
+_MEDIA_TYPES = {
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".json": "application/feed+json; charset=utf-8",
+}
+
+
 class _FeedHandler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
-        ".xml": "application/rss+xml; charset=utf-8",
-        ".atom": "application/atom+xml; charset=utf-8",
-        ".json": "application/feed+json; charset=utf-8",
-    }
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        return _MEDIA_TYPES.get(Path(path).suffix, "application/octet-stream")
 
     def log_message(self, format: str, *args: object) -> None:  # keep the demo's output clean
         pass
