@@ -136,3 +136,17 @@ def test_naive_and_aware_dates_compare_naive_as_utc() -> None:
 
 def test_accepts_any_iterable() -> None:
     assert guids(select(Channel(id="a", title="A", limit=1), iter(ALL))) == ["ai-ko"]
+
+
+def test_latin_keywords_match_whole_words_and_hangul_inside_words() -> None:
+    rain = stored(
+        "rain", title="Rain expected; officials said again", date=datetime(2024, 5, 4, tzinfo=UTC)
+    )
+    particle = stored(
+        "particle", title="인공지능이 바꾼 일터", date=datetime(2024, 5, 5, tzinfo=UTC)
+    )
+    hyphen = stored(
+        "hyphen", title="AI-powered search for Aim", date=datetime(2024, 5, 6, tzinfo=UTC)
+    )
+    channel = Channel(id="ai", title="AI", keywords=("AI", "인공지능"))
+    assert guids(select(channel, [rain, particle, hyphen])) == ["hyphen", "particle"]

@@ -9,10 +9,13 @@ values out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from .model import Channel, StoredArticle, story_id
+
+_ASCII_ALNUM = re.compile(r"[a-z0-9]")
 
 
 def select(channel: Channel, articles: Iterable[StoredArticle]) -> list[StoredArticle]:
@@ -24,16 +27,16 @@ def select(channel: Channel, articles: Iterable[StoredArticle]) -> list[StoredAr
     """
     sources = frozenset(channel.sources)
     categories = frozenset(c.casefold() for c in channel.categories)
-    keywords = tuple(k.casefold() for k in channel.keywords if k)
+    keywords = keyword_pattern(channel.keywords)
 
     chosen = [
         stored
         for stored in articles
         if (not sources or stored.source_id in sources)
         and (
-            (not categories and not keywords)
+            (not categories and keywords is None)
             or (bool(categories) and _has_category(stored, categories))
-            or (bool(keywords) and _has_keyword(stored, keywords))
+            or (keywords is not None and _has_keyword(stored, keywords))
         )
     ]
     # Two stable sorts: id ascending first, so it only decides what date and seq leave tied.
@@ -46,10 +49,25 @@ def _has_category(stored: StoredArticle, wanted: frozenset[str]) -> bool:
     return any(c.casefold() in wanted for c in stored.article.categories)
 
 
-def _has_keyword(stored: StoredArticle, keywords: tuple[str, ...]) -> bool:
+def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for any of ``keywords``. A Latin-letter edge must be a word edge ("AI"
+    is not in "Rain" or "Aim"), while Hangul matches inside words, where particles attach
+    ("인공지능" is in "인공지능이")."""
+    parts = []
+    for keyword in keywords:
+        word = keyword.casefold().strip()
+        if not word:
+            continue
+        before = r"(?<![a-z0-9])" if _ASCII_ALNUM.match(word[0]) else ""
+        # A plural or possessive ending still counts: "robot" is in "robots", "AI's".
+        after = r"(?:'?s|es)?(?![a-z0-9])" if _ASCII_ALNUM.match(word[-1]) else ""
+        parts.append(before + re.escape(word) + after)
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _has_keyword(stored: StoredArticle, pattern: re.Pattern[str]) -> bool:
     # casefold, not lower: matches "STRASSE" with "straße"; Hangul is unaffected.
-    text = f"{stored.article.title}\n{stored.article.excerpt}".casefold()
-    return any(k in text for k in keywords)
+    return bool(pattern.search(f"{stored.article.title}\n{stored.article.excerpt}".casefold()))
 
 
 def _story_key(stored: StoredArticle) -> str:

@@ -88,9 +88,9 @@ def render_site(
     by_recency = sorted(articles, key=lambda s: (s.article.date or s.first_seen, s.seq))
     latest = by_recency[::-1][:INDEX_LATEST]
     # Dated by what they show, not by the clock, so an unchanged site is byte-identical.
-    configured = _modified(settings.path) or now
-    updated = max((s.article.date or s.first_seen for s in latest), default=configured)
-    files["opml.xml"] = render_opml(settings.site.title, settings.sources, configured)
+    newest = latest[0].article.date or latest[0].first_seen if latest else None
+    updated = newest or _modified(settings.path) or now
+    files["opml.xml"] = render_opml(settings.site.title, settings.sources, updated)
     files["index.html"] = render_index(
         settings.site.title,
         settings.site.description,

@@ -1,0 +1,103 @@
+"""Publishing to disk: atomic replacement, unchanged files left alone, posts tracked."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+
+from aggregator import frontmatter
+from aggregator.config import parse_config
+from aggregator.model import Article, StoredArticle
+from aggregator.publish import POSTS_MANIFEST, publish, write_atomic
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+CONFIG = """
+site: {title: Test, link: "https://news.example.org/", timezone: Asia/Seoul}
+sources:
+  - {id: wire, url: "https://wire.example.com/feed"}
+channels:
+  - {id: all, title: All}
+  - {id: ai, title: AI, keywords: [AI]}
+"""
+
+
+def stored(seq: int, title: str, day: int) -> StoredArticle:
+    article = Article(
+        title=title,
+        categories=("World",),
+        excerpt=f"{title}. More.",
+        feature_text=f"## Wire\n{title}",
+        image=None,
+        body=f"<p>{title}</p>",
+        date=datetime(2026, 11, day, 3, tzinfo=UTC),
+        source="Wire",
+        canonical_url=f"https://wire.example.com/{seq}",
+        id=f"{seq:016x}",
+    )
+    return StoredArticle("wire", f"g{seq}", article, NOW, seq)
+
+
+def settings(tmp_path: Path, posts: bool = True):  # type: ignore[no-untyped-def]
+    text = CONFIG + ("" if posts else "output: {posts_dir: null}\n")
+    return parse_config(text, base_dir=tmp_path)
+
+
+def test_publish_writes_every_output_and_then_nothing_when_unchanged(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    articles = [stored(1, "AI chips ship", 20), stored(2, "Rain expected", 21)]
+    first = publish(config, articles, NOW)
+    assert sorted(first.changed) == [
+        "feeds/ai.atom", "feeds/ai.json", "feeds/ai.xml",
+        "feeds/all.atom", "feeds/all.json", "feeds/all.xml",
+        "index.html", "opml.xml",
+    ]  # fmt: skip
+    assert first.posts_written == 2
+    ai = feedparser.parse((tmp_path / "public" / "feeds" / "ai.xml").read_bytes())
+    assert [e.title for e in ai.entries] == ["AI chips ship"]
+
+    later = datetime(2026, 11, 26, tzinfo=UTC)
+    again = publish(config, articles, later)
+    assert again.changed == () and again.posts_written == 0 and again.posts_removed == 0
+    leftovers = [p for p in tmp_path.rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_posts_follow_their_articles_and_foreign_files_are_left_alone(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    posts = tmp_path / "_posts"
+    posts.mkdir()
+    (posts / "2020-01-01-hand-written.md").write_text("---\ntitle: mine\n---\n", "utf-8")
+    article = stored(1, "First title", 20)
+    publish(config, [article], NOW)
+    # 03:00 UTC is noon in Seoul: the post is dated in the site's time zone.
+    assert (posts / "2026-11-20-first-title.md").exists()
+    post = frontmatter.loads((posts / "2026-11-20-first-title.md").read_text("utf-8"))
+    assert post.date is not None and post.date.isoformat() == "2026-11-20T12:00:00+09:00"
+
+    renamed = dataclasses.replace(
+        article, article=dataclasses.replace(article.article, title="Better title")
+    )
+    result = publish(config, [renamed], NOW)
+    assert result.posts_written == 1 and result.posts_removed == 1
+    names = sorted(p.name for p in posts.iterdir())
+    assert names == [POSTS_MANIFEST, "2020-01-01-hand-written.md", "2026-11-20-better-title.md"]
+
+
+def test_posts_can_be_disabled(tmp_path: Path) -> None:
+    result = publish(settings(tmp_path, posts=False), [stored(1, "x", 20)], NOW)
+    assert result.posts_written == 0
+    assert not (tmp_path / "_posts").exists()
+
+
+def test_write_atomic_replaces_and_reports_changes(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "file.xml"
+    assert write_atomic(target, b"one") is True
+    inode = target.stat().st_ino
+    assert write_atomic(target, b"one") is False
+    assert target.stat().st_ino == inode  # untouched
+    assert write_atomic(target, b"two") is True
+    assert target.read_bytes() == b"two" and target.stat().st_ino != inode
+    assert [p.name for p in target.parent.iterdir()] == ["file.xml"]
