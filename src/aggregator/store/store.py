@@ -1,0 +1,456 @@
+"""The store: the single source of truth for sources' fetch state and stored articles.
+
+``Store`` is the only code that reads or writes the database. Uniqueness holds under
+concurrent writers (threads, processes, scale-out workers) because the schema enforces it:
+UNIQUE (source_id, guid), a unique canonical URL where there is one, a unique story id, and
+inserts are ``INSERT ... ON CONFLICT DO NOTHING`` classified by their row count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    Table,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from aggregator.errors import StoreError
+from aggregator.model import (
+    Article,
+    FetchStatus,
+    Source,
+    SourceState,
+    StoredArticle,
+    Validators,
+    story_id,
+)
+from aggregator.store import migrate
+from aggregator.store.codec import content_hash, decode_article, encode_article
+from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
+from aggregator.store.schema import SEQ_COUNTER, articles, as_utc, counters, sources
+
+_Outcome = Literal["inserted", "updated", "unchanged", "duplicates"]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What ``Store.save_articles`` did with a batch; the counts add up to its length."""
+
+    #: New stories stored.
+    inserted: int = 0
+    #: Entries already stored (same source and guid) whose content changed: updated in place.
+    updated: int = 0
+    #: Entries already stored, unchanged.
+    unchanged: int = 0
+    #: Entries not stored because their story is: same canonical URL (any source), or the
+    #: same guid earlier in the batch.
+    duplicates: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything stored changed, i.e. channels need publishing."""
+        return self.inserted > 0 or self.updated > 0
+
+
+class Store:
+    """Sources' state and articles in a SQLite file or a PostgreSQL database.
+
+    Open with ``Store.open(url)`` (migrates to the current schema), close with ``close()`` or
+    use as a context manager. One instance may be shared by threads; many instances and
+    processes may share one database. Every database failure is raised as ``StoreError``.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Wrap an engine whose database is already migrated; use ``Store.open``."""
+        self._engine = engine
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to ``url`` (a SQLAlchemy URL), creating a SQLite file and its directory if
+        needed, and migrate the schema to the head revision."""
+        parsed = parse_url(url)
+        where = parsed.render_as_string(hide_password=True)
+        engine: Engine | None = None
+        try:
+            engine = create_store_engine(parsed)
+            head = migrate.head_revision()
+            with engine.connect() as conn:
+                current = migrate.current_revision(conn)
+            if current != head:
+                with engine.connect() as conn:
+                    conn.execution_options(**{WRITE_OPTION: True})
+                    with conn.begin():
+                        migrate.upgrade_to_head(conn)
+        except StoreError as e:
+            if engine is not None:
+                engine.dispose()
+            raise StoreError(f"cannot open the store at {where}: {e}") from e
+        except ModuleNotFoundError as e:
+            raise StoreError(
+                f"cannot open the store at {where}: the database driver is not installed "
+                f"({e.name}); install it, e.g. `pip install psycopg[binary]` for PostgreSQL"
+            ) from e
+        except Exception as e:  # SQLAlchemy, Alembic, OS: whatever stops opening
+            if engine is not None:
+                engine.dispose()
+            raise StoreError(
+                f"cannot open the store at {where}: {_reason(e)}; storage must name a "
+                "writable SQLite file or a reachable PostgreSQL database"
+            ) from e
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release every connection. The store cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def sync_sources(self, configured: Sequence[Source]) -> None:
+        """Add or update a row per configured source (id, url, name), keeping its fetch
+        state. Sources no longer configured, and their articles, are kept."""
+        if not configured:
+            return
+        now = _utcnow()
+        with self._write("sync sources") as conn:
+            for source in configured:
+                stmt = _insert(conn, sources).values(
+                    id=source.id, url=source.url, name=source.name, created_at=now
+                )
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[sources.c.id],
+                    set_={"url": stmt.excluded.url, "name": stmt.excluded.name},
+                )
+                conn.execute(stmt)
+
+    def state(self, source_id: str) -> SourceState:
+        """The source's stored fetch state; an empty state for a source never seen."""
+        with self._read("read source state") as conn:
+            row = conn.execute(_states_query().where(sources.c.id == source_id)).first()
+            if row is None:
+                return SourceState(source_id=source_id)
+            return _state(row)
+
+    def states(self) -> dict[str, SourceState]:
+        """Every stored source's fetch state, by source id."""
+        with self._read("read source states") as conn:
+            return {row.id: _state(row) for row in conn.execute(_states_query())}
+
+    def record_fetch(
+        self,
+        source_id: str,
+        *,
+        at: datetime,
+        status: str,
+        validators: Validators | None,
+        error: str | None,
+        next_due: datetime | None,
+    ) -> None:
+        """Record how a fetch of the source ended.
+
+        ``ok`` / ``not_modified``: a success; the error count and last error are cleared and
+        ``validators`` replace the stored ones (None keeps them). ``error``: the error count
+        goes up and ``error`` is remembered; validators are kept. Always: ``last_fetch``,
+        ``last_status`` and ``next_due`` are set.
+        """
+        outcome = FetchStatus(status)
+        values: dict[str, Any] = {
+            "last_fetch": at,
+            "last_status": outcome.value,
+            "next_due": next_due,
+        }
+        if outcome is FetchStatus.ERROR:
+            values["error_count"] = sources.c.error_count + 1
+            values["last_error"] = error
+        else:
+            values.update(last_success=at, error_count=0, last_error=None)
+            if validators is not None:
+                values.update(etag=validators.etag, last_modified=validators.last_modified)
+        with self._write("record a fetch") as conn:
+            _ensure_source(conn, source_id, at)
+            conn.execute(update(sources).where(sources.c.id == source_id).values(values))
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def save_articles(
+        self, source_id: str, batch: Sequence[tuple[str, Article]], now: datetime
+    ) -> SaveResult:
+        """Store a source's ``(guid, article)`` pairs in one transaction.
+
+        For each pair, in order: an entry already stored under the same source and guid is
+        updated in place if its content changed (keeping its id and first_seen) or left
+        alone; else an article with a canonical URL already stored (from any source) is a
+        duplicate and not stored; else it is inserted. ``article.id`` is the story id; when
+        None, ``story_id(source_id, guid)`` is used.
+        """
+        counts = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates": 0}
+        if not batch:
+            return SaveResult()
+        now = as_utc(now)
+        seen_guids: set[str] = set()
+        with self._write("save articles") as conn:
+            _ensure_source(conn, source_id, now)
+            for guid, article in batch:
+                if guid in seen_guids:
+                    counts["duplicates"] += 1
+                    continue
+                seen_guids.add(guid)
+                if article.id is None:
+                    article = replace(article, id=story_id(source_id, guid))
+                counts[_save_one(conn, source_id, guid, article, now)] += 1
+        return SaveResult(**counts)
+
+    def articles(
+        self, *, source_ids: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[StoredArticle]:
+        """Stored articles, newest first by article date (undated last), then latest change
+        first; only from ``source_ids`` when given; at most ``limit``."""
+        if source_ids is not None and not source_ids:
+            return []
+        query = _articles_query().order_by(
+            articles.c.date.desc().nulls_last(), articles.c.seq.desc()
+        )
+        if source_ids is not None:
+            query = query.where(articles.c.source_id.in_(list(source_ids)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read("read articles") as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        """The stored article with this story id, if any."""
+        with self._read("read an article") as conn:
+            row = conn.execute(_articles_query().where(articles.c.id == article_id)).first()
+            return None if row is None else _stored(row)
+
+    def changed_since(self, seq: int) -> bool:
+        """Whether any article was inserted or updated after change number ``seq``."""
+        with self._read("check for changes") as conn:
+            return bool(conn.execute(select(exists().where(articles.c.seq > seq))).scalar())
+
+    def last_seq(self) -> int:
+        """The change number of the latest insert or update; 0 for an empty store."""
+        with self._read("read the change number") as conn:
+            query = select(func.coalesce(func.max(articles.c.seq), 0))
+            return int(conn.execute(query).scalar_one())
+
+    # -- connections -------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Connection]:
+        with self._errors(action), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        with self._errors(action), self._engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        if self._closed:
+            raise StoreError(f"cannot {action}: the store is closed")
+        try:
+            yield
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot {action}: {_reason(e)}") from e
+
+
+# -- one article --------------------------------------------------------------------------------
+
+
+def _save_one(
+    conn: Connection, source_id: str, guid: str, article: Article, now: datetime
+) -> _Outcome:
+    existing = _find_entry(conn, source_id, guid)
+    if existing is not None:
+        return _refresh(conn, existing, article, now)
+    if article.canonical_url is not None and _canonical_taken(conn, article.canonical_url):
+        # Hook: folding the duplicate into the kept story's also_reported_by comes with
+        # the dedup work.
+        return "duplicates"
+    encoded = encode_article(article)
+    stmt = (
+        _insert(conn, articles)
+        .values(
+            id=article.id,
+            seq=_next_seq(conn),
+            source_id=source_id,
+            guid=guid,
+            canonical_url=article.canonical_url,
+            content_hash=content_hash(encoded),
+            title=article.title,
+            date=article.date,
+            first_seen=now,
+            updated_at=now,
+            data=encoded,
+        )
+        .on_conflict_do_nothing()
+    )
+    if conn.execute(stmt).rowcount == 1:
+        return "inserted"
+    # A concurrent writer stored the same entry or story since we looked.
+    existing = _find_entry(conn, source_id, guid)
+    if existing is not None:
+        return _refresh(conn, existing, article, now)
+    return "duplicates"
+
+
+def _refresh(conn: Connection, existing: Row[Any], article: Article, now: datetime) -> _Outcome:
+    """Update a stored entry in place if its content changed, keeping id and first_seen."""
+    article = replace(article, id=existing.id)
+    encoded = encode_article(article)
+    digest = content_hash(encoded)
+    if digest == existing.content_hash:
+        return "unchanged"
+    values: dict[str, Any] = {
+        "seq": _next_seq(conn),
+        "content_hash": digest,
+        "title": article.title,
+        "date": article.date,
+        "canonical_url": article.canonical_url,
+        "updated_at": now,
+        "data": encoded,
+    }
+    stmt = update(articles).where(articles.c.id == existing.id)
+    try:
+        with conn.begin_nested():
+            conn.execute(stmt.values(values))
+    except IntegrityError:
+        # Its new canonical URL belongs to another stored story: keep the old claim.
+        values["canonical_url"] = existing.canonical_url
+        conn.execute(stmt.values(values))
+    return "updated"
+
+
+def _find_entry(conn: Connection, source_id: str, guid: str) -> Row[Any] | None:
+    return conn.execute(
+        select(articles.c.id, articles.c.content_hash, articles.c.canonical_url).where(
+            articles.c.source_id == source_id, articles.c.guid == guid
+        )
+    ).first()
+
+
+def _canonical_taken(conn: Connection, canonical_url: str) -> bool:
+    query = select(exists().where(articles.c.canonical_url == canonical_url))
+    return bool(conn.execute(query).scalar())
+
+
+def _next_seq(conn: Connection) -> int:
+    """A fresh change number. The counter row stays locked until commit, so change numbers
+    are handed out in commit order and a reader never misses a change below one it saw."""
+    value = conn.execute(
+        update(counters)
+        .where(counters.c.name == SEQ_COUNTER)
+        .values(value=counters.c.value + 1)
+        .returning(counters.c.value)
+    ).scalar_one()
+    return int(value)
+
+
+def _ensure_source(conn: Connection, source_id: str, now: datetime) -> None:
+    """A row for a source not (yet) synced, so state and articles can refer to it;
+    ``sync_sources`` fills in its url and name."""
+    conn.execute(
+        _insert(conn, sources)
+        .values(id=source_id, url="", name=source_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=[sources.c.id])
+    )
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise StoreError(f"unsupported database {conn.dialect.name!r}; use sqlite or postgresql")
+
+
+# -- rows to values -----------------------------------------------------------------------------
+
+
+def _states_query() -> Select[Any]:
+    counts = (
+        select(articles.c.source_id, func.count().label("article_count"))
+        .group_by(articles.c.source_id)
+        .subquery()
+    )
+    return select(sources, func.coalesce(counts.c.article_count, 0).label("article_count")).join(
+        counts, counts.c.source_id == sources.c.id, isouter=True
+    )
+
+
+def _state(row: Row[Any]) -> SourceState:
+    return SourceState(
+        source_id=row.id,
+        validators=Validators(etag=row.etag, last_modified=row.last_modified),
+        last_fetch=row.last_fetch,
+        last_success=row.last_success,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        error_count=row.error_count,
+        next_due=row.next_due,
+        article_count=int(row.article_count),
+    )
+
+
+def _articles_query() -> Select[Any]:
+    return select(
+        articles.c.source_id,
+        articles.c.guid,
+        articles.c.data,
+        articles.c.first_seen,
+        articles.c.seq,
+    )
+
+
+def _stored(row: Row[Any]) -> StoredArticle:
+    return StoredArticle(
+        source_id=row.source_id,
+        guid=row.guid,
+        article=decode_article(row.data),
+        first_seen=row.first_seen,
+        seq=int(row.seq),
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's own words for a database error, without SQLAlchemy's SQL dump."""
+    orig = getattr(error, "orig", None)
+    return str(orig if orig is not None else error).strip() or type(error).__name__

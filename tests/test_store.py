@@ -1,0 +1,427 @@
+"""Tests of the store against real SQLite files: migrations, dedup rules, ordering, round
+trips, fetch state, change numbers, errors and concurrent writers."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from aggregator.errors import StoreError
+from aggregator.model import Article, Mention, Source, SourceState, Validators, story_id
+from aggregator.store import SaveResult, Store
+from aggregator.store.migrate import alembic_config, head_revision
+from aggregator.store.schema import metadata
+
+KST = timezone(timedelta(hours=9))
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def make_article(n: int, *, source_id: str = "alpha", **changes: object) -> Article:
+    article = Article(
+        title=f"Story {n}",
+        categories=("News",),
+        excerpt=f"Excerpt {n}.",
+        feature_text=f"## Alpha\nExcerpt {n}.",
+        image=f"https://alpha.example/img/{n}.jpg",
+        body=f"<p>Body {n}</p>",
+        date=datetime(2025, 3, 1, 9, n % 60, tzinfo=KST),
+        source="Alpha",
+        source_url="https://alpha.example/",
+        canonical_url=f"https://alpha.example/news/{n}",
+        id=story_id(source_id, f"guid-{n}"),
+    )
+    return replace(article, **changes)  # type: ignore[arg-type]
+
+
+def entry(n: int, *, source_id: str = "alpha", **changes: object) -> tuple[str, Article]:
+    return f"guid-{n}", make_article(n, source_id=source_id, **changes)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'data' / 'aggregator.db'}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with Store.open(db_url) as opened:
+        opened.sync_sources(
+            [
+                Source(id="alpha", url="https://alpha.example/rss", name="Alpha", home="x"),
+                Source(id="beta", url="https://beta.example/rss", name="Beta", home="x"),
+            ]
+        )
+        yield opened
+
+
+def raw(db_url: str) -> sqlite3.Connection:
+    return sqlite3.connect(db_url.removeprefix("sqlite:///"))
+
+
+# -- opening and migrating ----------------------------------------------------------------------
+
+
+def test_open_creates_the_file_and_migrates_to_head(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "aggregator.db"
+    with Store.open(f"sqlite:///{path}"):
+        pass
+    assert path.is_file()
+    with sqlite3.connect(path) as conn:
+        (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert version == head_revision()
+    assert {"sources", "articles", "counters", "alembic_version"} <= tables
+
+
+def test_reopening_is_idempotent_and_keeps_data(db_url: str) -> None:
+    with Store.open(db_url) as first:
+        first.save_articles("alpha", [entry(1)], NOW)
+    with Store.open(db_url) as second, Store.open(db_url) as third:
+        assert [a.guid for a in second.articles()] == ["guid-1"]
+        assert third.last_seq() == 1
+    with raw(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+
+
+def test_schema_objects_match_the_migration(store: Store, db_url: str) -> None:
+    with store._engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_the_migration_renders_for_postgresql() -> None:
+    # Offline mode needs no server or driver: it checks the DDL is not SQLite-only.
+    config = alembic_config()
+    config.output_buffer = io.StringIO()
+    config.set_main_option("sqlalchemy.url", "postgresql://aggregator@localhost/news")
+    command.upgrade(config, "head", sql=True)
+    sql = config.output_buffer.getvalue()
+    assert "created_at TIMESTAMP WITH TIME ZONE NOT NULL" in sql
+    assert (
+        "CREATE UNIQUE INDEX ix_articles_canonical_url ON articles (canonical_url) "
+        "WHERE canonical_url IS NOT NULL"
+    ) in sql
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store, db_url: str) -> None:
+    with raw(db_url) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with store._engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_a_directory_as_database_file_raises_store_error(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store.open(f"sqlite:///{tmp_path / 'db'}")
+
+
+def test_a_file_that_is_not_a_database_raises_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database, just text " * 100)
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store.open(f"sqlite:///{path}")
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://localhost/db"])
+def test_bad_urls_raise_store_error(url: str) -> None:
+    with pytest.raises(StoreError, match="storage"):
+        Store.open(url)
+
+
+def test_a_database_from_a_newer_version_is_refused(db_url: str) -> None:
+    with Store.open(db_url):
+        pass
+    with raw(db_url) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="'9999'"):
+        Store.open(db_url)
+
+
+def test_a_closed_store_refuses_work(db_url: str) -> None:
+    store = Store.open(db_url)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.articles()
+
+
+# -- saving and deduplicating -------------------------------------------------------------------
+
+
+def test_the_same_entry_twice_is_stored_once(store: Store) -> None:
+    assert store.save_articles("alpha", [entry(1)], NOW) == SaveResult(inserted=1)
+    later = NOW + timedelta(hours=1)
+    result = store.save_articles("alpha", [entry(1)], later)
+    assert result == SaveResult(unchanged=1)
+    assert not result.changed
+    assert len(store.articles()) == 1
+
+
+def test_a_changed_entry_is_updated_in_place(store: Store) -> None:
+    store.save_articles("alpha", [entry(1)], NOW)
+    before = store.articles()[0]
+    later = NOW + timedelta(hours=1)
+    result = store.save_articles("alpha", [entry(1, title="Story 1, corrected")], later)
+    assert result == SaveResult(updated=1)
+    assert result.changed
+    [after] = store.articles()
+    assert after.article.title == "Story 1, corrected"
+    assert after.article.id == before.article.id
+    assert after.first_seen == before.first_seen == NOW
+    assert after.seq > before.seq
+
+
+def test_an_update_keeps_the_stored_id(store: Store) -> None:
+    store.save_articles("alpha", [entry(1)], NOW)
+    store.save_articles("alpha", [entry(1, title="New", id="other-id")], NOW)
+    [stored] = store.articles()
+    assert stored.article.id == story_id("alpha", "guid-1")
+    assert store.article("other-id") is None
+
+
+def test_the_same_canonical_url_from_another_source_is_a_duplicate(store: Store) -> None:
+    store.save_articles("alpha", [entry(1)], NOW)
+    copy = make_article(1, source_id="beta", source="Beta", title="Same story, other words")
+    result = store.save_articles("beta", [("beta-guid", copy)], NOW)
+    assert result == SaveResult(duplicates=1)
+    assert [a.source_id for a in store.articles()] == ["alpha"]
+    assert store.state("beta").article_count == 0
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
+    same_guid = entry(1, title="Second copy")
+    same_url = ("guid-other", make_article(1, id="other-id", title="Third copy"))
+    result = store.save_articles("alpha", [entry(1), same_guid, same_url, entry(2)], NOW)
+    assert result == SaveResult(inserted=2, duplicates=2)
+    assert [a.article.title for a in store.articles()] == ["Story 2", "Story 1"]
+
+
+def test_articles_without_canonical_url_are_told_apart_by_guid(store: Store) -> None:
+    batch = [entry(1, canonical_url=None), entry(2, canonical_url=None)]
+    assert store.save_articles("alpha", batch, NOW) == SaveResult(inserted=2)
+
+
+def test_a_missing_article_id_becomes_the_story_id(store: Store) -> None:
+    store.save_articles("alpha", [entry(1, id=None)], NOW)
+    stored = store.article(story_id("alpha", "guid-1"))
+    assert stored is not None
+    assert stored.article.id == story_id("alpha", "guid-1")
+
+
+def test_an_update_claiming_another_storys_url_keeps_its_own(store: Store) -> None:
+    store.save_articles("alpha", [entry(1), entry(2)], NOW)
+    moved = entry(2, canonical_url="https://alpha.example/news/1", title="Moved")
+    assert store.save_articles("alpha", [moved], NOW) == SaveResult(updated=1)
+    assert [a.article.title for a in store.articles()] == ["Moved", "Story 1"]
+    # The first story still owns its URL: a third copy is a duplicate.
+    third = ("guid-3", make_article(3, canonical_url="https://alpha.example/news/1"))
+    assert store.save_articles("alpha", [third], NOW) == SaveResult(duplicates=1)
+
+
+def test_saving_for_an_unsynced_source_creates_its_row(store: Store) -> None:
+    store.save_articles("gamma", [entry(7, source_id="gamma")], NOW)
+    assert store.state("gamma").article_count == 1
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def test_articles_are_newest_first_with_undated_last(store: Store) -> None:
+    base = datetime(2025, 3, 1, tzinfo=UTC)
+    store.save_articles(
+        "alpha",
+        [
+            entry(1, date=base),
+            entry(2, date=None),
+            entry(3, date=base + timedelta(hours=2)),
+            # Earlier instant written with a later wall-clock time: instants decide.
+            entry(4, date=(base + timedelta(hours=1)).astimezone(KST)),
+            entry(5, date=None),
+        ],
+        NOW,
+    )
+    store.save_articles("beta", [entry(6, source_id="beta", date=base, canonical_url=None)], NOW)
+    titles = [a.article.title for a in store.articles()]
+    assert titles == ["Story 3", "Story 4", "Story 6", "Story 1", "Story 5", "Story 2"]
+    assert [a.article.title for a in store.articles(limit=2)] == ["Story 3", "Story 4"]
+    assert [a.source_id for a in store.articles(source_ids=["beta"])] == ["beta"]
+    assert store.articles(source_ids=[]) == []
+
+
+def test_an_article_round_trips_unchanged(store: Store) -> None:
+    article = Article(
+        title='속보: "인공지능" 규제 # 첫 --- 회의',
+        categories=("News", "AI"),
+        excerpt="정부가 인공지능 기본법 시행령을 발표했다.\n두 번째 줄.",
+        feature_text="## 뉴스다오 실시간 뉴스 속보입니다.\n정부가…",
+        image="https://newsdao.kr/res/images/meta/newsdao_breakingnews.jpg",
+        body='<p><img src="https://x.example/a.jpg" alt="속보" /></p><p>본문 &amp; 끝</p>',
+        date=datetime(2025, 2, 28, 23, 15, 30, 123456, tzinfo=KST),
+        source="뉴스다오",
+        source_url="https://newsdao.kr",
+        canonical_url="https://newsdao.kr/news/1234",
+        id=story_id("alpha", "https://newsdao.kr/news/1234"),
+        author="홍길동",
+        tags=("인공지능", "규제"),
+        also_reported_by=(
+            Mention(source="연합뉴스", link="https://yna.example/1"),
+            Mention(source="KBS", link="https://kbs.example/2"),
+        ),
+    )
+    store.save_articles("alpha", [("https://newsdao.kr/news/1234", article)], NOW)
+    stored = store.article(article.id or "")
+    assert stored is not None
+    assert stored.article == article
+    assert stored.article.date is not None and stored.article.date.utcoffset() == timedelta(hours=9)
+    assert stored.source_id == "alpha"
+    assert stored.guid == "https://newsdao.kr/news/1234"
+    assert stored.first_seen == NOW
+    assert stored.first_seen.tzinfo is not None
+    assert store.article("no-such-id") is None
+
+
+# -- fetch state --------------------------------------------------------------------------------
+
+
+def test_an_unknown_source_has_an_empty_state(store: Store) -> None:
+    assert store.state("nobody") == SourceState(source_id="nobody")
+
+
+def test_record_fetch_state_transitions(store: Store) -> None:
+    t0 = datetime(2025, 3, 1, 9, 0, tzinfo=KST)
+    due = t0 + timedelta(minutes=15)
+    store.record_fetch(
+        "alpha",
+        at=t0,
+        status="ok",
+        validators=Validators(etag='"v1"', last_modified="Sat, 01 Mar 2025 00:00:00 GMT"),
+        error=None,
+        next_due=due,
+    )
+    state = store.state("alpha")
+    assert state.validators == Validators('"v1"', "Sat, 01 Mar 2025 00:00:00 GMT")
+    assert state.last_fetch == state.last_success == t0
+    assert state.last_fetch is not None and state.last_fetch.tzinfo == UTC
+    assert state.next_due == due
+    assert (state.last_status, state.error_count, state.last_error) == ("ok", 0, None)
+
+    t1, t2 = t0 + timedelta(minutes=15), t0 + timedelta(minutes=30)
+    for at in (t1, t2):
+        store.record_fetch(
+            "alpha",
+            at=at,
+            status="error",
+            validators=Validators(etag="ignored"),
+            error="timed out after 20s",
+            next_due=None,
+        )
+    state = store.state("alpha")
+    assert (state.error_count, state.last_error, state.last_status) == (
+        2,
+        "timed out after 20s",
+        "error",
+    )
+    assert state.validators.etag == '"v1"'
+    assert state.last_fetch == t2
+    assert state.last_success == t0
+    assert state.next_due is None
+
+    t3 = t0 + timedelta(hours=1)
+    store.record_fetch(
+        "alpha", at=t3, status="not_modified", validators=None, error=None, next_due=None
+    )
+    state = store.state("alpha")
+    assert (state.error_count, state.last_error, state.last_status) == (0, None, "not_modified")
+    assert state.last_success == t3
+    assert state.validators.etag == '"v1"'
+
+    store.record_fetch(
+        "alpha", at=t3, status="ok", validators=Validators(), error=None, next_due=None
+    )
+    assert store.state("alpha").validators == Validators()
+
+
+def test_sync_sources_keeps_state_and_articles(store: Store) -> None:
+    store.save_articles("alpha", [entry(1)], NOW)
+    store.record_fetch("alpha", at=NOW, status="error", validators=None, error="x", next_due=None)
+    store.sync_sources([Source(id="alpha", url="https://alpha.example/new", name="A", home="x")])
+    states = store.states()
+    assert set(states) == {"alpha", "beta"}
+    assert states["alpha"].error_count == 1
+    assert states["alpha"].article_count == 1
+    assert states["beta"].article_count == 0
+
+
+def test_an_unknown_status_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError):
+        store.record_fetch(
+            "alpha", at=NOW, status="odd", validators=None, error=None, next_due=None
+        )
+
+
+# -- change numbers -----------------------------------------------------------------------------
+
+
+def test_changed_since_and_last_seq(store: Store) -> None:
+    assert store.last_seq() == 0
+    assert not store.changed_since(0)
+    store.save_articles("alpha", [entry(1), entry(2)], NOW)
+    seen = store.last_seq()
+    assert seen == 2
+    assert store.changed_since(0)
+    assert not store.changed_since(seen)
+    store.save_articles("alpha", [entry(1), entry(2)], NOW)
+    assert not store.changed_since(seen)
+    store.save_articles("alpha", [entry(1, title="Edited")], NOW)
+    assert store.changed_since(seen)
+    assert store.last_seq() > seen
+
+
+# -- concurrency --------------------------------------------------------------------------------
+
+
+def test_two_stores_writing_the_same_articles_store_each_once(db_url: str) -> None:
+    batches = [[entry(n) for n in range(i, i + 10)] for i in range(0, 100, 10)]
+    barrier = threading.Barrier(2)
+    results: list[SaveResult] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def writer() -> None:
+        try:
+            barrier.wait(timeout=30)  # open the new file together: migrations race too
+            with Store.open(db_url) as store:
+                for batch in batches:
+                    result = store.save_articles("alpha", batch, NOW)
+                    with lock:
+                        results.append(result)
+        except BaseException as e:  # surfaced by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(r.inserted for r in results) == 100
+    assert sum(r.unchanged for r in results) == 100
+    with Store.open(db_url) as store:
+        stored = store.articles()
+        assert len(stored) == 100
+        assert len({a.article.id for a in stored}) == 100
+        assert store.last_seq() == 100
