@@ -23,6 +23,8 @@ class Route:
     trickle: float = 0.0
     #: Use validators and answer conditional requests with 304.
     conditional: bool = True
+    #: Send Content-Length; without it the body ends when the connection closes.
+    length: bool = True
 
 
 @dataclass
@@ -30,6 +32,8 @@ class SeenRequest:
     path: str
     headers: dict[str, str]
     status: int
+    #: time.monotonic() when the request arrived.
+    at: float = 0.0
 
 
 class FeedServer:
@@ -72,7 +76,7 @@ class FeedServer:
         etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"' if route else ""
         if route and route.conditional and status == 200 and headers.get("if-none-match") == etag:
             status = 304
-        self.requests.append(SeenRequest(handler.path, headers, status))
+        self.requests.append(SeenRequest(handler.path, headers, status, time.monotonic()))
         handler.send_response(status)
         body = b"" if status == 304 or route is None else route.body
         if route:
@@ -82,15 +86,22 @@ class FeedServer:
             if route.conditional and route.status == 200:
                 handler.send_header("ETag", etag)
                 handler.send_header("Last-Modified", self.last_modified)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        if route and route.trickle:
-            for byte in body:
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-                time.sleep(route.trickle)
+        if route is None or route.length:
+            handler.send_header("Content-Length", str(len(body)))
         else:
-            handler.wfile.write(body)
+            handler.send_header("Connection", "close")
+            handler.close_connection = True
+        handler.end_headers()
+        try:
+            if route and route.trickle:
+                for byte in body:
+                    handler.wfile.write(bytes([byte]))
+                    handler.wfile.flush()
+                    time.sleep(route.trickle)
+            else:
+                handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up on us, as it should with hostile routes
 
     def start(self) -> None:
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()

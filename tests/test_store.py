@@ -324,7 +324,7 @@ def test_record_fetch_state_transitions(store: Store) -> None:
             "alpha",
             at=at,
             status="error",
-            validators=Validators(etag="ignored"),
+            validators=None,
             error="timed out after 20s",
             next_due=None,
         )
@@ -348,6 +348,12 @@ def test_record_fetch_state_transitions(store: Store) -> None:
     assert state.last_success == t3
     assert state.validators.etag == '"v1"'
 
+    # An empty Validators() forgets them (a body that did not parse is refetched in full).
+    store.record_fetch(
+        "alpha", at=t3, status="error", validators=Validators(), error="bad", next_due=None
+    )
+    assert store.state("alpha").validators == Validators()
+
     store.record_fetch(
         "alpha", at=t3, status="ok", validators=Validators(), error=None, next_due=None
     )
@@ -357,12 +363,37 @@ def test_record_fetch_state_transitions(store: Store) -> None:
 def test_sync_sources_keeps_state_and_articles(store: Store) -> None:
     store.save_articles("alpha", [entry(1)], NOW)
     store.record_fetch("alpha", at=NOW, status="error", validators=None, error="x", next_due=None)
-    store.sync_sources([Source(id="alpha", url="https://alpha.example/new", name="A", home="x")])
+    # Same url as the fixture configured: the state stays.
+    store.sync_sources([Source(id="alpha", url="https://alpha.example/rss", name="A", home="x")])
     states = store.states()
     assert set(states) == {"alpha", "beta"}
     assert states["alpha"].error_count == 1
     assert states["alpha"].article_count == 1
     assert states["beta"].article_count == 0
+
+
+def test_a_source_whose_url_changed_starts_afresh(store: Store) -> None:
+    store.save_articles("alpha", [entry(1)], NOW)
+    store.record_fetch(
+        "alpha",
+        at=NOW,
+        status="error",
+        validators=None,
+        error="HTTP 410 Gone",
+        next_due=None,
+        next_reason="disabled",
+        http_status=410,
+        moved_to="https://alpha.example/moved",
+        disabled="gone (HTTP 410)",
+    )
+    gone = store.state("alpha")
+    assert gone.disabled == "gone (HTTP 410)" and gone.moved_to == "https://alpha.example/moved"
+    assert gone.http_status == 410 and gone.next_reason == "disabled"
+    store.sync_sources([Source(id="alpha", url="https://alpha.example/v2", name="A", home="x")])
+    fresh = store.state("alpha")
+    assert fresh.disabled is None and fresh.moved_to is None and fresh.error_count == 0
+    assert fresh.validators == Validators() and fresh.next_due is None
+    assert fresh.article_count == 1
 
 
 def test_an_unknown_status_is_refused(store: Store) -> None:

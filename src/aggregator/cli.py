@@ -9,7 +9,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import click
@@ -17,7 +17,7 @@ import click
 from aggregator import pipeline
 from aggregator.config import Settings, load_config
 from aggregator.errors import AggregatorError, ConfigError
-from aggregator.model import Source
+from aggregator.model import Source, SourceState
 from aggregator.pipeline import SourceReport
 from aggregator.store import Store
 
@@ -114,6 +114,8 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
     for report in reports:
         for warning in report.warnings:
             click.echo(f"warning: {report.source_id}: {warning}", err=True)
+        if report.moved_to:
+            click.echo(f"moved: {report.source_id}: now at {report.moved_to}", err=True)
     click.echo(_summary(reports, result.channels, len(result.changed)))
     ctx.exit(1 if failed else 0)
 
@@ -141,6 +143,46 @@ def _summary(reports: Sequence[SourceReport], channels: int, files_changed: int)
         f"{counts['error']} failed; {new} new, {updated} updated, {duplicates} duplicate "
         f"articles; {channels} channels published, {files_changed} files changed"
     )
+
+
+@main.command()
+@click.pass_context
+def sources(ctx: click.Context) -> None:
+    """Each source's health: last fetch, status, errors, next due, article count."""
+    settings = load(ctx)
+    tz = settings.site.tz
+    with _store_or_exit(ctx, settings) as store:
+        states = store.states()
+    for source in settings.sources:
+        state = states.get(source.id) or SourceState(source.id)
+        click.echo(health_line(source, state, tz))
+
+
+def health_line(source: Source, state: SourceState, tz: tzinfo) -> str:
+    """One source's health as a short paragraph a person can read."""
+
+    def when(moment: datetime | None) -> str:
+        return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}" if moment else "never"
+
+    status = state.last_status or "not fetched yet"
+    if state.http_status:
+        status += f" (HTTP {state.http_status})"
+    lines = [
+        f"{source.id}: {status}; {state.article_count} articles; "
+        f"last success {when(state.last_success)}"
+    ]
+    if state.disabled:
+        lines.append(f"  disabled: {state.disabled}")
+    elif state.next_due:
+        lines.append(f"  next at {when(state.next_due)} because {state.next_reason or 'interval'}")
+    if state.last_error:
+        lines.append(f"  last error ({state.error_count} in a row): {state.last_error}")
+    if state.moved_to:
+        lines.append(
+            f"  moved permanently to {state.moved_to}: update its url in feeds.yaml"
+            " (or set fetch.follow_permanent_redirects)"
+        )
+    return "\n".join(lines)
 
 
 @main.command()

@@ -9,9 +9,14 @@ from the last good response, so an unchanged feed costs a 304 and no parsing.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import ssl
+import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -53,7 +58,12 @@ class Fetcher:
             limits=httpx.Limits(
                 max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
             ),
-            headers={"User-Agent": limits.user_agent, "Accept": ACCEPT},
+            # Only encodings we decompress ourselves, within the body limit (see _Inflater).
+            headers={
+                "User-Agent": limits.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
         )
         self._all = asyncio.Semaphore(limits.concurrency)
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -102,35 +112,142 @@ class Fetcher:
     async def _get(self, url: str, headers: dict[str, str]) -> FetchOutcome:
         async with self._client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)
+            moved = _permanent_redirect(response)
             if response.status_code == 304:
                 return FetchOutcome(
-                    FetchStatus.NOT_MODIFIED, url, final_url, 304, validators=_validators(response)
+                    FetchStatus.NOT_MODIFIED,
+                    url,
+                    final_url,
+                    304,
+                    validators=_validators(response),
+                    permanent_redirect=moved,
                 )
             if not response.is_success:
                 reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
                 return FetchOutcome(
-                    FetchStatus.ERROR, url, final_url, response.status_code, error=reason
+                    FetchStatus.ERROR,
+                    url,
+                    final_url,
+                    response.status_code,
+                    error=reason,
+                    permanent_redirect=moved,
+                    retry_after=_retry_after(response),
                 )
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self.limits.max_bytes:
-                    return FetchOutcome(
-                        FetchStatus.ERROR,
-                        url,
-                        final_url,
-                        response.status_code,
-                        error=f"body larger than {self.limits.max_bytes} bytes; stopped reading",
-                    )
+            try:
+                body = await self._read_body(response)
+            except _TooLarge:
+                return FetchOutcome(
+                    FetchStatus.ERROR,
+                    url,
+                    final_url,
+                    response.status_code,
+                    error=f"body larger than {self.limits.max_bytes} bytes; stopped reading",
+                )
+            except zlib.error as error:
+                return FetchOutcome(
+                    FetchStatus.ERROR,
+                    url,
+                    final_url,
+                    response.status_code,
+                    error=f"corrupt compressed body: {error}",
+                )
             return FetchOutcome(
                 FetchStatus.OK,
                 url,
                 final_url,
                 response.status_code,
-                body=bytes(body),
+                body=body,
                 content_type=response.headers.get("content-type"),
                 validators=_validators(response),
+                permanent_redirect=moved,
             )
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The decoded body, never holding more than ``max_bytes`` of it in memory."""
+        limit = self.limits.max_bytes
+        declared = response.headers.get("content-length", "")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
+            raise _TooLarge
+        inflater = _Inflater(encoding)
+        body = bytearray()
+        async for raw in response.aiter_raw():
+            for piece in inflater.feed(raw, limit - len(body) + 1):
+                body += piece
+                if len(body) > limit:
+                    raise _TooLarge
+        body += inflater.flush()
+        if len(body) > limit:
+            raise _TooLarge
+        return bytes(body)
+
+
+class _TooLarge(Exception):
+    """The body passed the limit."""
+
+
+class _Inflater:
+    """Content-Encoding decoding with a bound on each output piece, so a small gzip that
+    inflates to gigabytes is stopped at the limit instead of filling memory."""
+
+    def __init__(self, encoding: str) -> None:
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()  # zlib-wrapped; raw deflate is retried below
+        else:
+            raise zlib.error(f"unsupported Content-Encoding {encoding!r}")
+        self._deflate = encoding == "deflate"
+
+    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
+        if self._zlib is None:
+            yield data
+            return
+        while data:
+            try:
+                piece = self._zlib.decompress(data, max(room, 1))
+            except zlib.error:
+                if not self._deflate:
+                    raise
+                # Some servers send raw deflate without the zlib header.
+                self._zlib, self._deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
+                piece = self._zlib.decompress(data, max(room, 1))
+            self._deflate = False
+            yield piece
+            room -= len(piece)
+            data = self._zlib.unconsumed_tail
+
+    def flush(self) -> bytes:
+        return self._zlib.flush() if self._zlib is not None else b""
+
+
+def _permanent_redirect(response: httpx.Response) -> str | None:
+    """Where the feed lives now if the redirects began with permanent ones (301/308)."""
+    moved = None
+    hops = [*response.history, response]
+    for hop, following in itertools.pairwise(hops):
+        if hop.status_code not in (301, 308):
+            break
+        moved = str(following.request.url)
+    return moved
+
+
+def _retry_after(response: httpx.Response) -> timedelta | None:
+    """``Retry-After`` as a wait: seconds, or an HTTP date from now."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value or response.status_code not in (429, 503):
+        return None
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - datetime.now(UTC), timedelta(0))
 
 
 def _validators(response: httpx.Response) -> Validators:

@@ -178,6 +178,10 @@ class FetchOutcome:
     validators: Validators = field(default_factory=Validators)
     #: Plain-language reason when ``status`` is ERROR.
     error: str | None = None
+    #: Where a permanent redirect (301/308) said the feed now lives.
+    permanent_redirect: str | None = None
+    #: How long the server asked us to wait (``Retry-After`` on 429/503).
+    retry_after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +196,14 @@ class SourceState:
     last_error: str | None = None
     error_count: int = 0
     next_due: datetime | None = None
+    #: Why ``next_due`` is when it is ("interval", "Retry-After", "backoff after 3 errors").
+    next_reason: str | None = None
+    #: HTTP status of the last answer, if there was one.
+    http_status: int | None = None
+    #: Where the last fetch was permanently redirected to, for the operator to decide.
+    moved_to: str | None = None
+    #: Why the source is no longer fetched (e.g. HTTP 410 Gone); None while it is active.
+    disabled: str | None = None
     article_count: int = 0
 
 

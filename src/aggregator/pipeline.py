@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,9 +19,18 @@ from urllib.request import url2pathname
 from aggregator import publish as publishing
 from aggregator.config import Settings
 from aggregator.fetch import Fetcher, FetchLimits
-from aggregator.model import Article, FetchStatus, ParsedFeed, Source, SourceState
+from aggregator.model import (
+    Article,
+    FetchOutcome,
+    FetchStatus,
+    ParsedFeed,
+    Source,
+    SourceState,
+    Validators,
+)
 from aggregator.normalize import entry_guid, is_wanted, normalize
 from aggregator.parse import ParseFailure, parse_feed, parse_posts_dir
+from aggregator.schedule import next_fetch
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,8 @@ class SourceReport:
     duplicates: int = 0
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    #: Where a permanent redirect said the feed now lives.
+    moved_to: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -60,6 +72,9 @@ def fetch_limits(settings: Settings) -> FetchLimits:
 
 
 def is_due(state: SourceState, now: datetime) -> bool:
+    """Whether a pass should fetch the source now (a disabled source never is)."""
+    if state.disabled:
+        return False
     return state.next_due is None or state.next_due <= now
 
 
@@ -72,36 +87,42 @@ async def update(
     except Exception as error:  # a bug must not take the other sources down with it
         log.exception("source %s: unexpected failure", source.id)
         reason = f"internal error: {type(error).__name__}: {error}"
-        _record(store, source, now, FetchStatus.ERROR, error=reason)
+        failed = FetchOutcome(FetchStatus.ERROR, source.url, error=reason)
+        with contextlib.suppress(Exception):  # the store itself may be what failed
+            _record(store, source, store.state(source.id), failed, now)
         return SourceReport(source.id, FetchStatus.ERROR, error=reason)
 
 
 async def _update(
     source: Source, store: Store, fetcher: Fetcher, settings: Settings, now: datetime
 ) -> SourceReport:
-    validators = None
+    state = store.state(source.id)
     if source.url.startswith("file:"):
         parsed = await asyncio.to_thread(parse_posts_dir, _local_path(source.url))
+        outcome = FetchOutcome(FetchStatus.OK, source.url)
     else:
-        outcome = await fetcher.fetch(source.url, store.state(source.id).validators)
-        if outcome.status is FetchStatus.ERROR:
-            _record(store, source, now, FetchStatus.ERROR, error=outcome.error)
-            return SourceReport(source.id, FetchStatus.ERROR, error=outcome.error)
-        if outcome.status is FetchStatus.NOT_MODIFIED:
-            _record(store, source, now, FetchStatus.NOT_MODIFIED, validators=outcome.validators)
-            return SourceReport(source.id, FetchStatus.NOT_MODIFIED)
-        validators = outcome.validators
+        url = fetch_url(source, state, settings)
+        outcome = await fetcher.fetch(url, state.validators)
+        if url != source.url and outcome.permanent_redirect is None:
+            # Fetched from where an earlier redirect pointed: still moved.
+            outcome = replace(outcome, permanent_redirect=url)
+        if outcome.status is not FetchStatus.OK:
+            _record(store, source, state, outcome, now)
+            return SourceReport(
+                source.id, outcome.status, error=outcome.error, moved_to=outcome.permanent_redirect
+            )
         parsed = parse_feed(
             outcome.body or b"",
-            url=outcome.final_url or source.url,
+            url=outcome.final_url or url,
             content_type=outcome.content_type,
         )
     if isinstance(parsed, ParseFailure):
-        _record(store, source, now, FetchStatus.ERROR, error=parsed.reason)
+        failed = replace(outcome, status=FetchStatus.ERROR, error=parsed.reason)
+        _record(store, source, state, failed, now, keep_validators=False)
         return SourceReport(source.id, FetchStatus.ERROR, error=parsed.reason)
     articles, warnings = articles_of(parsed, source, settings, now)
     result = store.save_articles(source.id, articles, now)
-    _record(store, source, now, FetchStatus.OK, validators=validators)
+    _record(store, source, state, outcome, now)
     for warning in warnings:
         log.warning("source %s: %s", source.id, warning)
     return SourceReport(
@@ -111,7 +132,15 @@ async def _update(
         updated=result.updated,
         duplicates=result.duplicates,
         warnings=warnings,
+        moved_to=outcome.permanent_redirect,
     )
+
+
+def fetch_url(source: Source, state: SourceState, settings: Settings) -> str:
+    """The configured URL, or where it permanently moved when the operator lets us follow."""
+    if settings.fetch.follow_permanent_redirects and state.moved_to:
+        return state.moved_to
+    return source.url
 
 
 def articles_of(
@@ -141,19 +170,36 @@ def articles_of(
 def _record(
     store: Store,
     source: Source,
+    state: SourceState,
+    outcome: FetchOutcome,
     now: datetime,
-    status: FetchStatus,
     *,
-    validators: object = None,
-    error: str | None = None,
+    keep_validators: bool = True,
 ) -> None:
+    errors = state.error_count + 1 if outcome.status is FetchStatus.ERROR else 0
+    decision = next_fetch(
+        status=outcome.status,
+        http_status=outcome.http_status,
+        retry_after=outcome.retry_after,
+        errors=errors,
+        interval=source.interval,
+        now=now,
+    )
+    validators = None if outcome.status is FetchStatus.ERROR else outcome.validators
+    if not keep_validators:
+        # A body that did not parse must be fetched in full next time, not answered with 304.
+        validators = Validators()
     store.record_fetch(
         source.id,
         at=now,
-        status=status.value,
-        validators=validators,  # type: ignore[arg-type]
-        error=error,
-        next_due=now + source.interval,
+        status=outcome.status.value,
+        validators=validators,
+        error=outcome.error,
+        next_due=decision.due,
+        next_reason=decision.reason,
+        http_status=outcome.http_status,
+        moved_to=outcome.permanent_redirect,
+        disabled=decision.disabled,
     )
 
 

@@ -88,6 +88,11 @@ sources = Table(
     Column("error_count", Integer, nullable=False, server_default=text("0")),
     Column("next_due", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    # 0002: source health
+    Column("next_reason", Text),
+    Column("http_status", Integer),
+    Column("moved_to", Text),
+    Column("disabled", Text),
 )
 
 #: One row per stored article. ``data`` holds the whole front-matter ``Article`` as JSON;

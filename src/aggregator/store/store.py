@@ -137,20 +137,38 @@ class Store:
 
     def sync_sources(self, configured: Sequence[Source]) -> None:
         """Add or update a row per configured source (id, url, name), keeping its fetch
-        state. Sources no longer configured, and their articles, are kept."""
+        state. A source whose url changed starts afresh: its validators, errors, redirect
+        and disabled marks belong to the old url. Sources no longer configured, and their
+        articles, are kept."""
         if not configured:
             return
         now = _utcnow()
+        fresh_start = {
+            "etag": None,
+            "last_modified": None,
+            "error_count": 0,
+            "last_error": None,
+            "next_due": None,
+            "next_reason": None,
+            "http_status": None,
+            "moved_to": None,
+            "disabled": None,
+        }
         with self._write("sync sources") as conn:
+            rows = conn.execute(select(sources.c.id, sources.c.url))
+            known: dict[str, str] = {row.id: row.url for row in rows}
             for source in configured:
-                stmt = _insert(conn, sources).values(
-                    id=source.id, url=source.url, name=source.name, created_at=now
-                )
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[sources.c.id],
-                    set_={"url": stmt.excluded.url, "name": stmt.excluded.name},
-                )
-                conn.execute(stmt)
+                if source.id not in known:
+                    conn.execute(
+                        _insert(conn, sources).values(
+                            id=source.id, url=source.url, name=source.name, created_at=now
+                        )
+                    )
+                    continue
+                values: dict[str, Any] = {"url": source.url, "name": source.name}
+                if known[source.id] not in ("", source.url):
+                    values.update(fresh_start)
+                conn.execute(update(sources).where(sources.c.id == source.id).values(values))
 
     def state(self, source_id: str) -> SourceState:
         """The source's stored fetch state; an empty state for a source never seen."""
@@ -174,27 +192,37 @@ class Store:
         validators: Validators | None,
         error: str | None,
         next_due: datetime | None,
+        next_reason: str | None = None,
+        http_status: int | None = None,
+        moved_to: str | None = None,
+        disabled: str | None = None,
     ) -> None:
         """Record how a fetch of the source ended.
 
-        ``ok`` / ``not_modified``: a success; the error count and last error are cleared and
-        ``validators`` replace the stored ones (None keeps them). ``error``: the error count
-        goes up and ``error`` is remembered; validators are kept. Always: ``last_fetch``,
-        ``last_status`` and ``next_due`` are set.
+        ``ok`` / ``not_modified``: a success; the error count and last error are cleared.
+        ``error``: the error count goes up and ``error`` is remembered. ``validators``
+        replace the stored ones when given (None keeps them; an empty ``Validators()``
+        forgets them, so the next request is unconditional). Always: ``last_fetch``,
+        ``last_status``, ``next_due`` and its reason, the HTTP status, the permanent
+        redirect seen (None: none) and the disabled mark are set.
         """
         outcome = FetchStatus(status)
         values: dict[str, Any] = {
             "last_fetch": at,
             "last_status": outcome.value,
             "next_due": next_due,
+            "next_reason": next_reason,
+            "http_status": http_status,
+            "moved_to": moved_to,
+            "disabled": disabled,
         }
         if outcome is FetchStatus.ERROR:
             values["error_count"] = sources.c.error_count + 1
             values["last_error"] = error
         else:
             values.update(last_success=at, error_count=0, last_error=None)
-            if validators is not None:
-                values.update(etag=validators.etag, last_modified=validators.last_modified)
+        if validators is not None:
+            values.update(etag=validators.etag, last_modified=validators.last_modified)
         with self._write("record a fetch") as conn:
             _ensure_source(conn, source_id, at)
             conn.execute(update(sources).where(sources.c.id == source_id).values(values))
@@ -422,6 +450,10 @@ def _state(row: Row[Any]) -> SourceState:
         last_error=row.last_error,
         error_count=row.error_count,
         next_due=row.next_due,
+        next_reason=row.next_reason,
+        http_status=row.http_status,
+        moved_to=row.moved_to,
+        disabled=row.disabled,
         article_count=int(row.article_count),
     )
 

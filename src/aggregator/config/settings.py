@@ -1,0 +1,103 @@
+"""The settings a feeds.yaml stands for, as frozen values (SPEC §2).
+
+One responsibility: the ``Settings`` value and its sections (``Site``, ``Output``,
+``Server``, ``FetchSettings``, ``DedupSettings``) with their defaults. The sections are
+pydantic dataclasses, so ``schema`` validates the file's mappings straight into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, with_config
+
+from aggregator.config.fields import STRICT, Duration, HttpUrl, Language, Size, TimeZone
+from aggregator.model import Channel, Source
+
+DEFAULT_FEATURE_TEXT = "## {source_name}\n{excerpt}"
+DEFAULT_STORAGE = "sqlite:///data/aggregator.db"
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Site-wide defaults that every channel inherits."""
+
+    title: str = "aggregator"
+    link: HttpUrl = "http://127.0.0.1:8080/"
+    description: str = ""
+    language: Language = "en"
+    #: IANA name; dates post file names.
+    timezone: TimeZone = "UTC"
+    #: Maximum characters of an excerpt.
+    excerpt_length: Annotated[int, Field(ge=20)] = 300
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where static files go; absolute once loaded."""
+
+    dir: Path = Path("public")
+    #: Front-matter posts; None disables them.
+    posts_dir: Path | None = Path("_posts")
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
+class Server:
+    host: str = "127.0.0.1"
+    #: 0 lets the system pick a free port.
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    #: Default polling interval of a source.
+    interval: Duration = timedelta(minutes=15)
+    timeout: Duration = timedelta(seconds=20)
+    #: Largest response body read, in bytes.
+    max_bytes: Size = 10 * 1024 * 1024
+    concurrency: Annotated[int, Field(ge=1)] = 32
+    per_host: Annotated[int, Field(ge=1)] = 4
+    #: ``<version>`` in the file is replaced by the package version.
+    user_agent: str = "aggregator/0.1 (+https://github.com/aggregator)"
+    #: After a 301/308, fetch the new address instead of the configured one.
+    follow_permanent_redirects: bool = False
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
+class DedupSettings:
+    near_duplicates: bool = True
+    #: Similarity in (0, 1] at or above which two stories are one.
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.7
+    #: Near-duplicates are looked for among stories this recent.
+    window: Duration = timedelta(hours=72)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A validated feeds.yaml."""
+
+    site: Site = Site()
+    #: SQLAlchemy URL; a relative sqlite path is made absolute against the file's directory.
+    storage: str = DEFAULT_STORAGE
+    output: Output = Output()
+    server: Server = Server()
+    fetch: FetchSettings = FetchSettings()
+    dedup: DedupSettings = DedupSettings()
+    sources: tuple[Source, ...] = ()
+    #: Never empty once loaded: by default one channel ``all``.
+    channels: tuple[Channel, ...] = ()
+    #: The file it was loaded from (absolute); None when parsed from text.
+    path: Path | None = None
