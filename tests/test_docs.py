@@ -1,0 +1,57 @@
+"""The README documents every key of feeds.yaml and every command: a key or command added
+without documentation fails here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aggregator.cli import main
+from aggregator.config.schema import FileModel
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def config_keys() -> list[str]:
+    schema = FileModel.model_json_schema()
+    definitions = schema.get("$defs", {})
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while True:
+            if "$ref" in node:
+                node = definitions[node["$ref"].rsplit("/", 1)[1]]
+            elif "anyOf" in node or "allOf" in node:
+                options = [
+                    o for o in node.get("anyOf", node.get("allOf", [])) if o.get("type") != "null"
+                ]
+                node = options[0] if options else {}
+            else:
+                return node
+
+    def walk(node: dict[str, Any], prefix: str) -> list[str]:
+        node = resolve(node)
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            return walk(node["items"], prefix + "[]")
+        keys = []
+        for name, child in node.get("properties", {}).items():
+            path = f"{prefix}.{name}" if prefix else name
+            inner = walk(child, path)
+            keys.extend(inner or [path])
+        return keys
+
+    return walk(schema, "")
+
+
+def test_every_configuration_key_is_in_the_readme() -> None:
+    keys = config_keys()
+    assert "fetch.timeout" in keys and "sources[].templates.header" in keys
+    missing = [key for key in keys if f"`{key}`" not in README]
+    assert missing == []
+
+
+def test_every_command_is_in_the_readme() -> None:
+    assert isinstance(main, click.Group)
+    missing = [name for name in main.commands if f"`{name}" not in README]
+    assert missing == []
