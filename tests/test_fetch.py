@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import zlib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import FetchStatus, Validators
@@ -83,3 +86,45 @@ def test_redirects_are_followed_and_loops_stopped(feed_server: FeedServer) -> No
     loop = feed_server.serve("/loop", b"", status=302, headers={"Location": "/loop"})
     looped = fetch(loop)
     assert looped.status is FetchStatus.ERROR and "redirect" in (looped.error or "")
+
+
+def test_a_permanent_redirect_is_reported_and_a_temporary_one_is_not(
+    feed_server: FeedServer,
+) -> None:
+    feed_server.serve("/new.xml", RSS)
+    feed_server.serve("/temporary", b"", status=302, headers={"Location": "/new.xml"})
+    feed_server.serve("/moved", b"", status=308, headers={"Location": "/temporary"})
+    assert fetch(feed_server.url("/temporary")).permanent_redirect is None
+    moved = fetch(feed_server.url("/moved"))
+    # The permanent hop points at /temporary; what follows it is not permanent.
+    assert moved.status is FetchStatus.OK
+    assert moved.permanent_redirect == feed_server.url("/temporary")
+
+
+def test_retry_after_is_read_from_429_and_503(feed_server: FeedServer) -> None:
+    seconds = feed_server.serve("/busy", b"", status=429, headers={"Retry-After": "90"})
+    outcome = fetch(seconds)
+    assert outcome.error == "HTTP 429 Too Many Requests"
+    assert outcome.retry_after == timedelta(seconds=90)
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
+    dated = feed_server.serve("/down", b"", status=503, headers={"Retry-After": later})
+    wait = fetch(dated).retry_after
+    assert wait is not None and timedelta(minutes=59) < wait <= timedelta(hours=1)
+    ignored = feed_server.serve("/err", b"", status=500, headers={"Retry-After": "90"})
+    assert fetch(ignored).retry_after is None
+
+
+def test_gzip_and_both_kinds_of_deflate_are_decoded(feed_server: FeedServer) -> None:
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    raw_deflate = raw.compress(RSS) + raw.flush()
+    bodies = {
+        "/gz": (gzip.compress(RSS), "gzip"),
+        "/zlib": (zlib.compress(RSS), "deflate"),
+        "/raw": (raw_deflate, "deflate"),
+    }
+    for path, (body, encoding) in bodies.items():
+        url = feed_server.serve(path, body, headers={"Content-Encoding": encoding})
+        outcome = fetch(url)
+        assert outcome.status is FetchStatus.OK, (path, outcome.error)
+        assert outcome.body == RSS
+    assert feed_server.requests_to("/gz")[0].headers["accept-encoding"] == "gzip, deflate"
