@@ -129,6 +129,23 @@ def test_body_is_sanitized_and_links_made_absolute() -> None:
     assert 'href="https://wire.example.com/more"' in body
 
 
+def test_fallback_content_browsers_never_show_is_dropped_not_shown_as_markup() -> None:
+    # feedparser's corpus (sanitize/*_iframe.xml): an iframe's content is raw text to an
+    # HTML parser, so it used to come out as "&lt;b&gt;description&lt;/b&gt;" in the body
+    # and as literal "<b>description</b>" in the title and excerpt.
+    fallback = (
+        'safe<iframe src="http://example.com/"> <b>description</b></iframe>'
+        "<noembed><b>no</b></noembed><noframes><i>frames</i></noframes>"
+    )
+    article = normalize(
+        entry(title=fallback, summary=fallback, content=fallback),
+        plain_source(),
+        base_url="https://wire.example.com/feed",
+        now=NOW,
+    )
+    assert (article.title, article.excerpt, article.body) == ("safe", "safe", "safe")
+
+
 def test_template_values_are_escaped_in_html_but_not_in_markdown() -> None:
     source = plain_source(
         name='A&B "News"',

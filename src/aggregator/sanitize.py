@@ -26,6 +26,11 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "source": {"src", "type"},
 }
 _URL_SCHEMES = {"http", "https", "mailto"}
+#: Elements removed with all they contain: script and style (nh3's default), and those
+#: whose content HTML parsers read as raw text that browsers never show. Kept, an iframe's
+#: fallback would be published as escaped markup ("&lt;b&gt;…") and read as literal tags
+#: in titles and excerpts.
+_DROPPED_WITH_CONTENT = {"script", "style", "iframe", "noembed", "noframes"}
 #: Block-level boundaries become spaces in plain text, so "<p>a</p><p>b</p>" reads "a b".
 _BLOCK_BOUNDARY = re.compile(
     r"<(?=/?(?:p|div|br|hr|h[1-6]|li|ul|ol|tr|td|th|blockquote|pre|figure|figcaption|"
@@ -58,19 +63,24 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
         generic_attribute_prefixes={"data-"},
         attribute_filter=_url_rewriter(base_url),
     ).strip()
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: tags (and script/style content) removed, entities
-    decoded, whitespace folded to single spaces."""
+    """Plain text of an HTML fragment: tags (and the content of script, style, iframe …)
+    removed, entities decoded, whitespace folded to single spaces."""
     if not fragment:
         return ""
     if "<" not in fragment and "&" not in fragment:
         return fold_whitespace(_CONTROL.sub("", fragment))
-    stripped = nh3.clean(_BLOCK_BOUNDARY.sub(" <", _CONTROL.sub("", fragment)), tags=set())
+    stripped = nh3.clean(
+        _BLOCK_BOUNDARY.sub(" <", _CONTROL.sub("", fragment)),
+        tags=set(),
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+    )
     return fold_whitespace(html.unescape(stripped))
 
 
