@@ -18,6 +18,12 @@ from aggregator.urls import absolute_url, canonical_url, origin
         ("https://example.com/p?b=2&a=1&mc_cid=9", "https://example.com/p?b=2&a=1"),
         ("https://example.com./p", "https://example.com/p"),
         ("https://[::1]:8080/x", "https://[::1]:8080/x"),
+        ("https://example.com/p?item&a=1&c", "https://example.com/p?item&a=1&c"),
+        (
+            "https://example.com/s?q=a%20b&path=/x/y&utm_term=z",
+            "https://example.com/s?q=a%20b&path=/x/y",
+        ),
+        ("https://example.com/s?q=한글&%75tm_source=x", "https://example.com/s?q=한글"),
         ("/relative/path?x=1", "https://base.example/relative/path?x=1"),
         ("javascript:alert(1)", None),
         ("data:text/html,hi", None),

@@ -8,7 +8,7 @@ parameters kept in their order.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 WEB_SCHEMES = frozenset({"http", "https"})
 
@@ -61,14 +61,11 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
         host = f"[{host}]"
     # Rebuilt from host and port alone, so credentials never reach a published link.
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not is_tracking_parameter(k)
-        ],
-        doseq=True,
-    )
+    # Filter the raw pairs rather than re-encoding them: "?item", "%20" and "/" stay as
+    # the publisher wrote them.
+    pairs = [pair for pair in parts.query.split("&") if pair]
+    kept = [p for p in pairs if not is_tracking_parameter(unquote_plus(p.split("=")[0]))]
+    query = "&".join(kept)
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
