@@ -3,6 +3,7 @@ with the entries it must yield; failures as values; the XML attack documents."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import time
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from aggregator.model import Entry, ParsedFeed
 from aggregator.parse import ParseFailure, choose_parser, parse_feed, parse_posts_dir
+from aggregator.parse.encoding import Decoded, decide, looks_korean
 from aggregator.parse.jsonfeed import parse_json_feed
 from aggregator.parse.xmlfeed import declares_entities, parse_xml_feed
 
@@ -158,6 +160,29 @@ KOREAN_RSS = """<?xml version="1.0" encoding="euc-kr"?>
 <rss version="2.0"><channel><title>한국 뉴스</title><link>https://k.example.kr/</link>
 <item><title>속보: 인공지능 &amp; 반도체</title><link>/news/1</link>
 <description>요약입니다</description></item></channel></rss>"""
+KOREAN_UNDECLARED = KOREAN_RSS.split("\n", 1)[1]
+# '똠', '쀍' and '햏' are outside EUC-KR proper (KS X 1001): only CP949 has them.
+UHC_RSS = KOREAN_RSS.replace("한국 뉴스", "똠방각하 뉴스").replace("요약입니다", "쀍 햏 요약")
+UHC_TITLE = "똠방각하 뉴스"
+UHC_SUMMARY = "쀍 햏 요약"
+ENTRY_TITLE = "속보: 인공지능 & 반도체"
+NOT_DECLARED = "character encoding: none declared and not UTF-8; read as cp949 (Korean)"
+
+
+def korean(body: bytes, content_type: str | None = None) -> ParsedFeed:
+    feed = parse_feed(body, url="https://k.example.kr/rss", content_type=content_type)
+    assert isinstance(feed, ParsedFeed), feed
+    return feed
+
+
+def assert_korean_text(
+    feed: ParsedFeed, title: str = "한국 뉴스", summary: str = "요약입니다"
+) -> None:
+    assert feed.title == title
+    (entry,) = feed.entries
+    assert entry.title == ENTRY_TITLE
+    assert entry.summary == summary
+    assert entry.link == "https://k.example.kr/news/1"
 
 
 @pytest.mark.parametrize(
@@ -167,7 +192,7 @@ KOREAN_RSS = """<?xml version="1.0" encoding="euc-kr"?>
         # text/xml without a charset: the declaration decides (RFC 7303), no warning.
         pytest.param(KOREAN_RSS.encode("euc-kr"), "text/xml", id="text-xml-no-charset"),
         pytest.param(
-            KOREAN_RSS.split("\n", 1)[1].encode("euc-kr"),
+            KOREAN_UNDECLARED.encode("euc-kr"),
             "application/rss+xml; charset=EUC-KR",
             id="http-charset-only",
         ),
@@ -176,38 +201,342 @@ KOREAN_RSS = """<?xml version="1.0" encoding="euc-kr"?>
 def test_euc_kr_hangul_is_decoded(body: bytes, content_type: str | None) -> None:
     with pytest.raises(UnicodeDecodeError):
         body.decode("utf-8")  # the fixture really is EUC-KR bytes
-    feed = parse_feed(body, url="https://k.example.kr/rss", content_type=content_type)
-    assert isinstance(feed, ParsedFeed)
-    assert feed.title == "한국 뉴스"
+    feed = korean(body, content_type)
+    assert_korean_text(feed)
+    assert feed.warnings == ()
+
+
+def test_euc_kr_fixture_with_cp949_only_syllables() -> None:
+    body = (DATA / "korean_euckr_uhc.xml").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("euc-kr")  # what Python's EUC-KR codec (and feedparser) cannot read
+    feed = korean(body)
+    assert feed.title == "똠방각하 뉴스"
     assert feed.warnings == ()
     (entry,) = feed.entries
-    assert entry.title == "속보: 인공지능 & 반도체"
-    assert entry.summary == "요약입니다"
-    assert entry.link == "https://k.example.kr/news/1"
+    assert entry.title == "햏자의 쀍 속보 & 똠양꿍"
+    assert entry.summary == "요약: 똠방각하가 햏했다"
 
 
-def test_wrong_http_charset_is_overridden_with_a_warning() -> None:
-    body = KOREAN_RSS.encode("euc-kr")
-    feed = parse_feed(body, url=FETCHED, content_type="text/xml; charset=utf-8")
-    assert isinstance(feed, ParsedFeed)
-    assert feed.entries[0].title == "속보: 인공지능 & 반도체"
+@pytest.mark.parametrize("label", ["euc-kr", "EUC-KR", "ks_c_5601-1987", "cp949", "x-windows-949"])
+@pytest.mark.parametrize("content_type", [None, "text/xml", "application/rss+xml"])
+def test_euc_kr_labels_read_as_cp949(label: str, content_type: str | None) -> None:
+    # As browsers do (WHATWG Encoding): every EUC-KR label means CP949, its superset.
+    body = UHC_RSS.replace("euc-kr", label).encode("cp949")
+    feed = korean(body, content_type)
+    assert_korean_text(feed, UHC_TITLE, UHC_SUMMARY)
+    assert feed.warnings == ()
+
+
+@pytest.mark.parametrize("label", ["euc-kr", "ks_c_5601-1987", "x-windows-949"])
+def test_euc_kr_http_charset_reads_as_cp949(label: str) -> None:
+    body = UHC_RSS.split("\n", 1)[1].encode("cp949")
+    feed = korean(body, f"application/rss+xml; charset={label}")
+    assert_korean_text(feed, UHC_TITLE, UHC_SUMMARY)
+    assert feed.warnings == ()
+
+
+@pytest.mark.parametrize("content_type", [None, "text/xml", "application/xml", "text/html"])
+def test_undeclared_cp949_is_detected(content_type: str | None) -> None:
+    body = UHC_RSS.split("\n", 1)[1].encode("cp949")
+    feed = korean(body, content_type)
+    assert_korean_text(feed, UHC_TITLE, UHC_SUMMARY)
+    assert feed.warnings == (NOT_DECLARED,)
+
+
+def test_undeclared_cp949_fixture() -> None:
+    feed = korean((DATA / "korean_undeclared_cp949.xml").read_bytes())
+    assert feed.title == "똠방각하 뉴스"
+    assert [e.title for e in feed.entries] == ["햏자의 쀍 속보 & 똠양꿍"]
+    assert feed.warnings == (NOT_DECLARED,)
+
+
+@pytest.mark.parametrize(
+    ("title", "encoding"),
+    [
+        # Windows-1252 whose bytes happen to pair up as CP949: "’" + a letter is a rare
+        # Hangul syllable, never one of the common ones.
+        ("it’s don’t", "cp1252"),
+        ("Café Zürich", "latin-1"),
+    ],
+)
+def test_undeclared_non_korean_keeps_feedparsers_fallbacks(title: str, encoding: str) -> None:
+    body = f"<rss version='2.0'><channel><title>{title}</title></channel></rss>"
+    feed = korean(body.encode(encoding))
+    assert feed.title == title
     assert feed.warnings == (
-        "character encoding: document declared as utf-8, but parsed as euc-kr",
+        "character encoding: document declared as utf-8, but parsed as windows-1252",
+    )
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/xml; charset=utf-8",
+        "application/rss+xml; charset=iso-8859-1",
+        "text/xml; charset=UTF-8",
+    ],
+)
+def test_wrong_http_charset_is_overridden_with_a_warning(content_type: str) -> None:
+    body = UHC_RSS.encode("cp949")
+    feed = korean(body, content_type)
+    assert_korean_text(feed, UHC_TITLE, UHC_SUMMARY)
+    charset = content_type.rsplit("=", 1)[1]
+    assert feed.warnings == (
+        f"character encoding: the HTTP charset says {charset}, but the document is not "
+        f"{charset}; read as cp949",
+    )
+
+
+def test_wrong_http_charset_over_undeclared_cp949() -> None:
+    feed = korean(UHC_RSS.split("\n", 1)[1].encode("cp949"), "text/xml; charset=utf-8")
+    assert_korean_text(feed, UHC_TITLE, UHC_SUMMARY)
+    assert feed.warnings == (
+        "character encoding: the HTTP charset says utf-8, but the document is not utf-8; "
+        "read as cp949",
+    )
+
+
+@pytest.mark.parametrize("header", ["euc-kr", "ks_c_5601-1987", "iso-8859-1"])
+def test_utf8_document_under_a_wrong_http_charset_is_utf8(header: str) -> None:
+    body = UHC_RSS.replace("euc-kr", "UTF-8").encode("utf-8")
+    feed = korean(body, f"text/xml; charset={header}")
+    assert_korean_text(feed, UHC_TITLE, UHC_SUMMARY)
+    assert feed.warnings == (
+        f"character encoding: the HTTP charset says {header}, but the document is not "
+        f"{header}; read as utf-8",
     )
 
 
 def test_undeclared_document_without_content_type_is_utf8() -> None:
-    body = KOREAN_RSS.split("\n", 1)[1].encode("utf-8")
-    feed = parse_feed(body, url=FETCHED)
-    assert isinstance(feed, ParsedFeed)
-    assert feed.entries[0].title == "속보: 인공지능 & 반도체"
+    feed = korean(KOREAN_UNDECLARED.encode("utf-8"))
+    assert_korean_text(feed)
+    assert feed.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("mark", "encoding", "declared"),
+    [
+        (codecs.BOM_UTF8, "utf-8", "utf-8"),
+        (codecs.BOM_UTF8, "utf-8", None),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", None),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16BE"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", None),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+    ],
+)
+def test_byte_order_marks(mark: bytes, encoding: str, declared: str | None) -> None:
+    text = KOREAN_RSS.replace("euc-kr", declared) if declared else KOREAN_UNDECLARED
+    feed = korean(mark + text.encode(encoding))
+    assert_korean_text(feed)
+    assert feed.warnings == ()
+
+
+def test_byte_order_mark_wins_over_the_http_charset() -> None:
+    body = codecs.BOM_UTF8 + KOREAN_UNDECLARED.encode("utf-8")
+    feed = korean(body, "text/xml; charset=euc-kr")
+    assert_korean_text(feed)
+    assert feed.warnings == (
+        "character encoding: the HTTP charset says euc-kr, but the document is not euc-kr; "
+        "read as utf-8",
+    )
 
 
 def test_utf16_document() -> None:
     body = KOREAN_RSS.replace("euc-kr", "utf-16").encode("utf-16")
-    feed = parse_feed(body, url=FETCHED)
-    assert isinstance(feed, ParsedFeed)
-    assert feed.title == "한국 뉴스"
+    assert_korean_text(korean(body))
+
+
+def test_utf16_without_a_byte_order_mark() -> None:
+    # XML 1.0 appendix F: "<?" in UTF-16 shows the encoding without a mark.
+    body = KOREAN_RSS.replace("euc-kr", "UTF-16LE").encode("utf-16-le")
+    assert_korean_text(korean(body))
+
+
+def test_json_feed_in_cp949_is_read_with_a_warning() -> None:
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": UHC_TITLE,
+        "items": [{"id": "1", "title": ENTRY_TITLE, "summary": UHC_SUMMARY}],
+    }
+    body = json.dumps(document, ensure_ascii=False).encode("cp949")
+    feed = korean(body, "application/feed+json")
+    assert feed.title == UHC_TITLE
+    (entry,) = feed.entries
+    assert (entry.title, entry.summary) == ("속보: 인공지능 &amp; 반도체", UHC_SUMMARY)
+    assert feed.warnings == ("character encoding: a JSON Feed must be UTF-8; read as cp949",)
+
+
+def test_json_feed_in_latin1_is_still_refused() -> None:
+    body = '{"version": "https://jsonfeed.org/version/1.1", "title": "Café Zürich"}'
+    assert failure(body.encode("latin-1"), "application/json") == "not valid UTF-8 at byte 61"
+
+
+def test_json_feed_ignores_an_http_charset() -> None:
+    body = json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": UHC_TITLE, "items": []},
+        ensure_ascii=False,
+    ).encode("utf-8")
+    feed = korean(body, "application/json; charset=euc-kr")
+    assert (feed.title, feed.warnings) == (UHC_TITLE, ())
+
+
+# --- encoding.decide: the encoding decision alone ----------------------------------------
+
+
+def test_decide_utf8_keeps_the_text() -> None:
+    body = KOREAN_UNDECLARED.encode("utf-8")
+    assert decide(body, None) == Decoded("utf-8", body)
+    assert decide(body, "application/rss+xml; charset=utf-8") == Decoded("utf-8", body)
+
+
+def test_decide_transcodes_and_rewrites_the_declaration() -> None:
+    decided = decide(UHC_RSS.encode("cp949"), None)
+    assert decided.encoding == "cp949"
+    assert decided.body == UHC_RSS.replace('encoding="euc-kr"', 'encoding="utf-8"').encode()
+    assert decided.warnings == ()
+
+
+def test_decide_strips_a_byte_order_mark() -> None:
+    text = KOREAN_RSS.replace("euc-kr", "utf-16")
+    decided = decide(codecs.BOM_UTF16_LE + text.encode("utf-16-le"), None)
+    assert decided == Decoded("utf-16-le", text.replace("utf-16", "utf-8").encode())
+    assert decide(codecs.BOM_UTF8 + b"<rss/>", None) == Decoded("utf-8", b"<rss/>")
+
+
+def test_decide_pure_ascii_agrees_with_every_ascii_label() -> None:
+    body = b"<?xml version='1.0' encoding='iso-8859-1'?><rss/>"
+    decided = decide(body, "text/xml; charset=euc-kr")
+    assert decided.warnings == ()
+    assert decided.body == b"<?xml version='1.0' encoding='utf-8'?><rss/>"
+
+
+def test_decide_ignores_a_wide_label_on_ascii_markup() -> None:
+    body = '<?xml version="1.0" encoding="utf-16"?><rss><title>한국</title></rss>'.encode()
+    decided = decide(body, None)
+    assert decided.encoding == "utf-8"
+    assert decided.warnings == (
+        "character encoding: the XML declaration says utf-16, but the document is not "
+        "utf-16; read as utf-8",
+    )
+
+
+@pytest.mark.parametrize("label", ["base64", "rot13", "zlib", "undefined", "unicode_escape"])
+def test_decide_codecs_that_are_not_charsets_are_unknown(label: str) -> None:
+    body = f"<?xml version='1.0' encoding='{label}'?><rss>\\u003c 한국</rss>".encode()
+    decided = decide(body, f"text/xml; charset={label}")
+    assert decided.encoding == "utf-8"
+    assert decided.body.decode().endswith("<rss>\\u003c 한국</rss>")
+    assert len(decided.warnings) == 2
+
+
+def test_decide_unknown_label() -> None:
+    decided = decide("<rss>한국</rss>".encode(), "text/xml; charset=x-no-such-thing")
+    assert decided.encoding == "utf-8"
+    assert decided.warnings == (
+        "character encoding: the HTTP charset names an unknown encoding 'x-no-such-thing'; "
+        "read as utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "encoding"),
+    [
+        ("Shift_JIS", "日本語①", "cp932"),  # ① is a Windows-31J (NEC) extension
+        ("gb2312", "中文€", "gb18030"),
+        ("iso-8859-1", "don’t “quote”", "cp1252"),
+        ("us-ascii", "it’s", "cp1252"),
+    ],
+)
+def test_decide_reads_labels_as_browsers_do(label: str, text: str, encoding: str) -> None:
+    body = f"<?xml version='1.0' encoding='{label}'?><rss>{text}</rss>".encode(encoding)
+    decided = decide(body, None)
+    assert (decided.encoding, decided.warnings) == (encoding, ())
+    assert decided.body.decode() == f"<?xml version='1.0' encoding='utf-8'?><rss>{text}</rss>"
+
+
+def test_decide_windows_1252_undefined_bytes_are_c1_controls() -> None:
+    decided = decide(b"<rss>\x81\x93x\x94</rss>", "text/xml; charset=windows-1252")
+    assert decided.body.decode() == "<rss>\x81“x”</rss>"
+
+
+def test_decide_single_byte_label_yields_to_valid_utf8() -> None:
+    body = "<rss>Café</rss>".encode()
+    decided = decide(body, "text/xml; charset=iso-8859-1")
+    assert (decided.encoding, decided.body) == ("utf-8", body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        codecs.BOM_UTF8 + b"<rss>\xff</rss>",
+        codecs.BOM_UTF16_LE + b"<\x00r",  # odd length
+        "<rss>Café</rss>".encode("latin-1"),
+    ],
+)
+def test_decide_leaves_what_it_cannot_read_to_feedparser(body: bytes) -> None:
+    decided = decide(body, None)
+    assert decided == Decoded(None, body)
+
+
+def test_looks_korean() -> None:
+    assert looks_korean("<rss>한국 뉴스 — 똠</rss>")
+    assert not looks_korean("<rss>ascii only</rss>")
+    # Windows-1252 smart quotes read as CP949 are rare syllables, not text.
+    assert not looks_korean("it’s don’t".encode("cp1252").decode("cp949"))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.text(max_size=100).map(
+            lambda t: ('<?xml version="1.0" encoding="euc-kr"?>' + t).encode("utf-8")
+        ),
+        st.sampled_from([codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b""]).flatmap(
+            lambda mark: st.binary(max_size=100).map(lambda b: mark + b)
+        ),
+    ),
+    st.sampled_from([None, "text/xml; charset=euc-kr", "text/xml; charset=utf-16", "a; charset=?"]),
+)  # fmt: skip
+def test_decide_gives_utf8_or_leaves_the_body(body: bytes, content_type: str | None) -> None:
+    decided = decide(body, content_type)
+    if decided.encoding is None:
+        assert decided.body is body
+    else:
+        assert not decided.body.startswith(codecs.BOM_UTF8)
+        decided.body.decode("utf-8")
+
+
+# --- A big feed --------------------------------------------------------------------------
+
+
+def big_rss(items: int) -> bytes:
+    """An RSS 2.0 feed of ``items`` items of about 1 KB each."""
+    body = ("한국어 기사 본문입니다. Some English too. " * 30)[:400]
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Big</title>'
+        + "".join(
+            f"<item><title>기사 {i}: 속보 &amp; 분석</title>"
+            f"<link>https://k.example.kr/news/{i}</link>"
+            f"<guid>https://k.example.kr/news/{i}</guid>"
+            f"<pubDate>Tue, 02 Jan 2024 10:00:00 +0900</pubDate>"
+            f"<description>{body}</description></item>\n"
+            for i in range(items)
+        )
+        + "</channel></rss>"
+    ).encode("utf-8")
+
+
+def test_a_feed_of_3000_items() -> None:
+    body = big_rss(3000)
+    assert 2_500_000 < len(body) < 3_500_000
+    feed = korean(body)
+    assert len(feed.entries) == 3000
+    assert feed.entries[-1].title == "기사 2999: 속보 & 분석"
+    assert feed.warnings == ()
 
 
 # --- Failures and ill-formed documents -------------------------------------------------

@@ -8,6 +8,11 @@ mislabel feeds all the time); feedparser is the fallback for everything else:
                 └─ anything else (RSS 0.9x/1.0/2.0, Atom 0.3/1.0) ──▶ xmlfeed.parse_xml_feed
     parse_posts_dir ─▶ posts.parse_posts_dir   (file:// sources)
 
+Each parser first decides its document's character encoding with ``encoding.decide``
+(byte-order mark, declared labels read as browsers read them and checked against the bytes,
+UTF-8, a CP949 guess for undeclared Korean) and parses UTF-8 from then on; a label the bytes
+contradict is a warning on the ``ParsedFeed``.
+
 Failures are values, never exceptions. Entry strings are HTML as the source gave them
 (unsanitized; fields a format defines as plain text are escaped into HTML); links and
 images are absolute http(s) URLs or left out.

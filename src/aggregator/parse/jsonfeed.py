@@ -20,6 +20,7 @@ from aggregator.parse.base import (
     unique_strings,
     web_url,
 )
+from aggregator.parse.encoding import decide
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
 
@@ -28,10 +29,12 @@ def parse_json_feed(
     body: bytes, *, url: str, content_type: str | None
 ) -> ParsedFeed | ParseFailure:
     """Parse a JSON Feed; see ``aggregator.parse.parse_feed``."""
-    try:
-        text = body.removeprefix(codecs.BOM_UTF8).decode("utf-8")
-    except UnicodeDecodeError as e:
-        return ParseFailure(f"not valid UTF-8 at byte {e.start}")
+    # The spec says UTF-8; a byte-order mark or Korean text in CP949 is read all the same.
+    # A charset in the header is not a JSON Feed's to have, and is ignored.
+    decoded = decide(body, None)
+    if decoded.encoding is None:
+        return ParseFailure(_not_utf8(body))
+    text = decoded.body.decode("utf-8")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as e:
@@ -45,7 +48,11 @@ def parse_json_feed(
         return ParseFailure("not a JSON Feed: no https://jsonfeed.org/version/ version")
 
     base = _base_of(document, url)
-    warnings: list[str] = []
+    warnings = []
+    if decoded.encoding != "utf-8":
+        warnings.append(
+            f"character encoding: a JSON Feed must be UTF-8; read as {decoded.encoding}"
+        )
     items = document.get("items")
     if not isinstance(items, list):
         warnings.append("items is missing or not a list; no entries read")
@@ -64,6 +71,14 @@ def parse_json_feed(
         entries=tuple(entries),
         warnings=tuple(warnings),
     )
+
+
+def _not_utf8(body: bytes) -> str:
+    try:
+        body.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"not valid UTF-8 at byte {e.start}"
+    return "not valid UTF-8"  # not reached: decide() reads valid UTF-8
 
 
 def _base_of(document: Mapping[str, Any], url: str) -> str:

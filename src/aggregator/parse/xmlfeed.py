@@ -1,13 +1,17 @@
 """RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 documents, read by feedparser, mapped to ``Entry``.
 
-Before feedparser sees a document it is screened for entity declarations: feedparser's
-own DOCTYPE scrubbing is a line-oriented regex and expat's defences vary by version, so we
-refuse any internal DTD subset that declares entities (XXE, billion laughs) outright.
+Before feedparser sees a document, its encoding is decided by ``encoding.decide`` and the
+document handed over in UTF-8 (feedparser's own detection, RFC 3023 and a fixed list of
+fallbacks, only reads what that cannot decide). The document is also screened for entity
+declarations, as it arrived and as it is handed over: feedparser's own DOCTYPE scrubbing is a
+line-oriented regex and expat's defences vary by version, so we refuse any internal DTD
+subset that declares entities (XXE, billion laughs) outright.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import logging
 import re
@@ -22,6 +26,7 @@ import feedparser
 
 from aggregator.model import Entry, ParsedFeed
 from aggregator.parse.base import ParseFailure, text_to_html, unique_strings, web_url
+from aggregator.parse.encoding import decide, declared_encoding, http_charset
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +40,7 @@ _PROLOGUE_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 _DOCTYPE_HEAD = re.compile(rb"<!DOCTYPE(?:[^>\[\"']|\"[^\"]*\"|'[^']*')*", re.IGNORECASE)
 _ROOT_START = re.compile(rb"<[A-Za-z_:]")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*([^\s;]+)", re.IGNORECASE)
-_XML_DECLARED_ENCODING = re.compile(rb"\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
+_UTF8_XML = "application/xml; charset=utf-8"
 _HTML_START = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 
 # Byte-order marks and "<?" in the wide encodings, as XML 1.0 appendix F sniffs them.
@@ -57,14 +61,20 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> Parsed
     """Parse an RSS or Atom document; see ``aggregator.parse.parse_feed``."""
     if declares_entities(body, content_type):
         return ParseFailure("entity declarations are not allowed")
+    decoded = decide(body, content_type)
+    if decoded.encoding is not None:
+        # feedparser reads exactly what is screened here: the UTF-8 text, labelled so.
+        body, content_type = decoded.body, _UTF8_XML
+        if declares_entities(body, content_type):
+            return ParseFailure("entity declarations are not allowed")
     headers = {
         # feedparser resolves relative URIs against Content-Location (and xml:base).
         "content-location": url,
-        # Only a charset in the header should override the document's own declaration
-        # (RFC 7303). Without one, feedparser would apply RFC 3023's defaults (US-ASCII for
-        # text/*, ISO-8859-1 with no header); application/xml gives the declaration, the
-        # BOM, else UTF-8.
-        "content-type": content_type if _http_charset(content_type) else "application/xml",
+        # Undecided: only a charset in the header should override the document's own
+        # declaration (RFC 7303). Without one, feedparser would apply RFC 3023's defaults
+        # (US-ASCII for text/*, ISO-8859-1 with no header); application/xml gives the
+        # declaration, the BOM, else UTF-8.
+        "content-type": content_type if http_charset(content_type) else "application/xml",
     }
     try:
         # A BytesIO, never bare bytes: feedparser takes a string it is given for a URL or
@@ -75,10 +85,13 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> Parsed
             resolve_relative_uris=True,
             sanitize_html=False,  # our own sanitizer runs in normalize
         )
-        return _to_parsed_feed(result, body, url)
+        parsed = _to_parsed_feed(result, body, url)
     except Exception as e:  # feedparser bugs on hostile input must not stop the source
         log.warning("feedparser failed on %s", url, exc_info=True)
         return ParseFailure(f"the feed could not be parsed: {type(e).__name__}: {e}")
+    if isinstance(parsed, ParsedFeed) and decoded.warnings:
+        return dataclasses.replace(parsed, warnings=decoded.warnings + parsed.warnings)
+    return parsed
 
 
 def declares_entities(body: bytes, content_type: str | None = None) -> bool:
@@ -91,8 +104,7 @@ def declares_entities(body: bytes, content_type: str | None = None) -> bool:
     view = _ascii_view(body)
     if _entities_in(view):
         return True
-    declared = _XML_DECLARED_ENCODING.match(view)
-    for name in {_http_charset(content_type), declared and declared.group(1).decode("ascii")}:
+    for name in {http_charset(content_type), declared_encoding(view)}:
         if not name:
             continue
         try:
@@ -128,11 +140,6 @@ def _ascii_view(body: bytes) -> bytes:
         if body.startswith(mark):
             return body.decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
     return body.removeprefix(codecs.BOM_UTF8)
-
-
-def _http_charset(content_type: str | None) -> str | None:
-    found = _CHARSET_PARAM.search(content_type or "")
-    return found.group(1).strip("\"'") if found else None
 
 
 def looks_like_html(body: bytes) -> bool:
