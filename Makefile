@@ -18,8 +18,8 @@ run: $(VENV)/.installed  ## the service on the bundled feeds.yaml (SQLite store)
 	$(BIN)/aggregator -c $(CONFIG) run
 
 test: $(VENV)/.installed  ## lint, types, then the whole test suite
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src/aggregator
 	$(BIN)/python -m pytest -q
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import resource
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from aggregator.store import Store
 from tests.feedserver import FeedServer
 
 AGGREGATOR = Path(sys.executable).with_name("aggregator")
+PEAK_RSS = Path(__file__).with_name("peak_rss.py")
 TIMEOUT_SECONDS = 3
 
 
@@ -134,16 +134,24 @@ def hostile_run(
             encoding="utf-8",
         )
         env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        peak_file = tmp_path / "peak-rss-kib"
         result = subprocess.run(
-            [str(AGGREGATOR), "-c", str(config), "fetch", "--all"],
+            [
+                sys.executable,
+                str(PEAK_RSS),
+                str(peak_file),
+                str(AGGREGATOR),
+                "-c",
+                str(config),
+                "fetch",
+                "--all",
+            ],
             capture_output=True,
             text=True,
             timeout=300,
             env=env,
         )
-        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        assert peak_kib >= before
+        peak_kib = int(peak_file.read_text())
         yield result, tmp_path, server, peak_kib
 
 
