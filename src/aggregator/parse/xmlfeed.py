@@ -25,7 +25,12 @@ from urllib.parse import urlsplit
 import feedparser
 
 from aggregator.model import Entry, ParsedFeed
-from aggregator.parse.base import ParseFailure, text_to_html, unique_strings, web_url
+from aggregator.parse.base import (
+    ParseFailure,
+    text_to_html,
+    unique_strings,
+    web_url,
+)
 from aggregator.parse.encoding import decide, declared_encoding, http_charset
 
 log = logging.getLogger(__name__)
@@ -206,7 +211,9 @@ def _to_entry(item: Mapping[str, Any], url: str) -> Entry:
     return Entry(
         guid=raw.get("id") or None,
         link=web_url(base, raw.get("link")),
-        title=raw.get("title", ""),
+        # A plain-text title is escaped like every other Entry string, so "the <blink> tag"
+        # keeps its brackets when normalize strips markup.
+        title=_title_of(raw),
         summary=_html_of(raw.get("summary_detail")) or raw.get("summary") or None,
         content=_content_of(raw.get("content") or ()),
         published=_struct_to_utc(published),
@@ -215,6 +222,16 @@ def _to_entry(item: Mapping[str, Any], url: str) -> Entry:
         tags=unique_strings(tag.get("term") for tag in raw.get("tags") or ()),
         images=_images_of(raw, base),
     )
+
+
+def _title_of(raw: Mapping[str, Any]) -> str:
+    # A plain-text title's angle brackets are text, not tags: escaped, "the <blink> tag"
+    # keeps them when normalize strips markup. Other characters read the same either way.
+    title = str(raw.get("title") or "")
+    detail = raw.get("title_detail") or {}
+    if detail.get("type") in _HTML_TYPES:
+        return title
+    return title.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _entry_base(raw: Mapping[str, Any]) -> str | None:
