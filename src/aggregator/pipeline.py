@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -21,6 +21,7 @@ from aggregator.config import Settings
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import (
     Article,
+    Entry,
     FetchOutcome,
     FetchStatus,
     ParsedFeed,
@@ -28,7 +29,7 @@ from aggregator.model import (
     SourceState,
     Validators,
 )
-from aggregator.normalize import entry_guid, is_wanted, normalize
+from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
 from aggregator.parse import ParseFailure, parse_feed, parse_posts_dir
 from aggregator.schedule import next_fetch
 from aggregator.store import Store
@@ -111,7 +112,10 @@ async def _update(
             return SourceReport(
                 source.id, outcome.status, error=outcome.error, moved_to=outcome.permanent_redirect
             )
-        parsed = parse_feed(
+        # Parsing and normalizing run beside the event loop, so a huge or slow document
+        # never stalls the other sources' requests and timeouts.
+        parsed = await asyncio.to_thread(
+            parse_feed,
             outcome.body or b"",
             url=outcome.final_url or url,
             content_type=outcome.content_type,
@@ -120,8 +124,8 @@ async def _update(
         failed = replace(outcome, status=FetchStatus.ERROR, error=parsed.reason)
         _record(store, source, state, failed, now, keep_validators=False)
         return SourceReport(source.id, FetchStatus.ERROR, error=parsed.reason)
-    articles, warnings = articles_of(parsed, source, settings, now)
-    result = store.save_articles(source.id, articles, now)
+    articles, warnings = await asyncio.to_thread(articles_of, parsed, source, settings, now)
+    result = await asyncio.to_thread(store.save_articles, source.id, articles, now)
     _record(store, source, state, outcome, now)
     for warning in warnings:
         log.warning("source %s: %s", source.id, warning)
@@ -148,7 +152,10 @@ def articles_of(
 ) -> tuple[list[tuple[str, Article]], tuple[str, ...]]:
     """(guid, article) for every wanted entry; an entry that fails is skipped with a warning."""
     warnings = list(parsed.warnings)
-    entries = parsed.entries[: source.max_items] if source.max_items else parsed.entries
+    entries = newest(parsed.entries, source.max_items)
+    future = sum(1 for e in entries if e.published and e.published > now + FUTURE_TOLERANCE)
+    if future:
+        warnings.append(f"{future} entries dated in the future; dated when fetched instead")
     articles: list[tuple[str, Article]] = []
     for position, entry in enumerate(entries):
         try:
@@ -165,6 +172,20 @@ def articles_of(
         if is_wanted(article, source):
             articles.append((entry_guid(entry, parsed.base_url), article))
     return articles, tuple(warnings)
+
+
+def newest(entries: Sequence[Entry], count: int | None) -> Sequence[Entry]:
+    """The ``count`` newest entries (undated ones count as oldest), in feed order."""
+    if count is None or len(entries) <= count:
+        return entries
+    floor = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (entries[i].published or entries[i].updated or floor, -i),
+        reverse=True,
+    )
+    keep = sorted(ranked[:count])
+    return [entries[i] for i in keep]
 
 
 def _record(

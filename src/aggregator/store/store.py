@@ -8,6 +8,7 @@ inserts are ``INSERT ... ON CONFLICT DO NOTHING`` classified by their row count.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -79,6 +80,9 @@ class Store:
         """Wrap an engine whose database is already migrated; use ``Store.open``."""
         self._engine = engine
         self._closed = False
+        # Writers in this process take turns here rather than in the database's busy wait,
+        # which is bounded (5 s) and meant for other processes.
+        self._write_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -300,7 +304,7 @@ class Store:
 
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
-        with self._errors(action), self._engine.connect() as conn:
+        with self._write_lock, self._errors(action), self._engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
