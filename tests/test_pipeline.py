@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aggregator.config import parse_config
 from aggregator.model import Entry, ParsedFeed
-from aggregator.pipeline import articles_of, newest
+from aggregator.pipeline import articles_of, newest, story_fingerprint
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -38,6 +38,14 @@ def test_max_items_future_dates_and_bad_entries(tmp_path: Path) -> None:
     )
     parsed = ParsedFeed("t", None, "https://w.example/feed", entries, warnings=("ill-formed",))
     articles, warnings = articles_of(parsed, source, settings, NOW)
-    assert [guid for guid, _ in articles] == ["g1", "g2"]
-    assert dict(articles)["g2"].date == NOW
+    assert [guid for guid, _, _ in articles] == ["g1", "g2"]
+    by_guid = {guid: article for guid, article, _ in articles}
+    assert by_guid["g2"].date == NOW
     assert warnings == ("ill-formed", "1 entries dated in the future; dated when fetched instead")
+
+
+def test_short_texts_are_not_compared_by_similarity() -> None:
+    short = story_fingerprint("Story 1", "Summary of story 1.")
+    long = story_fingerprint("Central bank holds rates", "The central bank held its key rate " * 8)
+    assert short.signature == () and short.content_hash
+    assert len(long.signature) > 0

@@ -17,11 +17,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
+from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import Article, Mention, Source, SourceState, Validators, story_id
 from aggregator.store import SaveResult, Store
 from aggregator.store.migrate import alembic_config, head_revision
 from aggregator.store.schema import metadata
+from aggregator.store.story_index import FoldPolicy
 
 KST = timezone(timedelta(hours=9))
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -192,21 +194,26 @@ def test_an_update_keeps_the_stored_id(store: Store) -> None:
     assert store.article("other-id") is None
 
 
-def test_the_same_canonical_url_from_another_source_is_a_duplicate(store: Store) -> None:
+def test_the_same_canonical_url_from_another_source_joins_its_story(store: Store) -> None:
     store.save_articles("alpha", [entry(1)], NOW)
-    copy = make_article(1, source_id="beta", source="Beta", title="Same story, other words")
+    copy = make_article(1, id="beta-1", source_id="beta", source="Beta", title="Same, reworded")
     result = store.save_articles("beta", [("beta-guid", copy)], NOW)
-    assert result == SaveResult(duplicates=1)
-    assert [a.source_id for a in store.articles()] == ["alpha"]
-    assert store.state("beta").article_count == 0
+    assert result == SaveResult(folded=1)
+    founder = store.article(story_id("alpha", "guid-1"))
+    assert founder is not None
+    member = store.article("beta-1")
+    assert member is not None and member.story_id == founder.story_id == founder.article.id
+    assert (member.fold_rule, member.fold_match) == ("canonical_url", founder.article.id)
+    assert store.state("beta").article_count == 1
 
 
 def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
     same_guid = entry(1, title="Second copy")
     same_url = ("guid-other", make_article(1, id="other-id", title="Third copy"))
     result = store.save_articles("alpha", [entry(1), same_guid, same_url, entry(2)], NOW)
-    assert result == SaveResult(inserted=2, duplicates=2)
-    assert [a.article.title for a in store.articles()] == ["Story 2", "Story 1"]
+    assert result == SaveResult(inserted=2, duplicates=1, folded=1)
+    stories = {a.story_id for a in store.articles()}
+    assert len(stories) == 2
 
 
 def test_articles_without_canonical_url_are_told_apart_by_guid(store: Store) -> None:
@@ -221,14 +228,17 @@ def test_a_missing_article_id_becomes_the_story_id(store: Store) -> None:
     assert stored.article.id == story_id("alpha", "guid-1")
 
 
-def test_an_update_claiming_another_storys_url_keeps_its_own(store: Store) -> None:
+def test_an_update_never_moves_an_entry_to_another_story(store: Store) -> None:
     store.save_articles("alpha", [entry(1), entry(2)], NOW)
     moved = entry(2, canonical_url="https://alpha.example/news/1", title="Moved")
     assert store.save_articles("alpha", [moved], NOW) == SaveResult(updated=1)
     assert [a.article.title for a in store.articles()] == ["Moved", "Story 1"]
-    # The first story still owns its URL: a third copy is a duplicate.
+    assert len({a.story_id for a in store.articles()}) == 2
+    # The first story still owns its URL: a third copy joins it.
     third = ("guid-3", make_article(3, canonical_url="https://alpha.example/news/1"))
-    assert store.save_articles("alpha", [third], NOW) == SaveResult(duplicates=1)
+    assert store.save_articles("alpha", [third], NOW) == SaveResult(folded=1)
+    joined = next(a for a in store.articles() if a.guid == "guid-3")
+    assert joined.story_id == next(a for a in store.articles() if a.guid == "guid-1").story_id
 
 
 def test_saving_for_an_unsynced_source_creates_its_row(store: Store) -> None:
@@ -456,3 +466,66 @@ def test_two_stores_writing_the_same_articles_store_each_once(db_url: str) -> No
         assert len(stored) == 100
         assert len({a.article.id for a in stored}) == 100
         assert store.last_seq() == 100
+
+
+# -- stories ------------------------------------------------------------------------------------
+
+
+def fingerprinted(
+    n: int, source_id: str, text: str, **changes: object
+) -> tuple[str, Article, Fingerprint]:
+    article = make_article(
+        n, source_id=source_id, canonical_url=f"https://{source_id}.example/{n}", **changes
+    )
+    return f"guid-{n}", article, Fingerprint.of(article.title, text)
+
+
+WIRE = (
+    "The central bank held its key rate at 3.5 percent on Thursday, citing slowing inflation "
+    "and a weaker labour market, and said it would watch prices closely before moving again."
+)
+
+
+def test_a_similar_story_from_another_outlet_joins_and_can_be_split_for_good(store: Store) -> None:
+    store.save_articles("alpha", [fingerprinted(1, "alpha", WIRE)], NOW)
+    retold = WIRE.replace("on Thursday", "Thursday").replace("closely", "carefully")
+    result = store.save_articles("beta", [fingerprinted(1, "beta", retold)], NOW)
+    assert result == SaveResult(folded=1)
+    founder, member = sorted(store.articles(), key=lambda a: a.source_id)
+    assert member.source_id == "beta"
+    assert member.story_id == founder.article.id
+    assert member.fold_rule == "similarity" and member.fold_match == founder.article.id
+    assert member.fold_score is not None and member.fold_score >= 0.7
+
+    new_story = store.split(member.article.id or "", NOW)
+    assert new_story == member.article.id
+    assert [m.guid for m in store.story(founder.story_id)] == [founder.guid]
+    again = store.save_articles("beta", [fingerprinted(1, "beta", retold, title="Edited")], NOW)
+    assert again == SaveResult(updated=1)
+    split = store.article(member.article.id or "")
+    assert split is not None and split.story_id == new_story and split.fold_rule == "split"
+    with pytest.raises(StoreError, match="only member"):
+        store.split(founder.article.id or "", NOW)
+
+
+def test_different_figures_keep_template_stories_apart(store: Store) -> None:
+    close = "The KOSPI closed at {a} on {day}, {move} {b} points, as foreign investors {verb}."
+    monday = close.format(a="2,501.32", day="Monday", move="up", b="12.40", verb="bought")
+    tuesday = close.format(a="2,480.15", day="Tuesday", move="down", b="21.17", verb="sold")
+    store.save_articles("alpha", [fingerprinted(1, "alpha", monday)], NOW)
+    result = store.save_articles("beta", [fingerprinted(2, "beta", tuesday)], NOW)
+    assert result == SaveResult(inserted=1)
+
+
+def test_near_duplicates_can_be_turned_off_and_respect_the_window(store: Store) -> None:
+    store.save_articles("alpha", [fingerprinted(1, "alpha", WIRE)], NOW)
+    off = FoldPolicy(near_duplicates=False)
+    assert (
+        store.save_articles("beta", [fingerprinted(1, "beta", WIRE + " More.")], NOW, off).inserted
+        == 1
+    )
+    late = fingerprinted(2, "gamma", WIRE + " Later.", date=NOW + timedelta(days=10))
+    assert (
+        store.save_articles("gamma", [late], NOW, FoldPolicy(window=timedelta(hours=72))).inserted
+        == 1
+    )

@@ -16,10 +16,11 @@ import click
 
 from aggregator import pipeline
 from aggregator.config import Settings, load_config
-from aggregator.errors import AggregatorError, ConfigError
-from aggregator.model import Source, SourceState
+from aggregator.errors import AggregatorError, ConfigError, StoreError
+from aggregator.model import Source, SourceState, StoredArticle
 from aggregator.pipeline import SourceReport
 from aggregator.store import Store
+from aggregator.stories import kept_items
 
 
 def utcnow() -> datetime:
@@ -137,11 +138,11 @@ def _summary(reports: Sequence[SourceReport], channels: int, files_changed: int)
         for status in ("ok", "not_modified", "error")
     }
     new, updated = sum(r.inserted for r in reports), sum(r.updated for r in reports)
-    duplicates = sum(r.duplicates for r in reports)
+    folded = sum(r.folded for r in reports)
     return (
         f"{len(reports)} sources: {counts['ok']} fetched, {counts['not_modified']} not modified, "
-        f"{counts['error']} failed; {new} new, {updated} updated, {duplicates} duplicate "
-        f"articles; {channels} channels published, {files_changed} files changed"
+        f"{counts['error']} failed; {new} new, {updated} updated, {folded} folded into "
+        f"stories already told; {channels} channels published, {files_changed} files changed"
     )
 
 
@@ -183,6 +184,64 @@ def health_line(source: Source, state: SourceState, tz: tzinfo) -> str:
             " (or set fetch.follow_permanent_redirects)"
         )
     return "\n".join(lines)
+
+
+@main.group()
+def dedup() -> None:
+    """Why articles were folded into one story; take one out."""
+
+
+@dedup.command()
+@click.argument("article_id", metavar="ID")
+@click.pass_context
+def explain(ctx: click.Context, article_id: str) -> None:
+    """Show ID's story: each member, and the rule and match that brought it in."""
+    settings = load(ctx)
+    with _store_or_exit(ctx, settings) as store:
+        found = store.article(article_id)
+        members = store.story(found.story_id if found else article_id)
+    if not members:
+        click.echo(f"no stored article or story has the id {article_id!r}", err=True)
+        ctx.exit(2)
+    names = {source.id: source.name for source in settings.sources}
+    story = members[0].story_id
+    kept = kept_items(members, pipeline.source_rank(settings))[0]
+    click.echo(f"story {story}: {len(members)} articles; kept: {kept.source_id} {kept.guid}")
+    for member in members:
+        marker = "*" if found and member.article.id == found.article.id else " "
+        click.echo(f"{marker} {member.article.id}  {names.get(member.source_id, member.source_id)}")
+        click.echo(f"    {member.article.title}")
+        click.echo(f"    {_fold_reason(member)}")
+
+
+def _fold_reason(member: StoredArticle) -> str:
+    rule, match = member.fold_rule, member.fold_match
+    if rule is None:
+        return "founded the story"
+    if rule == "similarity":
+        return f"joined by similarity {member.fold_score:.2f} to {match}"
+    if rule == "split":
+        return f"split out of story {match}; stays on its own"
+    return f"joined by the same {rule.replace('_', ' ')} as {match}"
+
+
+@dedup.command()
+@click.argument("article_id", metavar="ID")
+@click.pass_context
+def split(ctx: click.Context, article_id: str) -> None:
+    """Take article ID out of its story, for good (re-fetching does not fold it back)."""
+    settings = load(ctx)
+    with _store_or_exit(ctx, settings) as store:
+        try:
+            new_story = store.split(article_id, utcnow())
+        except StoreError as error:
+            click.echo(str(error), err=True)
+            ctx.exit(2)
+        result = pipeline.publish_all(settings, store, utcnow())
+    click.echo(
+        f"article {article_id} is now story {new_story}; republished: "
+        f"{len(result.changed)} files changed"
+    )
 
 
 @main.command()

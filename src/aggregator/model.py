@@ -144,8 +144,16 @@ class StoredArticle:
     article: Article
     #: When this article was first stored (UTC); orders posts claiming a file name.
     first_seen: datetime
-    #: Store row number; increases with insertion.
+    #: Store change number; increases with every insert and update.
     seq: int = 0
+    #: The story this article tells (see ``aggregator.stories``); empty when unknown.
+    story_id: str = ""
+    #: How it joined its story (canonical_url, content_hash, similarity); None for the
+    #: article that founded it or one split out on its own.
+    fold_rule: str | None = None
+    #: The article it matched when it joined, and the similarity when that was the rule.
+    fold_match: str | None = None
+    fold_score: float | None = None
 
 
 class FetchStatus(StrEnum):

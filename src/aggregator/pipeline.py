@@ -18,6 +18,7 @@ from urllib.request import url2pathname
 
 from aggregator import publish as publishing
 from aggregator.config import Settings
+from aggregator.dedup import Fingerprint, letters, story_text
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import (
     Article,
@@ -31,8 +32,11 @@ from aggregator.model import (
 )
 from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
 from aggregator.parse import ParseFailure, parse_feed, parse_posts_dir
+from aggregator.sanitize import html_to_text
 from aggregator.schedule import next_fetch
 from aggregator.store import Store
+from aggregator.store.story_index import FoldPolicy
+from aggregator.stories import kept_items
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ class SourceReport:
     inserted: int = 0
     updated: int = 0
     duplicates: int = 0
+    #: New articles that joined a story already told.
+    folded: int = 0
     error: str | None = None
     warnings: tuple[str, ...] = ()
     #: Where a permanent redirect said the feed now lives.
@@ -58,7 +64,7 @@ class SourceReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
+        return bool(self.inserted or self.updated or self.folded)
 
 
 def fetch_limits(settings: Settings) -> FetchLimits:
@@ -70,6 +76,29 @@ def fetch_limits(settings: Settings) -> FetchLimits:
         per_host=fetch.per_host,
         user_agent=fetch.user_agent,
     )
+
+
+#: Below this many letters and digits a text is too short to judge by similarity (a
+#: headline with a number would match every other one of its kind); such stories are
+#: still folded by canonical URL and exact content.
+MIN_SIMILAR_LETTERS = 120
+
+
+def story_fingerprint(title: str, body_text: str) -> Fingerprint:
+    fingerprint = Fingerprint.of(title, body_text)
+    if len(letters(story_text(title, body_text))) < MIN_SIMILAR_LETTERS:
+        return replace(fingerprint, signature=())
+    return fingerprint
+
+
+def fold_policy(settings: Settings) -> FoldPolicy:
+    dedup = settings.dedup
+    return FoldPolicy(dedup.near_duplicates, dedup.threshold, dedup.window)
+
+
+def source_rank(settings: Settings) -> dict[str, int]:
+    """Source priority for choosing a story's kept article: the order of feeds.yaml."""
+    return {source.id: rank for rank, source in enumerate(settings.sources)}
 
 
 def is_due(state: SourceState, now: datetime) -> bool:
@@ -125,7 +154,9 @@ async def _update(
         _record(store, source, state, failed, now, keep_validators=False)
         return SourceReport(source.id, FetchStatus.ERROR, error=parsed.reason)
     articles, warnings = await asyncio.to_thread(articles_of, parsed, source, settings, now)
-    result = await asyncio.to_thread(store.save_articles, source.id, articles, now)
+    result = await asyncio.to_thread(
+        store.save_articles, source.id, articles, now, fold_policy(settings)
+    )
     _record(store, source, state, outcome, now)
     for warning in warnings:
         log.warning("source %s: %s", source.id, warning)
@@ -135,6 +166,7 @@ async def _update(
         inserted=result.inserted,
         updated=result.updated,
         duplicates=result.duplicates,
+        folded=result.folded,
         warnings=warnings,
         moved_to=outcome.permanent_redirect,
     )
@@ -149,14 +181,15 @@ def fetch_url(source: Source, state: SourceState, settings: Settings) -> str:
 
 def articles_of(
     parsed: ParsedFeed, source: Source, settings: Settings, now: datetime
-) -> tuple[list[tuple[str, Article]], tuple[str, ...]]:
-    """(guid, article) for every wanted entry; an entry that fails is skipped with a warning."""
+) -> tuple[list[tuple[str, Article, Fingerprint]], tuple[str, ...]]:
+    """(guid, article, fingerprint) for every wanted entry; an entry that fails is skipped
+    with a warning."""
     warnings = list(parsed.warnings)
     entries = newest(parsed.entries, source.max_items)
     future = sum(1 for e in entries if e.published and e.published > now + FUTURE_TOLERANCE)
     if future:
         warnings.append(f"{future} entries dated in the future; dated when fetched instead")
-    articles: list[tuple[str, Article]] = []
+    articles: list[tuple[str, Article, Fingerprint]] = []
     for position, entry in enumerate(entries):
         try:
             article = normalize(
@@ -170,7 +203,10 @@ def articles_of(
             warnings.append(f"entry {position + 1} skipped: {type(error).__name__}: {error}")
             continue
         if is_wanted(article, source):
-            articles.append((entry_guid(entry, parsed.base_url), article))
+            # The story is recognised by what the outlet wrote, before our templates.
+            body = html_to_text(entry.content or entry.summary or "")
+            fingerprint = story_fingerprint(article.title, body)
+            articles.append((entry_guid(entry, parsed.base_url), article, fingerprint))
     return articles, tuple(warnings)
 
 
@@ -250,5 +286,6 @@ async def run_pass(
 
 
 def publish_all(settings: Settings, store: Store, now: datetime) -> publishing.PublishResult:
-    """Rewrite every output from the store."""
-    return publishing.publish(settings, store.articles(), now)
+    """Rewrite every output from the store: one item and one post per story."""
+    items = kept_items(store.articles(), source_rank(settings))
+    return publishing.publish(settings, items, now)

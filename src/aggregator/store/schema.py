@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -114,17 +115,53 @@ articles = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("data", Text, nullable=False),
+    # 0003: stories
+    #: The story this article tells; the founder's id, never changed by members joining.
+    Column("story_id", Text, nullable=False),
+    #: ``dedup.content_hash`` of the story text.
+    Column("text_hash", Text),
+    #: ``dedup`` sketch (hex, comma-separated) and the figures the text states.
+    Column("signature", Text),
+    Column("figures", Text),
+    #: How it joined its story: canonical_url, content_hash, similarity, split; None for
+    #: the founder. ``fold_match`` is the article it matched, ``fold_score`` the similarity.
+    Column("fold_rule", Text),
+    Column("fold_match", Text),
+    Column("fold_score", Float),
     UniqueConstraint("source_id", "guid"),
     Index("ix_articles_date", "date"),
+    Index("ix_articles_canonical_url", "canonical_url"),
+    Index("ix_articles_story_id", "story_id"),
 )
 
-#: One stored story per canonical URL; entries without one are told apart by guid alone.
-Index(
-    "ix_articles_canonical_url",
-    articles.c.canonical_url,
-    unique=True,
-    sqlite_where=articles.c.canonical_url.is_not(None),
-    postgresql_where=articles.c.canonical_url.is_not(None),
+#: One story per key: ("url", canonical URL) or ("hash", content hash). The primary key
+#: makes concurrent writers agree on which story a key belongs to.
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column("kind", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("story_id", Text, nullable=False),
+)
+
+#: The LSH index: each article under each of its band keys, with its date for the window.
+bands = Table(
+    "bands",
+    metadata,
+    Column("band", Text, primary_key=True),
+    Column("article_id", Text, primary_key=True),
+    Column("date", UTCDateTime),
+    Index("ix_bands_band_date", "band", "date"),
+    Index("ix_bands_article_id", "article_id"),
+)
+
+#: Articles the operator took out of a story; they never join another by themselves.
+splits = Table(
+    "splits",
+    metadata,
+    Column("article_id", Text, primary_key=True),
+    Column("from_story", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
 )
 
 #: Named counters; ``seq`` numbers article changes in commit order.

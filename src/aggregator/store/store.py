@@ -28,8 +28,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import (
     Article,
@@ -40,12 +41,23 @@ from aggregator.model import (
     Validators,
     story_id,
 )
-from aggregator.store import migrate
+from aggregator.store import migrate, story_index
 from aggregator.store.codec import content_hash, decode_article, encode_article
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
-from aggregator.store.schema import SEQ_COUNTER, articles, as_utc, counters, sources
+from aggregator.store.schema import (
+    SEQ_COUNTER,
+    articles,
+    as_utc,
+    counters,
+    sources,
+    splits,
+    story_keys,
+)
+from aggregator.store.story_index import FoldPolicy
 
-_Outcome = Literal["inserted", "updated", "unchanged", "duplicates"]
+_Outcome = Literal["inserted", "updated", "unchanged", "duplicates", "folded"]
+#: One entry to save: its guid, the article, and the fingerprint of its story text.
+Incoming = tuple[str, Article] | tuple[str, Article, Fingerprint | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +70,16 @@ class SaveResult:
     updated: int = 0
     #: Entries already stored, unchanged.
     unchanged: int = 0
-    #: Entries not stored because their story is: same canonical URL (any source), or the
-    #: same guid earlier in the batch.
+    #: Entries not stored: the same guid earlier in the batch.
     duplicates: int = 0
+    #: New entries stored as members of a story already told (same canonical URL, same
+    #: content, or similar enough): they add to its ``also_reported_by``.
+    folded: int = 0
 
     @property
     def changed(self) -> bool:
         """Whether anything stored changed, i.e. channels need publishing."""
-        return self.inserted > 0 or self.updated > 0
+        return self.inserted > 0 or self.updated > 0 or self.folded > 0
 
 
 class Store:
@@ -234,31 +248,39 @@ class Store:
     # -- articles ----------------------------------------------------------------------------
 
     def save_articles(
-        self, source_id: str, batch: Sequence[tuple[str, Article]], now: datetime
+        self,
+        source_id: str,
+        batch: Sequence[Incoming],
+        now: datetime,
+        policy: FoldPolicy | None = None,
     ) -> SaveResult:
-        """Store a source's ``(guid, article)`` pairs in one transaction.
+        """Store a source's entries in one transaction.
 
-        For each pair, in order: an entry already stored under the same source and guid is
-        updated in place if its content changed (keeping its id and first_seen) or left
-        alone; else an article with a canonical URL already stored (from any source) is a
-        duplicate and not stored; else it is inserted. ``article.id`` is the story id; when
-        None, ``story_id(source_id, guid)`` is used.
+        For each entry, in order: one already stored under the same source and guid is
+        updated in place if its content changed (keeping its id, story and first_seen) or
+        left alone; else it is inserted, founding a story or joining one (see
+        ``story_index.place``: same canonical URL, same content, or similar within the
+        window of ``policy``). ``article.id`` is the article's id; when None,
+        ``story_id(source_id, guid)`` is used.
         """
-        counts = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates": 0}
+        counts = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates": 0, "folded": 0}
         if not batch:
             return SaveResult()
+        policy = policy or FoldPolicy()
         now = as_utc(now)
         seen_guids: set[str] = set()
         with self._write("save articles") as conn:
             _ensure_source(conn, source_id, now)
-            for guid, article in batch:
+            for item in batch:
+                guid, article = item[0], item[1]
+                fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
                 if guid in seen_guids:
                     counts["duplicates"] += 1
                     continue
                 seen_guids.add(guid)
                 if article.id is None:
                     article = replace(article, id=story_id(source_id, guid))
-                counts[_save_one(conn, source_id, guid, article, now)] += 1
+                counts[_save_one(conn, source_id, guid, article, fingerprint, policy, now)] += 1
         return SaveResult(**counts)
 
     def articles(
@@ -283,6 +305,68 @@ class Store:
         with self._read("read an article") as conn:
             row = conn.execute(_articles_query().where(articles.c.id == article_id)).first()
             return None if row is None else _stored(row)
+
+    def story(self, story_id: str) -> list[StoredArticle]:
+        """The members of a story, in the order they were stored."""
+        query = _articles_query().where(articles.c.story_id == story_id).order_by(articles.c.seq)
+        with self._read("read a story") as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    def split(self, article_id: str, now: datetime) -> str:
+        """Take an article out of its story, for good: it becomes a story of its own (and
+        keeps its canonical URL and content for that story). Returns its new story id."""
+        with self._write("split an article out of its story") as conn:
+            row = conn.execute(
+                select(articles.c.story_id, articles.c.canonical_url, articles.c.text_hash).where(
+                    articles.c.id == article_id
+                )
+            ).first()
+            if row is None:
+                raise StoreError(f"no stored article has the id {article_id!r}")
+            old = row.story_id
+            count = conn.execute(
+                select(func.count()).where(articles.c.story_id == old)
+            ).scalar_one()
+            if count < 2:
+                raise StoreError(f"article {article_id} is the only member of its story")
+            # The story keeps its id; the founder leaving it takes a derived one.
+            new = article_id if article_id != old else story_id(article_id, "split")
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
+                .values(
+                    story_id=new,
+                    fold_rule="split",
+                    fold_match=old,
+                    fold_score=None,
+                    seq=_next_seq(conn),
+                )
+            )
+            for kind, key, column in (
+                ("url", row.canonical_url, articles.c.canonical_url),
+                ("hash", row.text_hash, articles.c.text_hash),
+            ):
+                if key is None:
+                    continue
+                shared = conn.execute(
+                    select(exists().where(articles.c.story_id == old, column == key))
+                ).scalar()
+                if not shared:  # the key was this article's alone: it goes with it
+                    conn.execute(
+                        update(story_keys)
+                        .where(
+                            story_keys.c.kind == kind,
+                            story_keys.c.key == key,
+                            story_keys.c.story_id == old,
+                        )
+                        .values(story_id=new)
+                    )
+            conn.execute(
+                _insert(conn, splits)
+                .values(article_id=article_id, from_story=old, at=as_utc(now))
+                .on_conflict_do_nothing()
+            )
+            return new
 
     def changed_since(self, seq: int) -> bool:
         """Whether any article was inserted or updated after change number ``seq``."""
@@ -323,15 +407,19 @@ class Store:
 
 
 def _save_one(
-    conn: Connection, source_id: str, guid: str, article: Article, now: datetime
+    conn: Connection,
+    source_id: str,
+    guid: str,
+    article: Article,
+    fingerprint: Fingerprint | None,
+    policy: FoldPolicy,
+    now: datetime,
 ) -> _Outcome:
     existing = _find_entry(conn, source_id, guid)
     if existing is not None:
-        return _refresh(conn, existing, article, now)
-    if article.canonical_url is not None and _canonical_taken(conn, article.canonical_url):
-        # Hook: folding the duplicate into the kept story's also_reported_by comes with
-        # the dedup work.
-        return "duplicates"
+        return _refresh(conn, existing, article, fingerprint, now)
+    assert article.id is not None
+    placement = story_index.place(conn, article.id, article, fingerprint, policy)
     encoded = encode_article(article)
     stmt = (
         _insert(conn, articles)
@@ -347,20 +435,59 @@ def _save_one(
             first_seen=now,
             updated_at=now,
             data=encoded,
+            **_fingerprint_columns(fingerprint),
+            **_placement_columns(placement),
         )
         .on_conflict_do_nothing()
     )
-    if conn.execute(stmt).rowcount == 1:
-        return "inserted"
-    # A concurrent writer stored the same entry or story since we looked.
-    existing = _find_entry(conn, source_id, guid)
-    if existing is not None:
-        return _refresh(conn, existing, article, now)
-    return "duplicates"
+    if conn.execute(stmt).rowcount != 1:
+        # A concurrent writer stored the same entry since we looked.
+        existing = _find_entry(conn, source_id, guid)
+        if existing is not None:
+            return _refresh(conn, existing, article, fingerprint, now)
+        return "duplicates"
+    claimed = story_index.claim_keys(
+        conn, _insert_for(conn), article.id, article, fingerprint, placement
+    )
+    if claimed != placement:
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == article.id)
+            .values(**_placement_columns(claimed))
+        )
+    if fingerprint is not None:
+        story_index.index_bands(conn, _insert_for(conn), article.id, fingerprint, article.date)
+    return "inserted" if claimed.rule is None else "folded"
 
 
-def _refresh(conn: Connection, existing: Row[Any], article: Article, now: datetime) -> _Outcome:
-    """Update a stored entry in place if its content changed, keeping id and first_seen."""
+def _fingerprint_columns(fingerprint: Fingerprint | None) -> dict[str, Any]:
+    if fingerprint is None:
+        return {}
+    return {
+        "text_hash": fingerprint.content_hash,
+        "signature": fingerprint.encode_signature(),
+        "figures": story_index.encode_figures(fingerprint.figures),
+    }
+
+
+def _placement_columns(placement: story_index.Placement) -> dict[str, Any]:
+    return {
+        "story_id": placement.story_id,
+        "fold_rule": placement.rule,
+        "fold_match": placement.match,
+        "fold_score": placement.score,
+    }
+
+
+def _refresh(
+    conn: Connection,
+    existing: Row[Any],
+    article: Article,
+    fingerprint: Fingerprint | None,
+    now: datetime,
+) -> _Outcome:
+    """Update a stored entry in place if its content changed, keeping its id, its story and
+    first_seen: a story's membership is decided once, when an entry first arrives."""
     article = replace(article, id=existing.id)
     encoded = encode_article(article)
     digest = content_hash(encoded)
@@ -374,15 +501,13 @@ def _refresh(conn: Connection, existing: Row[Any], article: Article, now: dateti
         "canonical_url": article.canonical_url,
         "updated_at": now,
         "data": encoded,
+        **_fingerprint_columns(fingerprint),
     }
-    stmt = update(articles).where(articles.c.id == existing.id)
-    try:
-        with conn.begin_nested():
-            conn.execute(stmt.values(values))
-    except IntegrityError:
-        # Its new canonical URL belongs to another stored story: keep the old claim.
-        values["canonical_url"] = existing.canonical_url
-        conn.execute(stmt.values(values))
+    conn.execute(update(articles).where(articles.c.id == existing.id).values(values))
+    if fingerprint is not None:
+        story_index.index_bands(
+            conn, _insert_for(conn), existing.id, fingerprint, article.date, replace=True
+        )
     return "updated"
 
 
@@ -392,11 +517,6 @@ def _find_entry(conn: Connection, source_id: str, guid: str) -> Row[Any] | None:
             articles.c.source_id == source_id, articles.c.guid == guid
         )
     ).first()
-
-
-def _canonical_taken(conn: Connection, canonical_url: str) -> bool:
-    query = select(exists().where(articles.c.canonical_url == canonical_url))
-    return bool(conn.execute(query).scalar())
 
 
 def _next_seq(conn: Connection) -> int:
@@ -419,6 +539,11 @@ def _ensure_source(conn: Connection, source_id: str, now: datetime) -> None:
         .values(id=source_id, url="", name=source_id, created_at=now)
         .on_conflict_do_nothing(index_elements=[sources.c.id])
     )
+
+
+def _insert_for(conn: Connection) -> Any:
+    """The dialect's ``insert`` (with ON CONFLICT support) as a function of a table."""
+    return lambda table: _insert(conn, table)
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -469,6 +594,10 @@ def _articles_query() -> Select[Any]:
         articles.c.data,
         articles.c.first_seen,
         articles.c.seq,
+        articles.c.story_id,
+        articles.c.fold_rule,
+        articles.c.fold_match,
+        articles.c.fold_score,
     )
 
 
@@ -479,6 +608,10 @@ def _stored(row: Row[Any]) -> StoredArticle:
         article=decode_article(row.data),
         first_seen=row.first_seen,
         seq=int(row.seq),
+        story_id=row.story_id,
+        fold_rule=row.fold_rule,
+        fold_match=row.fold_match,
+        fold_score=row.fold_score,
     )
 
 
