@@ -15,10 +15,13 @@ from pathlib import Path
 import click
 
 from aggregator import pipeline
-from aggregator.config import Settings, load_config
+from aggregator.config import Settings, load_config, parse_config
+from aggregator.config.additions import append_sources
 from aggregator.errors import AggregatorError, ConfigError, StoreError
 from aggregator.model import Source, SourceState, StoredArticle
+from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
+from aggregator.publish import write_atomic
 from aggregator.store import Store
 from aggregator.stories import kept_items
 
@@ -184,6 +187,49 @@ def health_line(source: Source, state: SourceState, tz: tzinfo) -> str:
             " (or set fetch.follow_permanent_redirects)"
         )
     return "\n".join(lines)
+
+
+@main.group()
+def opml() -> None:
+    """Sources to and from OPML 2.0 (what feed readers import and export)."""
+
+
+@opml.command("export")
+@click.pass_context
+def opml_export(ctx: click.Context) -> None:
+    """Print the configured sources as OPML 2.0."""
+    settings = load(ctx)
+    click.echo(render_opml(settings.site.title, settings.sources, utcnow()).decode(), nl=False)
+
+
+@opml.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
+@click.pass_context
+def opml_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
+    """Add FILE's subscriptions to feeds.yaml as sources (existing ones are kept)."""
+    settings = load(ctx)
+    config_path: Path = ctx.obj["config"]
+    try:
+        outlines = parse_opml(file.read_bytes())
+    except ValueError as error:
+        click.echo(f"{file}: {error}", err=True)
+        ctx.exit(2)
+    plan = plan_import(outlines, settings.sources)
+    for outline, existing in plan.duplicates:
+        click.echo(f"already a source: {outline.xml_url} (as {existing})")
+    text = config_path.read_text(encoding="utf-8")
+    try:
+        updated = append_sources(text, plan.new)
+        parse_config(updated, filename=str(config_path), base_dir=config_path.parent)
+    except (ValueError, ConfigError) as error:
+        click.echo(f"cannot add the sources to {config_path}: {error}", err=True)
+        ctx.exit(2)
+    for entry in plan.new:
+        click.echo(f"{'would add' if dry_run else 'added'}: {entry['id']}  {entry['url']}")
+    if not dry_run and plan.new:
+        write_atomic(config_path, updated.encode("utf-8"))
+    click.echo(f"{len(plan.new)} new sources, {len(plan.duplicates)} already configured")
 
 
 @main.group()

@@ -9,10 +9,12 @@ declares entities at all is refused (as defusedxml does) rather than half-truste
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -151,3 +153,46 @@ def _split_categories(value: str) -> Iterator[str]:
 
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """What importing an OPML document would do to the configured sources."""
+
+    #: New sources as feeds.yaml entries (id, url, name, home, categories).
+    new: tuple[dict[str, object], ...]
+    #: (outline, id of the configured source already fetching that URL).
+    duplicates: tuple[tuple[OpmlOutline, str], ...]
+
+
+def plan_import(outlines: Sequence[OpmlOutline], sources: Sequence[Source]) -> ImportPlan:
+    """New entries for outlines whose feed URL is not configured yet, with fresh ids that
+    never reuse an existing one; outlines already configured are reported, not added."""
+    by_url = {source.url: source.id for source in sources}
+    taken = {source.id for source in sources}
+    new: list[dict[str, object]] = []
+    duplicates: list[tuple[OpmlOutline, str]] = []
+    for outline in outlines:
+        if outline.xml_url in by_url:
+            duplicates.append((outline, by_url[outline.xml_url]))
+            continue
+        source_id = _fresh_id(outline, taken)
+        taken.add(source_id)
+        by_url[outline.xml_url] = source_id
+        entry: dict[str, object] = {"id": source_id, "url": outline.xml_url, "name": outline.text}
+        if outline.html_url:
+            entry["home"] = outline.html_url
+        if outline.categories:
+            entry["categories"] = list(outline.categories)
+        new.append(entry)
+    return ImportPlan(tuple(new), tuple(duplicates))
+
+
+def _fresh_id(outline: OpmlOutline, taken: set[str]) -> str:
+    ascii_name = re.sub(r"[^a-z0-9]+", "-", outline.text.lower()).strip("-")[:40].strip("-")
+    base = ascii_name or re.sub(r"[^a-z0-9]+", "-", urlsplit(outline.xml_url).netloc.lower())
+    base = base.strip("-") or "source"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate

@@ -1,0 +1,122 @@
+"""``aggregator opml export`` and ``opml import FILE`` against real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import load_config
+from aggregator.config.additions import append_sources
+
+AGGREGATOR = Path(sys.executable).with_name("aggregator")
+
+CONFIG = """# my feeds: comments and order must survive an import
+site:
+  title: 뉴스 모음
+sources:
+  - id: yonhap        # the wire
+    url: https://www.yna.co.kr/rss/news.xml
+    name: 연합뉴스
+
+  # more to come
+channels:
+  - {id: all, title: All}
+"""
+
+OPML = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>reader export</title></head><body>
+<outline text="World">
+  <outline type="rss" text="BBC News" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml" htmlUrl="https://www.bbc.co.uk/news"/>
+  <outline type="rss" text="연합뉴스" xmlUrl="https://www.yna.co.kr/rss/news.xml"/>
+</outline>
+<outline type="rss" text="한겨레" xmlUrl="https://www.hani.co.kr/rss/"/>
+<outline type="rss" text="BBC News" xmlUrl="https://feeds.bbci.co.uk/news/rss.xml"/>
+</body></opml>
+"""
+
+
+def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+    return subprocess.run(
+        [str(AGGREGATOR), "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def test_import_adds_new_sources_keeps_the_file_and_reports_duplicates(config: Path) -> None:
+    opml = config.parent / "subscriptions.opml"
+    opml.write_text(OPML, encoding="utf-8")
+    result = run(config, "opml", "import", str(opml))
+    assert result.returncode == 0, result.stderr
+    assert "already a source: https://www.yna.co.kr/rss/news.xml (as yonhap)" in result.stdout
+    assert result.stdout.strip().endswith("3 new sources, 1 already configured")
+
+    text = config.read_text(encoding="utf-8")
+    assert text.startswith(CONFIG.split("  # more to come")[0])  # untouched above
+    assert "# my feeds: comments and order must survive an import" in text
+    assert "  # more to come\n" in text and "channels:" in text
+    settings = load_config(config)
+    by_id = {source.id: source for source in settings.sources}
+    assert list(by_id) == ["yonhap", "bbc-news", "www-hani-co-kr", "bbc-news-2"]
+    assert by_id["bbc-news"].categories == ("World",)
+    assert by_id["bbc-news"].home == "https://www.bbc.co.uk/news"
+    assert (
+        by_id["www-hani-co-kr"].name == "한겨레"
+        and by_id["www-hani-co-kr"].url == "https://www.hani.co.kr/rss/"
+    )
+
+    again = run(config, "opml", "import", str(opml))
+    assert again.returncode == 0 and again.stdout.strip().endswith(
+        "0 new sources, 4 already configured"
+    )
+
+
+def test_dry_run_changes_nothing_and_bad_opml_is_refused(config: Path) -> None:
+    opml = config.parent / "subscriptions.opml"
+    opml.write_text(OPML, encoding="utf-8")
+    dry = run(config, "opml", "import", "--dry-run", str(opml))
+    assert dry.returncode == 0 and "would add: bbc-news" in dry.stdout
+    assert config.read_text(encoding="utf-8") == CONFIG
+    opml.write_text("<opml><body><outline", encoding="utf-8")
+    bad = run(config, "opml", "import", str(opml))
+    assert bad.returncode == 2 and "malformed OPML" in bad.stderr
+    assert config.read_text(encoding="utf-8") == CONFIG
+
+
+def test_export_round_trips_through_import(config: Path, tmp_path: Path) -> None:
+    exported = run(config, "opml", "export")
+    assert exported.returncode == 0, exported.stderr
+    assert 'xmlUrl="https://www.yna.co.kr/rss/news.xml"' in exported.stdout
+    other = tmp_path / "other.yaml"
+    other.write_text("sources:\n  - {id: x, url: 'https://x.example/feed'}\n", encoding="utf-8")
+    opml = tmp_path / "export.opml"
+    opml.write_text(exported.stdout, encoding="utf-8")
+    assert run(other, "opml", "import", str(opml)).returncode == 0
+    assert [s.url for s in load_config(other).sources] == [
+        "https://x.example/feed",
+        "https://www.yna.co.kr/rss/news.xml",
+    ]
+
+
+def test_append_sources_needs_a_block_list() -> None:
+    with pytest.raises(ValueError, match="inline"):
+        append_sources("sources: [{id: a, url: 'https://a.example'}]\n", [{"id": "b"}])
+    with pytest.raises(ValueError, match="no top-level"):
+        append_sources("site: {}\n", [{"id": "b"}])
+    assert append_sources("sources:\n  - id: a", [{"id": "b", "url": "u"}]) == (
+        "sources:\n  - id: a\n  - id: b\n    url: u\n"
+    )
