@@ -118,7 +118,8 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     return {
         str(path.relative_to(root)): (path.read_bytes(), path.stat().st_mtime_ns)
         for path in sorted(root.rglob("*"))
-        if path.is_file() and "data" not in path.parts
+        # index.html shows the sources' health (last success), which a fetch refreshes.
+        if path.is_file() and "data" not in path.parts and path.name != "index.html"
     }
 
 

@@ -10,7 +10,7 @@ import feedparser
 
 from aggregator import frontmatter
 from aggregator.config import parse_config
-from aggregator.model import Article, StoredArticle
+from aggregator.model import Article, SourceState, StoredArticle
 from aggregator.publish import POSTS_MANIFEST, publish, write_atomic
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -101,3 +101,15 @@ def test_write_atomic_replaces_and_reports_changes(tmp_path: Path) -> None:
     assert write_atomic(target, b"two") is True
     assert target.read_bytes() == b"two" and target.stat().st_ino != inode
     assert [p.name for p in target.parent.iterdir()] == ["file.xml"]
+
+
+def test_the_index_page_shows_each_sources_health(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    failing = SourceState(
+        "wire", last_status="error", error_count=3, last_error="HTTP 500 Internal Server Error"
+    )
+    publish(config, [stored(1, "AI chips ship", 20)], NOW, {"wire": failing})
+    page = (tmp_path / "public" / "index.html").read_text("utf-8")
+    assert "failing (3)" in page and "HTTP 500 Internal Server Error" in page
+    assert '<link rel="alternate" type="application/rss+xml"' in page
+    assert 'href="feeds/ai.atom"' in page and "AI chips ship" in page

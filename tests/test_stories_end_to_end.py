@@ -167,7 +167,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "data" not in p.parts
+        # index.html shows the sources' health (last success), which a fetch refreshes.
+        if p.is_file() and "data" not in p.parts and p.name != "index.html"
     }
 
 

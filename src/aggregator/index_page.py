@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
-from aggregator.model import Channel, StoredArticle
+from aggregator.model import Channel, Source, SourceState, StoredArticle
 
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:auto;padding:1rem;"
     "color:#222}a{color:#0645ad}h1{font-size:1.6rem}li{margin:.4rem 0}"
-    ".meta{color:#666;font-size:.85rem}"
+    ".meta{color:#666;font-size:.85rem}table{border-collapse:collapse;width:100%}"
+    "td,th{text-align:left;padding:.3rem;border-bottom:1px solid #ddd;vertical-align:top}"
+    ".ok{color:#17663a}.bad{color:#a31515}"
 )
 _FEEDS = (("xml", "RSS", "application/rss+xml"), ("atom", "Atom", "application/atom+xml"))
 
@@ -28,6 +30,7 @@ def render_index(
     tz: tzinfo,
     now: datetime,
     language: str = "en",
+    health: Sequence[tuple[Source, SourceState]] = (),
 ) -> bytes:
     """The index page as UTF-8 HTML; feed links are relative so the page works anywhere."""
     head_links = "".join(
@@ -46,6 +49,13 @@ def render_index(
         for channel in channels
     )
     article_items = "".join(_article_item(stored, tz) for stored in latest)
+    health_rows = "".join(_health_row(source, state, tz) for source, state in health)
+    health_table = (
+        '<h2>Sources</h2><table class="health"><tr><th>source</th><th>status</th>'
+        f"<th>last success</th><th>articles</th></tr>{health_rows}</table>"
+        if health_rows
+        else ""
+    )
     return (
         f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -53,6 +63,7 @@ def render_index(
         f"<h1>{escape(title)}</h1><p>{escape(description)}</p>"
         f"<h2>Channels</h2><ul>{channel_items}</ul>"
         f'<h2>Latest</h2><ul class="articles">{article_items or "<li>Nothing yet.</li>"}</ul>'
+        f"{health_table}"
         f'<p class="meta">Updated {now.astimezone(tz):%Y-%m-%d %H:%M %Z} · '
         '<a href="opml.xml">OPML</a></p></body></html>\n'
     ).encode()
@@ -67,3 +78,21 @@ def _article_item(stored: StoredArticle, tz: tzinfo) -> str:
     when = f"{article.date.astimezone(tz):%Y-%m-%d %H:%M}" if article.date else ""
     source = escape(article.source or stored.source_id)
     return f'<li>{link}<br><span class="meta">{source} · {when}</span></li>'
+
+
+def _health_row(source: Source, state: SourceState, tz: tzinfo) -> str:
+    if state.disabled:
+        status, css = "disabled", "bad"
+    elif state.last_status == "error":
+        status, css = f"failing ({state.error_count})", "bad"
+    elif state.last_status:
+        status, css = "ok", "ok"
+    else:
+        status, css = "not fetched yet", ""
+    when = f"{state.last_success.astimezone(tz):%Y-%m-%d %H:%M}" if state.last_success else "never"
+    problem = state.disabled or state.last_error or ""
+    detail = f'<br><span class="meta">{escape(problem)}</span>' if problem else ""
+    return (
+        f'<tr><td>{escape(source.name)}</td><td class="{css}">{escape(status)}{detail}</td>'
+        f"<td>{when}</td><td>{state.article_count}</td></tr>"
+    )

@@ -288,4 +288,4 @@ async def run_pass(
 def publish_all(settings: Settings, store: Store, now: datetime) -> publishing.PublishResult:
     """Rewrite every output from the store: one item and one post per story."""
     items = kept_items(store.articles(), source_rank(settings))
-    return publishing.publish(settings, items, now)
+    return publishing.publish(settings, items, now, store.states())

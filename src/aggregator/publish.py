@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from aggregator import frontmatter
 from aggregator.channels import select
 from aggregator.config import Settings
 from aggregator.index_page import render_index
-from aggregator.model import StoredArticle
+from aggregator.model import SourceState, StoredArticle
 from aggregator.opml import render_opml
 from aggregator.syndication import FEED_FORMATS, ChannelMeta
 
@@ -78,7 +78,10 @@ def channel_meta(settings: Settings, channel_id: str, title: str, description: s
 
 
 def render_site(
-    settings: Settings, articles: Sequence[StoredArticle], now: datetime
+    settings: Settings,
+    articles: Sequence[StoredArticle],
+    now: datetime,
+    states: Mapping[str, SourceState] | None = None,
 ) -> dict[str, bytes]:
     """Every file of ``output.dir`` by relative path; pure, so the server can hold it too."""
     files: dict[str, bytes] = {}
@@ -101,6 +104,12 @@ def render_site(
         ZoneInfo(settings.site.timezone),
         updated,
         settings.site.language,
+        [
+            (source, (states or {}).get(source.id) or SourceState(source.id))
+            for source in settings.sources
+        ]
+        if states is not None
+        else (),
     )
     return files
 
@@ -112,12 +121,18 @@ def _modified(path: Path | None) -> datetime | None:
         return None
 
 
-def publish(settings: Settings, articles: Sequence[StoredArticle], now: datetime) -> PublishResult:
-    """Write the feeds, OPML, index page and posts for ``articles``."""
+def publish(
+    settings: Settings,
+    articles: Sequence[StoredArticle],
+    now: datetime,
+    states: Mapping[str, SourceState] | None = None,
+) -> PublishResult:
+    """Write the feeds, OPML, index page (with the sources' health when ``states`` is
+    given) and posts for ``articles``."""
     out = settings.output.dir
     changed = tuple(
         relative
-        for relative, data in render_site(settings, articles, now).items()
+        for relative, data in render_site(settings, articles, now, states).items()
         if write_atomic(out / relative, data)
     )
     written = removed = 0
