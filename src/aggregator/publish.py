@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,6 +40,10 @@ class PublishResult:
     channels: int
     posts_written: int
     posts_removed: int
+    #: Every file of output.dir by relative path, as written (what the server holds).
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    #: Stories published.
+    stories: int = 0
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -130,17 +134,16 @@ def publish(
     """Write the feeds, OPML, index page (with the sources' health when ``states`` is
     given) and posts for ``articles``."""
     out = settings.output.dir
+    files = render_site(settings, articles, now, states)
     changed = tuple(
-        relative
-        for relative, data in render_site(settings, articles, now, states).items()
-        if write_atomic(out / relative, data)
+        relative for relative, data in files.items() if write_atomic(out / relative, data)
     )
     written = removed = 0
     if settings.output.posts_dir is not None:
         written, removed = write_posts(
             settings.output.posts_dir, articles, ZoneInfo(settings.site.timezone)
         )
-    return PublishResult(changed, len(settings.channels), written, removed)
+    return PublishResult(changed, len(settings.channels), written, removed, files, len(articles))
 
 
 def write_posts(

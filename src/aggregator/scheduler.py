@@ -1,70 +1,101 @@
-"""The always-on service: APScheduler runs each source's pass at its interval and
-publishes shortly after a pass stored something new.
+"""The always-on service: APScheduler ticks each source at its interval, a pass runs when
+the source is due by its stored schedule, and outputs are republished shortly after a pass
+stored something.
 
-The first run of each source honours the due time stored by earlier runs, so a restart
-does not refetch everything at once.
+The schedule lives in the store (``next_due`` and why), so backoff, ``Retry-After`` and a
+restart are honoured: a tick for a source that is not due does nothing. Edits of
+feeds.yaml are taken live (file watching, or SIGHUP): sources and channels are added,
+removed or rescheduled; an invalid edit is reported and the last good configuration
+keeps running.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator import pipeline
-from aggregator.config import Settings
+from aggregator.config import Settings, load_config
+from aggregator.errors import ConfigError
 from aggregator.fetch import Fetcher
 from aggregator.model import Source
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
-#: Publishing waits this long after a change so a burst of passes publishes once.
+#: Publishing waits this long after a change so a burst of passes publishes once...
 PUBLISH_DELAY = timedelta(seconds=2)
+#: ...but never longer than this after the first change it is waiting on.
+PUBLISH_MAX_DELAY = timedelta(seconds=30)
+#: On stop, passes under way get this long to finish before they are abandoned.
+STOP_GRACE_SECONDS = 10.0
+#: How often feeds.yaml is checked for edits.
+CONFIG_CHECK_SECONDS = 1.0
+
+Published = Callable[[Mapping[str, bytes], datetime], None]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class Health:
+    """What /healthz and the logs say about the running service."""
+
+    started: datetime = field(default_factory=utcnow)
+    last_publish: datetime | None = None
+    #: Why the last edit of feeds.yaml was refused; None when the running one is the file's.
+    config_error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": "degraded" if self.config_error else "ok",
+            "started": self.started.isoformat(),
+            "last_publish": self.last_publish.isoformat() if self.last_publish else None,
+            "config_error": self.config_error,
+        }
+
+
 class Service:
     """Scheduler + fetcher + store for ``aggregator run``."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        on_published: Published | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.health = Health()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.fetcher: Fetcher | None = None
+        self._on_published = on_published
+        self._first_pending_change: datetime | None = None
+        self._passes: set[asyncio.Task[None]] = set()
+        self._reload_requested = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set."""
+        """Run until ``stop`` is set; passes under way get a bounded time to finish."""
         self.fetcher = Fetcher(pipeline.fetch_limits(self.settings))
+        watcher = asyncio.create_task(self._watch_config(stop))
         try:
             self._publish()
-            now = utcnow()
-            states = self.store.states()
-            for source in self.settings.sources:
-                state = states.get(source.id)
-                first = state.next_due if state and state.next_due and state.next_due > now else now
-                self.scheduler.add_job(
-                    self._tick,
-                    IntervalTrigger(
-                        seconds=source.interval.total_seconds(),
-                        jitter=min(60.0, source.interval.total_seconds() / 10),
-                        timezone=UTC,
-                    ),
-                    args=[source],
-                    id=f"source:{source.id}",
-                    name=f"fetch {source.id}",
-                    max_instances=1,
-                    coalesce=True,
-                    misfire_grace_time=int(source.interval.total_seconds()),
-                    next_run_time=first,
-                )
+            self._schedule_all()
             self.scheduler.start()
             log.info(
                 "running: %d sources, %d channels, output in %s",
@@ -73,56 +104,204 @@ class Service:
                 self.settings.output.dir,
             )
             await stop.wait()
+            log.info("stopping: no new passes; waiting for %d under way", len(self._passes))
         finally:
+            # No new passes; those under way finish (or are abandoned) before the scheduler
+            # goes, as its shutdown would cancel them halfway.
+            if self.scheduler.running:
+                self.scheduler.pause()
+            watcher.cancel()
+            await self._finish_passes()
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await self.fetcher.aclose()
             log.info("stopped")
 
-    async def _tick(self, source: Source) -> None:
+    def request_reload(self) -> None:
+        """Reload feeds.yaml soon (SIGHUP)."""
+        self._reload_requested.set()
+
+    async def _finish_passes(self) -> None:
+        if self._passes:
+            _, pending = await asyncio.wait(self._passes, timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("abandoned %d passes still under way", len(pending))
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def _schedule_all(self) -> None:
+        wanted = {f"source:{source.id}": source for source in self.settings.sources}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("source:") and job.id not in wanted:
+                job.remove()
+        for job_id, source in wanted.items():
+            self._schedule(job_id, source)
+
+    def _schedule(self, job_id: str, source: Source) -> None:
+        seconds = source.interval.total_seconds()
+        existing = self.scheduler.get_job(job_id)
+        if existing is not None and existing.kwargs.get("interval") == seconds:
+            return  # unchanged: keep its place in time
+        self.scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=seconds, jitter=min(60.0, seconds / 10), timezone=UTC),
+            kwargs={"source_id": source.id, "interval": seconds},
+            id=job_id,
+            name=f"fetch {source.id}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(seconds)),
+            next_run_time=utcnow(),
+            replace_existing=True,
+        )
+
+    async def _tick(self, source_id: str, interval: float) -> None:
+        source = next((s for s in self.settings.sources if s.id == source_id), None)
+        if source is None or self.fetcher is None:
+            return
+        if not pipeline.is_due(self.store.state(source_id), utcnow()):
+            return  # backoff, Retry-After or a recent pass: the stored schedule decides
+        task = asyncio.current_task()
+        if task is not None:
+            self._passes.add(task)
+        try:
+            await self._pass(source)
+        finally:
+            if task is not None:
+                self._passes.discard(task)
+
+    async def _pass(self, source: Source) -> None:
         assert self.fetcher is not None
         report = await pipeline.update(
             source, store=self.store, fetcher=self.fetcher, settings=self.settings, now=utcnow()
         )
         if report.failed:
-            log.warning("source %s failed: %s", source.id, report.error)
+            state = self.store.state(source.id)
+            log.warning(
+                "source %s failed: %s (next try %s, %s)",
+                source.id,
+                report.error,
+                state.next_due.isoformat(timespec="seconds") if state.next_due else "never",
+                state.disabled or state.next_reason,
+            )
         else:
             log.info(
-                "source %s: %s, %d new, %d updated",
+                "source %s: %s, %d new, %d updated, %d folded",
                 source.id,
                 report.status,
                 report.inserted,
                 report.updated,
+                report.folded,
             )
         if report.changed:
-            self.scheduler.add_job(
-                self._publish,
-                "date",
-                run_date=utcnow() + PUBLISH_DELAY,
-                id="publish",
-                name="publish",
-                replace_existing=True,
-            )
+            self._publish_soon()
+
+    def _publish_soon(self) -> None:
+        now = utcnow()
+        self._first_pending_change = self._first_pending_change or now
+        run_at = min(now + PUBLISH_DELAY, self._first_pending_change + PUBLISH_MAX_DELAY)
+        self.scheduler.add_job(
+            self._publish, "date", run_date=run_at, id="publish", name="publish",
+            replace_existing=True,
+        )  # fmt: skip
 
     def _publish(self) -> None:
+        self._first_pending_change = None
+        started = time.perf_counter()
         try:
             result = pipeline.publish_all(self.settings, self.store, utcnow())
         except OSError as error:
             log.error("publishing failed: %s", error)
             return
+        self.health.last_publish = utcnow()
+        if self._on_published is not None:
+            self._on_published(result.files, self.health.last_publish)
         log.info(
-            "published %d channels: %d files changed, %d posts written, %d removed",
+            "published %d stories in %d channels in %.2fs: %d files changed, "
+            "%d posts written, %d removed",
+            result.stories,
             result.channels,
+            time.perf_counter() - started,
             len(result.changed),
             result.posts_written,
             result.posts_removed,
         )
 
+    # -- live configuration ------------------------------------------------------------------
 
-async def serve_until_signalled(service: Service) -> None:
-    """Run ``service`` until SIGINT or SIGTERM."""
+    async def _watch_config(self, stop: asyncio.Event) -> None:
+        """Reload when feeds.yaml changes (checked every second: a stat call, portable to
+        every file system and to editors that save by replacing the file) or on SIGHUP."""
+        path = self.settings.path
+        if path is None:
+            return
+        last = _file_signature(path)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reload_requested.wait(), CONFIG_CHECK_SECONDS)
+            requested = self._reload_requested.is_set()
+            self._reload_requested.clear()
+            current = _file_signature(path)
+            if requested or current != last:
+                last = current
+                self.reload()
+
+    def reload(self) -> bool:
+        """Take feeds.yaml as it is now; False (and the old one kept) when it is invalid."""
+        path = self.settings.path
+        if path is None:
+            return False
+        try:
+            settings = load_config(path)
+        except ConfigError as error:
+            self.health.config_error = str(error)
+            log.error("feeds.yaml edit refused, still running the last good one:\n%s", error)
+            return False
+        before = {s.id: s for s in self.settings.sources}
+        after = {s.id: s for s in settings.sources}
+        self.settings = settings
+        self.health.config_error = None
+        self.store.sync_sources(settings.sources)
+        self._schedule_all()
+        added = sorted(after.keys() - before.keys())
+        removed = sorted(before.keys() - after.keys())
+        changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+        log.info(
+            "feeds.yaml reloaded: %d sources (added %s, removed %s, changed %s), %d channels",
+            len(after),
+            ", ".join(added) or "none",
+            ", ".join(removed) or "none",
+            ", ".join(changed) or "none",
+            len(settings.channels),
+        )
+        self._publish_soon()
+        return True
+
+
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size, status.st_ino)
+
+
+async def serve_until_signalled(
+    service: Service, *others: Callable[[asyncio.Event], Awaitable[object]]
+) -> None:
+    """Run ``service`` (and ``others``, given the same stop event) until SIGINT or SIGTERM;
+    SIGHUP reloads feeds.yaml."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await service.run(stop)
+    loop.add_signal_handler(signal.SIGHUP, service.request_reload)
+    tasks = [asyncio.ensure_future(other(stop)) for other in others]
+    try:
+        await service.run(stop)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

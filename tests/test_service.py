@@ -1,0 +1,152 @@
+"""``aggregator run`` as operators leave it running: live edits of feeds.yaml, SIGHUP,
+invalid edits refused, the stored schedule honoured, a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FeedServer
+
+AGGREGATOR = Path(sys.executable).with_name("aggregator")
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>
+<link>https://{name}.example/</link><description>d</description>
+<item><title>{name} story</title><link>https://{name}.example/1</link><guid>{name}-1</guid>
+<pubDate>Mon, 23 Nov 2026 10:00:00 +0000</pubDate><description>Text.</description></item>
+</channel></rss>"""
+
+
+class RunningService:
+    def __init__(self, config: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+        self.process = subprocess.Popen(
+            [str(AGGREGATOR), "-c", str(config), "run"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; output:\n{''.join(self.lines)}")
+
+    def logged(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return code
+
+
+@pytest.fixture
+def service(
+    tmp_path: Path, feed_server: FeedServer
+) -> Iterator[tuple[RunningService, Path, FeedServer]]:
+    for name in ("alpha", "beta", "gamma"):
+        feed_server.serve(f"/{name}.xml", RSS.format(name=name))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}', interval: 1h}}\n",
+        encoding="utf-8",
+    )
+    running = RunningService(config)
+    try:
+        running.wait_for(lambda: bool(feed_server.requests_to("/alpha.xml")), "the first pass")
+        yield running, config, feed_server
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+        if running.process.stdout is not None:
+            running._reader.join(timeout=5)
+            running.process.stdout.close()
+
+
+def test_an_edit_takes_effect_within_seconds(
+    service: tuple[RunningService, Path, FeedServer],
+) -> None:
+    running, config, server = service
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text + f"  - {{id: beta, url: '{server.url('/beta.xml')}', interval: 1h}}\n",
+        encoding="utf-8",
+    )
+    running.wait_for(lambda: bool(server.requests_to("/beta.xml")), "the added source's first pass")
+    running.wait_for(lambda: running.logged("added beta"), "the reload log line")
+    assert running.stop() == 0
+    assert running.logged("stopped")
+
+
+def test_an_invalid_edit_is_reported_and_changes_nothing(
+    service: tuple[RunningService, Path, FeedServer],
+) -> None:
+    running, config, server = service
+    good = config.read_text(encoding="utf-8")
+    config.write_text(good + "  - {id: Not Valid!, url: 'ftp://nowhere'}\n", encoding="utf-8")
+    running.wait_for(lambda: running.logged("feeds.yaml edit refused"), "the refusal")
+    assert running.logged("sources[1].id")
+    # Still running on the last good configuration; a later valid edit is taken.
+    config.write_text(
+        good + f"  - {{id: gamma, url: '{server.url('/gamma.xml')}', interval: 1h}}\n",
+        encoding="utf-8",
+    )
+    running.wait_for(lambda: bool(server.requests_to("/gamma.xml")), "the valid edit")
+    assert running.process.poll() is None
+    assert running.stop() == 0
+
+
+def test_sighup_reloads_and_a_removed_source_is_no_longer_polled(
+    service: tuple[RunningService, Path, FeedServer],
+) -> None:
+    running, config, server = service
+    config.write_text(
+        f"sources:\n  - {{id: beta, url: '{server.url('/beta.xml')}', interval: 1s}}\n",
+        encoding="utf-8",
+    )
+    running.process.send_signal(signal.SIGHUP)
+    running.wait_for(lambda: len(server.requests_to("/beta.xml")) >= 2, "beta polled every second")
+    running.wait_for(lambda: running.logged("removed alpha"), "alpha removed")
+    alpha_polls = len(server.requests_to("/alpha.xml"))
+    running.wait_for(lambda: len(server.requests_to("/beta.xml")) >= 4, "more beta polls")
+    assert len(server.requests_to("/alpha.xml")) == alpha_polls
+    assert running.stop() == 0
+
+
+def test_a_restart_honours_the_stored_schedule(
+    service: tuple[RunningService, Path, FeedServer],
+) -> None:
+    running, config, server = service
+    assert running.stop() == 0
+    server.requests.clear()
+    again = RunningService(config)
+    try:
+        again.wait_for(lambda: again.logged("running:"), "the restart")
+        time.sleep(1.5)  # a tick would have fetched by now if the schedule were ignored
+        assert server.requests_to("/alpha.xml") == []  # due in an hour, not now
+    finally:
+        assert again.stop() == 0
