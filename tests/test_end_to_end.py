@@ -249,6 +249,7 @@ def test_run_polls_at_the_interval_publishes_and_stops_cleanly(
     text = config.read_text(encoding="utf-8").replace(
         "categories: [Tech]", "categories: [Tech]\n    interval: 1s"
     )
+    text = "server: {port: 0}\n" + text
     config.write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
     process = subprocess.Popen(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.feedserver import FeedServer
@@ -25,10 +26,10 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>
 
 
 class RunningService:
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, command: str = "run") -> None:
         env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
         self.process = subprocess.Popen(
-            [str(AGGREGATOR), "-c", str(config), "run"],
+            [str(AGGREGATOR), "-c", str(config), command],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -71,6 +72,7 @@ def service(
         feed_server.serve(f"/{name}.xml", RSS.format(name=name))
     config = tmp_path / "feeds.yaml"
     config.write_text(
+        "server: {port: 0}\n"
         f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}', interval: 1h}}\n",
         encoding="utf-8",
     )
@@ -125,6 +127,7 @@ def test_sighup_reloads_and_a_removed_source_is_no_longer_polled(
 ) -> None:
     running, config, server = service
     config.write_text(
+        "server: {port: 0}\n"
         f"sources:\n  - {{id: beta, url: '{server.url('/beta.xml')}', interval: 1s}}\n",
         encoding="utf-8",
     )
@@ -150,3 +153,49 @@ def test_a_restart_honours_the_stored_schedule(
         assert server.requests_to("/alpha.xml") == []  # due in an hour, not now
     finally:
         assert again.stop() == 0
+
+
+def test_the_service_serves_what_it_publishes_over_http(
+    service: tuple[RunningService, Path, FeedServer],
+) -> None:
+    running, _, _ = service
+    running.wait_for(lambda: running.logged("serving HTTP on http://"), "the HTTP server")
+    line = next(line for line in running.lines if "serving HTTP on http://" in line)
+    base = line.split("serving HTTP on ")[1].split()[0].rstrip("/,")
+    running.wait_for(
+        lambda: "alpha story" in httpx.get(f"{base}/feeds/all.json").text, "the first publish"
+    )
+    feed = httpx.get(f"{base}/feeds/all.xml")
+    assert feed.status_code == 200
+    assert feed.headers["content-type"] == "application/rss+xml; charset=utf-8"
+    again = httpx.get(f"{base}/feeds/all.xml", headers={"If-None-Match": feed.headers["etag"]})
+    assert again.status_code == 304
+    health = httpx.get(f"{base}/healthz").json()
+    assert health["status"] == "ok" and health["sources"] == 1 and health["failing"] == []
+    assert "fetches_total" in httpx.get(f"{base}/metrics").text
+    assert running.stop() == 0
+
+
+def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.serve("/alpha.xml", RSS.format(name="alpha"))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "server: {port: 0}\n"
+        f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}'}}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+    fetched = subprocess.run(
+        [str(AGGREGATOR), "-c", str(config), "fetch"], capture_output=True, text=True, env=env
+    )
+    assert fetched.returncode == 0, fetched.stderr
+    server = RunningService(config, "serve")
+    try:
+        server.wait_for(lambda: server.logged("serving HTTP on http://"), "the HTTP server")
+        line = next(line for line in server.lines if "serving HTTP on http://" in line)
+        base = line.split("serving HTTP on ")[1].split()[0].rstrip("/,")
+        page = httpx.get(f"{base}/")
+        assert page.status_code == 200 and "alpha story" in page.text
+        assert httpx.get(f"{base}/feeds/../feeds.yaml").status_code == 404
+    finally:
+        assert server.stop() == 0

@@ -6,7 +6,9 @@ Exit status: 0 done, 1 some sources failed, 2 bad usage or invalid configuration
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
@@ -18,10 +20,12 @@ from aggregator import pipeline
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
 from aggregator.errors import AggregatorError, ConfigError, StoreError
+from aggregator.metrics import Metrics
 from aggregator.model import Source, SourceState, StoredArticle
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
-from aggregator.publish import write_atomic
+from aggregator.publish import render_site, write_atomic
+from aggregator.server import PublishedSite, ServeError, create_app, serve
 from aggregator.store import Store
 from aggregator.stories import kept_items
 
@@ -307,15 +311,73 @@ def publish(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Scheduler in one process until SIGINT/SIGTERM."""
+    """Scheduler and HTTP server in one process until SIGINT/SIGTERM."""
     from aggregator.scheduler import Service, serve_until_signalled
 
     settings = load(ctx)
+    _configure_logging()
+    site, metrics = PublishedSite(), Metrics()
+    metrics.track_sources(source.id for source in settings.sources)
+    with _store_or_exit(ctx, settings) as store:
+        service = Service(settings, store, on_published=site.update, metrics=metrics)
+        app = create_app(site, service.health_report, metrics)
+        host, port = settings.server.host, settings.server.port
+        try:
+            asyncio.run(serve_until_signalled(service, lambda stop: serve(app, host, port, stop)))
+        except ServeError as error:
+            click.echo(f"cannot serve HTTP: {error}", err=True)
+            ctx.exit(1)
+
+
+@main.command("serve")
+@click.option(
+    "--refresh",
+    default=30.0,
+    show_default=True,
+    help="Seconds between looks at the store for what other processes published.",
+)
+@click.pass_context
+def serve_command(ctx: click.Context, refresh: float) -> None:
+    """HTTP server only: serves what the store holds (fetched by `run` or `fetch`)."""
+    settings = load(ctx)
+    _configure_logging()
+    site, metrics = PublishedSite(), Metrics()
+    with _store_or_exit(ctx, settings) as store:
+
+        def render() -> None:
+            items = kept_items(store.articles(), pipeline.source_rank(settings))
+            now = utcnow()
+            site.update(render_site(settings, items, now, store.states()), now)
+
+        async def main_loop() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await asyncio.to_thread(render)
+            server = asyncio.create_task(
+                serve(create_app(site, lambda: {"mode": "serve"}, metrics),
+                      settings.server.host, settings.server.port, stop)
+            )  # fmt: skip
+            while not stop.is_set() and not server.done():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), refresh)
+                if not stop.is_set():
+                    await asyncio.to_thread(render)
+            stop.set()
+            await server
+
+        try:
+            asyncio.run(main_loop())
+        except ServeError as error:
+            click.echo(f"cannot serve HTTP: {error}", err=True)
+            ctx.exit(1)
+
+
+def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say enough
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    with _store_or_exit(ctx, settings) as store:
-        asyncio.run(serve_until_signalled(Service(settings, store)))
 
 
 @main.command()

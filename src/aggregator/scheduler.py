@@ -28,6 +28,7 @@ from aggregator import pipeline
 from aggregator.config import Settings, load_config
 from aggregator.errors import ConfigError
 from aggregator.fetch import Fetcher
+from aggregator.metrics import Metrics
 from aggregator.model import Source
 from aggregator.store import Store
 
@@ -76,10 +77,12 @@ class Service:
         store: Store,
         *,
         on_published: Published | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.health = Health()
+        self.metrics = metrics
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.fetcher: Fetcher | None = None
         self._on_published = on_published
@@ -94,7 +97,7 @@ class Service:
         self.fetcher = Fetcher(pipeline.fetch_limits(self.settings))
         watcher = asyncio.create_task(self._watch_config(stop))
         try:
-            self._publish()
+            await asyncio.to_thread(self._publish)
             self._schedule_all()
             self.scheduler.start()
             log.info(
@@ -116,6 +119,16 @@ class Service:
                 self.scheduler.shutdown(wait=False)
             await self.fetcher.aclose()
             log.info("stopped")
+
+    def health_report(self) -> dict[str, object]:
+        """/healthz: the service's state and which sources are failing."""
+        states = self.store.states()
+        failing = [
+            s.id
+            for s in self.settings.sources
+            if (st := states.get(s.id)) and st.last_status == "error"
+        ]
+        return {**self.health.as_dict(), "sources": len(self.settings.sources), "failing": failing}
 
     def request_reload(self) -> None:
         """Reload feeds.yaml soon (SIGHUP)."""
@@ -175,9 +188,14 @@ class Service:
 
     async def _pass(self, source: Source) -> None:
         assert self.fetcher is not None
+        now = utcnow()
         report = await pipeline.update(
-            source, store=self.store, fetcher=self.fetcher, settings=self.settings, now=utcnow()
+            source, store=self.store, fetcher=self.fetcher, settings=self.settings, now=now
         )
+        if self.metrics is not None:
+            self.metrics.record_fetch(source.id, report.status, report.inserted, report.folded)
+            if not report.failed:
+                self.metrics.record_success(source.id, now)
         if report.failed:
             state = self.store.state(source.id)
             log.warning(
@@ -219,6 +237,8 @@ class Service:
         self.health.last_publish = utcnow()
         if self._on_published is not None:
             self._on_published(result.files, self.health.last_publish)
+        if self.metrics is not None:
+            self.metrics.observe_publish(time.perf_counter() - started, result.stories)
         log.info(
             "published %d stories in %d channels in %.2fs: %d files changed, "
             "%d posts written, %d removed",
@@ -300,8 +320,13 @@ async def serve_until_signalled(
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, service.request_reload)
     tasks = [asyncio.ensure_future(other(stop)) for other in others]
+    for task in tasks:  # a companion that fails (the HTTP port is taken) stops everything
+        task.add_done_callback(lambda _: stop.set())
     try:
         await service.run(stop)
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]

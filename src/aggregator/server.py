@@ -1,0 +1,516 @@
+"""Serving the published site over HTTP, from bytes held in memory (SPEC §4).
+
+``PublishedSite`` holds every published file (``publish.render_site``'s map) with its
+validators and its gzip and brotli encodings, all computed once per update; an update
+swaps the whole map in one reference assignment, so a request sees either the old site or
+the new one, never a mix. ``create_app`` answers GET and HEAD for those files with
+ETag/Last-Modified, 304s for conditional requests and compressed bodies when asked, plus
+``/healthz`` and ``/metrics``. Only exact keys of the map are ever served: there is no file
+system access, so no request path can reach anything else. ``serve`` runs the app under
+uvicorn inside the caller's event loop; the caller owns the signals and says when to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import hashlib
+import json
+import logging
+import socket
+import threading
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from types import MappingProxyType
+
+import brotli
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from aggregator.errors import AggregatorError
+from aggregator.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from aggregator.metrics import Metrics
+from aggregator.syndication import FEED_MEDIA_TYPES
+
+log = logging.getLogger(__name__)
+
+INDEX = "index.html"
+OPML = "opml.xml"
+#: Seconds a client or cache may reuse a published file without asking again.
+MAX_AGE = 60
+#: Bodies up to this many bytes are sent as they are: compressing them saves too little.
+COMPRESS_MIN_BYTES = 1024
+#: Brotli 11 costs ~15x the time of 9 for ~8% less on a large feed; gzip 9 ~3x 6 for ~4%.
+BROTLI_QUALITY = 9
+GZIP_LEVEL = 6
+#: Hex digits of the body's SHA-256 in its ETag (128 bits).
+ETAG_DIGITS = 32
+#: Content-codings we precompute, in order of preference when equally acceptable.
+CODINGS = ("br", "gzip")
+#: How long a stop waits for in-flight responses before closing their connections.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+_METHODS = ("GET", "HEAD")
+_ALLOW = ", ".join(_METHODS)
+#: The index page is our own markup: no scripts at all, images from anywhere.
+_HTML_POLICY = (
+    "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+class ServeError(AggregatorError):
+    """The HTTP server could not start (the address is taken, the port is not allowed…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One representation of a published file: its bytes under one content-coding."""
+
+    body: bytes
+    #: Strong, quoted; differs per coding so caches never mix representations.
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One published file, ready to be served: bytes, validators, headers, encodings."""
+
+    #: The key in the site's map, e.g. ``feeds/all.xml``.
+    path: str
+    #: SHA-256 of ``identity.body``, hex.
+    digest: str
+    identity: Variant
+    #: When these bytes were first published (whole seconds, UTC).
+    last_modified: datetime
+    #: ``last_modified`` as an HTTP date.
+    last_modified_http: str
+    content_type: str
+    cache_control: str
+    #: Precomputed compressed representations by content-coding (``br``, ``gzip``); only
+    #: those that came out smaller than the body.
+    encodings: Mapping[str, Variant]
+
+    @property
+    def body(self) -> bytes:
+        return self.identity.body
+
+    @property
+    def etag(self) -> str:
+        return self.identity.etag
+
+    def variant(self, coding: str | None) -> Variant:
+        return self.encodings[coding] if coding else self.identity
+
+
+class PublishedSite:
+    """The current published files, held in memory, with validators."""
+
+    def __init__(self) -> None:
+        self._files: Mapping[str, Published] = MappingProxyType({})
+        self._published_at: datetime | None = None
+        # Serializes updates (each compares with the previous set); reads never lock.
+        self._lock = threading.Lock()
+
+    @property
+    def published_at(self) -> datetime | None:
+        """When ``update`` was last called, or None before the first publish."""
+        return self._published_at
+
+    def paths(self) -> tuple[str, ...]:
+        return tuple(self._files)
+
+    def update(self, files: Mapping[str, bytes], published_at: datetime) -> None:
+        """Replace the whole set of files at once.
+
+        A file whose bytes did not change keeps its validators and encodings (nothing is
+        recompressed); a new or changed one is stamped ``published_at``. CPU-bound for
+        large changed files (compression), so call it off the event loop
+        (``asyncio.to_thread``) when the server shares that loop.
+        """
+        when = _whole_seconds(published_at)
+        with self._lock:
+            previous = self._files
+            current: dict[str, Published] = {}
+            for path, data in files.items():
+                body = bytes(data)
+                digest = hashlib.sha256(body).hexdigest()
+                kept = previous.get(path)
+                if kept is not None and kept.digest == digest:
+                    current[path] = kept
+                else:
+                    current[path] = _prepare(path, body, digest, when)
+            self._files = MappingProxyType(current)  # the swap: one reference assignment
+            self._published_at = when
+
+    def get(self, path: str) -> Published | None:
+        """The file published under exactly ``path`` (a map key, no leading slash)."""
+        return self._files.get(path)
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _prepare(path: str, body: bytes, digest: str, when: datetime) -> Published:
+    tag = digest[:ETAG_DIGITS]
+    encodings: dict[str, Variant] = {}
+    if len(body) > COMPRESS_MIN_BYTES:
+        compressed = {
+            "br": brotli.compress(body, mode=brotli.MODE_TEXT, quality=BROTLI_QUALITY),
+            "gzip": gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
+        }
+        suffix = {"br": "br", "gzip": "gz"}
+        for coding, data in compressed.items():
+            if len(data) < len(body):
+                encodings[coding] = Variant(data, f'"{tag}-{suffix[coding]}"')
+    return Published(
+        path=path,
+        digest=digest,
+        identity=Variant(body, f'"{tag}"'),
+        last_modified=when,
+        last_modified_http=format_datetime(when, usegmt=True),
+        content_type=media_type(path),
+        cache_control=cache_control(path),
+        encodings=MappingProxyType(encodings),
+    )
+
+
+def media_type(path: str) -> str:
+    """The Content-Type of a published file, by its place and extension."""
+    if path == OPML:
+        return "text/x-opml; charset=utf-8"
+    extension = path.rpartition(".")[2] if "." in path else ""
+    if path.startswith("feeds/") and extension in FEED_MEDIA_TYPES:
+        return FEED_MEDIA_TYPES[extension]
+    return {
+        "html": "text/html; charset=utf-8",
+        "xml": "application/xml; charset=utf-8",
+        "json": "application/json",
+        "txt": "text/plain; charset=utf-8",
+    }.get(extension, "application/octet-stream")
+
+
+def cache_control(path: str) -> str:
+    if path.endswith(".html"):
+        return f"max-age={MAX_AGE}"
+    return f"public, max-age={MAX_AGE}"
+
+
+def site_key(path: str) -> str | None:
+    """The map key a request path names, or None when it cannot name one.
+
+    ``path`` is the request's path percent-decoded exactly once (ASGI's ``scope["path"]``);
+    nothing is decoded again, so ``%252e`` stays ``%2e`` and matches no key. Anything that
+    looks like an escape (``..`` or ``.`` segments, empty segments, backslashes, NUL, a
+    second leading slash) is refused outright, before the exact-key lookup that would
+    refuse it anyway.
+    """
+    if not path.startswith("/"):
+        return None
+    key = path[1:] or INDEX
+    if "\x00" in key or "\\" in key:
+        return None
+    if any(segment in ("", ".", "..") for segment in key.split("/")):
+        return None
+    return key
+
+
+def choose_coding(accept_encoding: str | None, available: Mapping[str, object]) -> str | None:
+    """The content-coding to send (``br`` or ``gzip``), or None for the body as it is.
+
+    A compressed coding is chosen whenever the client accepts it (q > 0, by name or by
+    ``*``), the higher q first and brotli on a tie; identity wins only when the client
+    names it with a strictly higher q. No header means identity.
+    """
+    if not accept_encoding or not available:
+        return None
+    qualities: dict[str, float] = {}
+    for element in accept_encoding.split(","):
+        name, *parameters = (part.strip() for part in element.split(";"))
+        name = name.lower()
+        if not name:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        if name == "x-gzip":
+            name = "gzip"
+        qualities[name] = max(quality, qualities.get(name, 0.0))
+    star = qualities.get("*", 0.0)
+    best: str | None = None
+    best_quality = 0.0
+    for coding in CODINGS:
+        if coding not in available:
+            continue
+        quality = qualities.get(coding, star)
+        if quality > best_quality:
+            best, best_quality = coding, quality
+    if best is not None and qualities.get("identity", 0.0) > best_quality:
+        return None
+    return best
+
+
+def none_match(header: str, etag: str) -> bool:
+    """Whether an If-None-Match value matches ``etag`` (weak comparison, or ``*``)."""
+    opaque = etag.removeprefix("W/")
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == opaque:
+            return True
+    return False
+
+
+def not_modified_since(header: str, last_modified: datetime) -> bool:
+    """Whether an If-Modified-Since value is at or after ``last_modified``; an invalid
+    date never is."""
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return last_modified <= since
+
+
+def respond(published: Published, method: str, headers: Headers) -> Response:
+    """The answer to a GET or HEAD for ``published`` given the request's headers."""
+    coding = choose_coding(_field(headers, "accept-encoding"), published.encodings)
+    variant = published.variant(coding)
+    common = {
+        "etag": variant.etag,
+        "last-modified": published.last_modified_http,
+        "cache-control": published.cache_control,
+        "vary": "Accept-Encoding",
+    }
+    if_none_match = _field(headers, "if-none-match")
+    if if_none_match is not None:
+        unchanged = none_match(if_none_match, variant.etag)
+    else:
+        if_modified_since = headers.get("if-modified-since")
+        unchanged = if_modified_since is not None and not_modified_since(
+            if_modified_since, published.last_modified
+        )
+    if unchanged:
+        return Response(status_code=304, headers=common)
+    full = {
+        **common,
+        "content-type": published.content_type,
+        "content-length": str(len(variant.body)),
+        "x-content-type-options": "nosniff",
+    }
+    if coding:
+        full["content-encoding"] = coding
+    if published.content_type.startswith("text/html"):
+        full["content-security-policy"] = _HTML_POLICY
+    return Response(b"" if method == "HEAD" else variant.body, headers=full)
+
+
+def _field(headers: Headers, name: str) -> str | None:
+    """A list-valued header field, its lines joined as one (RFC 9110 §5.3)."""
+    values = headers.getlist(name)
+    return ", ".join(values) if values else None
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("not found\n", status_code=404)
+
+
+def _method_not_allowed() -> Response:
+    return PlainTextResponse("method not allowed\n", status_code=405, headers={"allow": _ALLOW})
+
+
+def _no_store(body: bytes, method: str, content_type: str, status: int = 200) -> Response:
+    return Response(
+        b"" if method == "HEAD" else body,
+        status_code=status,
+        headers={
+            "content-type": content_type,
+            "content-length": str(len(body)),
+            "cache-control": "no-store",
+        },
+    )
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class _Endpoint:
+    """An ASGI endpoint around ``handler``, which decides on methods itself: Starlette
+    answers 405 on its own only for plain functions, and then lets a catch-all route win."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def create_app(
+    site: PublishedSite, health: Callable[[], Mapping[str, object]], metrics: Metrics
+) -> Starlette:
+    """The ASGI app: the published files, ``/healthz`` and ``/metrics``.
+
+    ``health`` is called in a worker thread for each ``/healthz`` (it may read the store);
+    its keys are merged over ``{"status": "ok"}``, so it may say ``"status": "degraded"``.
+    """
+
+    async def published(request: Request) -> Response:
+        key = site_key(request.scope["path"])
+        found = site.get(key) if key is not None else None
+        if found is None:  # before the method: an unknown path is 404 whatever is asked
+            return _not_found()
+        if request.method not in _METHODS:
+            return _method_not_allowed()
+        return respond(found, request.method, request.headers)
+
+    async def healthz(request: Request) -> Response:
+        if request.method not in _METHODS:
+            return _method_not_allowed()
+        status = 200
+        try:
+            report: dict[str, object] = {
+                "status": "ok",
+                "published_at": site.published_at.isoformat() if site.published_at else None,
+                **(await run_in_threadpool(health)),
+            }
+        except Exception as error:  # a failing health check is an answer, not a crash
+            log.exception("health check failed")
+            status = 503
+            report = {"status": "error", "error": f"{type(error).__name__}: {error}"}
+        body = json.dumps(report, ensure_ascii=False, default=str).encode()
+        return _no_store(body, request.method, "application/json", status)
+
+    async def metrics_text(request: Request) -> Response:
+        if request.method not in _METHODS:
+            return _method_not_allowed()
+        return _no_store(metrics.render(), request.method, METRICS_CONTENT_TYPE)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", _Endpoint(healthz)),
+            Route("/metrics", _Endpoint(metrics_text)),
+            Route("/{path:path}", _Endpoint(published)),
+        ]
+    )
+
+
+class Listening(asyncio.Event):
+    """A ``started`` event for ``serve`` that also says where the server listens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: (host, port) of every listening socket, filled in before the event is set.
+        self.addresses: list[tuple[str, int]] = []
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when asked for port 0)."""
+        if not self.addresses:
+            raise RuntimeError("the server is not listening yet")
+        return self.addresses[0][1]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handling: the caller owns SIGINT and SIGTERM."""
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        return
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:  # uvicorn >= 0.29
+        yield
+
+
+async def serve(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    started: asyncio.Event | None = None,
+) -> None:
+    """Serve ``app`` on ``host:port`` in the running event loop until ``stop`` is set.
+
+    ``started`` is set once the socket listens; pass a ``Listening`` to learn the bound
+    address (port 0 picks a free one). Raises ``ServeError`` if the server cannot start.
+    On ``stop`` new connections are refused and responses in flight get
+    ``GRACEFUL_SHUTDOWN_SECONDS`` to finish.
+    """
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        log_config=None,  # leave logging to the application
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    server = _Server(config)
+
+    async def run() -> None:
+        try:
+            await server.serve()
+        except SystemExit as error:  # uvicorn exits when it cannot bind; it logged why
+            raise ServeError(f"cannot serve HTTP on {host}:{port}") from error
+
+    serving = asyncio.create_task(run(), name="aggregator-http")
+    try:
+        # uvicorn has no start-up callback; poll its flag (only while starting).
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if serving.done():
+            serving.result()  # raises ServeError
+            raise ServeError(f"the HTTP server on {host}:{port} stopped before listening")
+        addresses = _bound(server)
+        log.info("serving HTTP on %s", ", ".join(f"http://{h}:{p}/" for h, p in addresses))
+        if started is not None:
+            if isinstance(started, Listening):
+                started.addresses = addresses
+            started.set()
+        await _first(serving, stop.wait())
+        server.should_exit = True
+        await serving
+    finally:
+        if not serving.done():  # cancelled: close at once rather than leak the socket
+            server.should_exit = server.force_exit = True
+            await asyncio.wait({serving})
+        if not serving.cancelled():
+            serving.exception()  # retrieved: it propagated above, or we are unwinding
+
+
+async def _first(task: asyncio.Task[None], waiting: Awaitable[object]) -> None:
+    """Wait until ``task`` ends or ``waiting`` completes, whichever is first."""
+    other = asyncio.ensure_future(waiting)
+    try:
+        await asyncio.wait({task, other}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        other.cancel()
+
+
+def _bound(server: uvicorn.Server) -> list[tuple[str, int]]:
+    addresses: list[tuple[str, int]] = []
+    for listener in getattr(server, "servers", []):
+        for sock in listener.sockets or ():
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                name = sock.getsockname()
+                addresses.append((str(name[0]), int(name[1])))
+    return addresses
