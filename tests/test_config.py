@@ -66,7 +66,7 @@ def test_a_file_with_only_sources_gets_every_default() -> None:
     assert settings.fetch.interval == timedelta(minutes=15)
     assert settings.fetch.timeout == timedelta(seconds=20)
     assert settings.fetch.max_bytes == 10 * 1024 * 1024
-    assert settings.dedup == DedupSettings(True, 0.7, timedelta(hours=72))
+    assert settings.dedup == DedupSettings(True, 0.22, timedelta(hours=72))
     assert settings.sources == (
         Source(
             id="a",

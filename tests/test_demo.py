@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from aggregator import frontmatter
+from tests.cli import AGGREGATOR
 from tests.conftest import seed_article
-
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 
 
 def test_the_demo_fetches_every_sample_feed_and_publishes(tmp_path: Path) -> None:

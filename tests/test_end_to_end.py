@@ -4,10 +4,8 @@ run as a user runs it, posts and channels checked on disk."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -18,10 +16,10 @@ import pytest
 
 from aggregator import frontmatter
 from aggregator.demo import FEEDS
+from tests.cli import AGGREGATOR, cli_env, run_cli
 from tests.conftest import SEED_PATH, seed_article, seed_content
 from tests.feedserver import FeedServer
 
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 REFERENCE_KEYS = ("title", "categories", "excerpt", "feature_text", "image", "body")
 
 
@@ -93,15 +91,8 @@ channels:
 
 
 def aggregator(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
-    return subprocess.run(
-        [str(AGGREGATOR), "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=config.parent.parent,  # not the config's directory: paths must not depend on it
-    )
+    # Not from the config's directory: paths must not depend on the working directory.
+    return run_cli(config, *args, cwd=config.parent.parent)
 
 
 @pytest.fixture
@@ -129,7 +120,7 @@ def test_fetch_all_publishes_the_reference_post_and_valid_channels(
     config = write_config(tmp_path, served)
     result = aggregator(config, "fetch", "--all")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("2 channels published, 8 files changed")
+    assert result.stdout.strip().endswith("2 channels published, 9 files changed")
     assert "3 sources: 3 fetched, 0 not modified, 0 failed; 12 new" in result.stdout
 
     # The reference article, written as a post: the reference's keys and body exactly.
@@ -251,7 +242,7 @@ def test_run_polls_at_the_interval_publishes_and_stops_cleanly(
     )
     text = "server: {port: 0}\n" + text
     config.write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+    env = cli_env()
     process = subprocess.Popen(
         [str(AGGREGATOR), "-c", str(config), "run"],
         stdout=subprocess.PIPE,

@@ -5,7 +5,6 @@ reported plainly, memory bounded, the slow ones waited for at once rather than i
 from __future__ import annotations
 
 import gzip
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from aggregator.store import Store
+from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer
 
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 PEAK_RSS = Path(__file__).with_name("peak_rss.py")
 TIMEOUT_SECONDS = 3
 
@@ -133,7 +132,7 @@ def hostile_run(
             f"sources:\n{sources}",
             encoding="utf-8",
         )
-        env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+        env = cli_env()
         peak_file = tmp_path / "peak-rss-kib"
         result = subprocess.run(
             [

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from aggregator.config import load_config
 from aggregator.config.additions import append_sources
-
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
+from tests.cli import run_cli
 
 CONFIG = """# my feeds: comments and order must survive an import
 site:
@@ -40,14 +37,7 @@ OPML = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
-    return subprocess.run(
-        [str(AGGREGATOR), "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_cli(config, *args, timeout=60)
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ def test_publish_writes_every_output_and_then_nothing_when_unchanged(tmp_path: P
     articles = [stored(1, "AI chips ship", 20), stored(2, "Rain expected", 21)]
     first = publish(config, articles, NOW)
     assert sorted(first.changed) == [
+        "feed.xsl",
         "feeds/ai.atom", "feeds/ai.json", "feeds/ai.xml",
         "feeds/all.atom", "feeds/all.json", "feeds/all.xml",
         "index.html", "opml.xml",

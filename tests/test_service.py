@@ -3,10 +3,9 @@ invalid edits refused, the stored schedule honoured, a clean stop."""
 
 from __future__ import annotations
 
-import os
+import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer
 
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>
 <link>https://{name}.example/</link><description>d</description>
 <item><title>{name} story</title><link>https://{name}.example/1</link><guid>{name}-1</guid>
@@ -27,7 +26,7 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>
 
 class RunningService:
     def __init__(self, config: Path, command: str = "run") -> None:
-        env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+        env = cli_env()
         self.process = subprocess.Popen(
             [str(AGGREGATOR), "-c", str(config), command],
             stdout=subprocess.PIPE,
@@ -62,6 +61,15 @@ class RunningService:
         if self.process.stdout is not None:
             self.process.stdout.close()
         return code
+
+
+def served_at(running: RunningService) -> str:
+    """The address the service logged ("serving HTTP on http://127.0.0.1:PORT/")."""
+    for line in running.lines:
+        found = re.search(r"serving HTTP on (http://[\w.:\[\]-]+)", line)
+        if found:
+            return found.group(1)
+    raise AssertionError("the service did not say where it serves")
 
 
 @pytest.fixture
@@ -160,8 +168,7 @@ def test_the_service_serves_what_it_publishes_over_http(
 ) -> None:
     running, _, _ = service
     running.wait_for(lambda: running.logged("serving HTTP on http://"), "the HTTP server")
-    line = next(line for line in running.lines if "serving HTTP on http://" in line)
-    base = line.split("serving HTTP on ")[1].split()[0].rstrip("/,")
+    base = served_at(running)
     running.wait_for(
         lambda: "alpha story" in httpx.get(f"{base}/feeds/all.json").text, "the first publish"
     )
@@ -184,7 +191,7 @@ def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: Fee
         f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}'}}\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+    env = cli_env()
     fetched = subprocess.run(
         [str(AGGREGATOR), "-c", str(config), "fetch"], capture_output=True, text=True, env=env
     )
@@ -192,8 +199,7 @@ def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: Fee
     server = RunningService(config, "serve")
     try:
         server.wait_for(lambda: server.logged("serving HTTP on http://"), "the HTTP server")
-        line = next(line for line in server.lines if "serving HTTP on http://" in line)
-        base = line.split("serving HTTP on ")[1].split()[0].rstrip("/,")
+        base = served_at(server)
         page = httpx.get(f"{base}/")
         assert page.status_code == 200 and "alpha story" in page.text
         assert httpx.get(f"{base}/feeds/../feeds.yaml").status_code == 404

@@ -5,18 +5,15 @@ splitting behave."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 
 from aggregator import frontmatter
+from tests.cli import run_cli
 from tests.feedserver import FeedServer
-
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 
 STORY = (
     "The central bank kept its benchmark interest rate unchanged at 3.5 percent on Thursday, "
@@ -149,14 +146,7 @@ def setup(tmp_path: Path, feed_server: FeedServer) -> tuple[Path, FeedServer]:
 
 
 def aggregator(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
-    return subprocess.run(
-        [str(AGGREGATOR), "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_cli(config, *args)
 
 
 def channel(config: Path) -> list[dict[str, object]]:

@@ -375,7 +375,11 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    """Log lines on stderr: for a person on a terminal, JSON lines anywhere else
+    (``AGGREGATOR_LOG_FORMAT=json|text`` chooses); see ``aggregator.logs``."""
+    from aggregator import logs
+
+    logs.configure(sys.stderr)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say enough
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

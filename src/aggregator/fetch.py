@@ -113,6 +113,7 @@ class Fetcher:
         async with self._client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)
             moved = _permanent_redirect(response)
+            max_age, expires_in = freshness(response.headers, datetime.now(UTC))
             if response.status_code == 304:
                 return FetchOutcome(
                     FetchStatus.NOT_MODIFIED,
@@ -121,6 +122,8 @@ class Fetcher:
                     304,
                     validators=_validators(response),
                     permanent_redirect=moved,
+                    max_age=max_age,
+                    expires_in=expires_in,
                 )
             if not response.is_success:
                 reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
@@ -160,6 +163,8 @@ class Fetcher:
                 content_type=response.headers.get("content-type"),
                 validators=_validators(response),
                 permanent_redirect=moved,
+                max_age=max_age,
+                expires_in=expires_in,
             )
 
     async def _read_body(self, response: httpx.Response) -> bytes:
@@ -248,6 +253,46 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(when - datetime.now(UTC), timedelta(0))
+
+
+def freshness(
+    headers: httpx.Headers, received: datetime
+) -> tuple[timedelta | None, timedelta | None]:
+    """How long an answer stays fresh: (``Cache-Control: max-age``, ``Expires``), each less
+    the ``Age`` it already has; ``Expires`` counts from the response's ``Date`` (else from
+    ``received``). ``no-cache`` / ``no-store`` and a lifetime already over give None."""
+    directives: dict[str, str] = {}
+    for part in headers.get_list("cache-control", split_commas=True):
+        name, _, value = part.partition("=")
+        directives[name.strip().lower()] = value.strip().strip('"')
+    if "no-cache" in directives or "no-store" in directives:
+        return None, None
+    age = timedelta(seconds=_whole_seconds(headers.get("age", "")) or 0)
+    max_age = None
+    if (seconds := _whole_seconds(directives.get("max-age", ""))) is not None:
+        max_age = _positive(timedelta(seconds=seconds) - age)
+    expires_in = None
+    expires = _http_date(headers.get("expires", ""))
+    if expires is not None:
+        expires_in = _positive(expires - (_http_date(headers.get("date", "")) or received) - age)
+    return max_age, expires_in
+
+
+def _whole_seconds(value: str) -> int | None:
+    value = value.strip()
+    return min(int(value), 10**9) if value.isdigit() else None
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _positive(span: timedelta) -> timedelta | None:
+    return span if span > timedelta(0) else None
 
 
 def _validators(response: httpx.Response) -> Validators:

@@ -19,7 +19,12 @@ _STYLE = (
     "td,th{text-align:left;padding:.3rem;border-bottom:1px solid #ddd;vertical-align:top}"
     ".ok{color:#17663a}.bad{color:#a31515}"
 )
-_FEEDS = (("xml", "RSS", "application/rss+xml"), ("atom", "Atom", "application/atom+xml"))
+#: (extension, label, media type) of each channel's feeds, announced in the page's head.
+_FEEDS = (
+    ("xml", "RSS", "application/rss+xml"),
+    ("atom", "Atom", "application/atom+xml"),
+    ("json", "JSON Feed", "application/feed+json"),
+)
 
 
 def render_index(
@@ -42,8 +47,7 @@ def render_index(
     channel_items = "".join(
         f"<li><strong>{escape(channel.title)}</strong> "
         + " · ".join(
-            f'<a href="feeds/{escape(channel.id)}.{ext}">{label}</a>'
-            for ext, label in (("xml", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
+            f'<a href="feeds/{escape(channel.id)}.{ext}">{label}</a>' for ext, label, _ in _FEEDS
         )
         + "</li>"
         for channel in channels

@@ -88,6 +88,22 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedHints:
+    """What a feed document says about how often to poll it (RSS 2.0 ``<ttl>``,
+    ``<skipHours>``, ``<skipDays>``; the syndication module's ``sy:updatePeriod`` and
+    ``sy:updateFrequency``). Empty when the feed says nothing."""
+
+    #: ``<ttl>``: how long the channel may be cached before it is read again.
+    ttl: timedelta | None = None
+    #: ``sy:updatePeriod`` divided by ``sy:updateFrequency`` (e.g. hourly / 2 = 30 minutes).
+    update_period: timedelta | None = None
+    #: ``<skipHours>``: hours of the day (0-23, UTC) during which the feed is not to be read.
+    skip_hours: tuple[int, ...] = ()
+    #: ``<skipDays>``: days (UTC) on which the feed is not to be read; Monday = 0.
+    skip_days: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedFeed:
     """What a parser made of one document."""
 
@@ -98,6 +114,8 @@ class ParsedFeed:
     entries: tuple[Entry, ...]
     #: Non-fatal problems (ill-formed XML that still yielded entries, skipped items).
     warnings: tuple[str, ...] = ()
+    #: The feed's own polling hints.
+    hints: FeedHints = field(default_factory=FeedHints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +208,26 @@ class FetchOutcome:
     permanent_redirect: str | None = None
     #: How long the server asked us to wait (``Retry-After`` on 429/503).
     retry_after: timedelta | None = None
+    #: How long the answer stays fresh by ``Cache-Control: max-age`` (less ``Age``), on a
+    #: 200 or a 304; None without one (``no-cache`` / ``no-store`` count as none).
+    max_age: timedelta | None = None
+    #: How long the answer stays fresh by ``Expires``, relative to the response's ``Date``
+    #: (else to when it arrived); None without one. ``max_age`` wins when both are given.
+    expires_in: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """How often a source publishes and asks to be polled, as learned from its last parsed
+    document; stored on the source, so a 304 or an error is scheduled with it too."""
+
+    #: The feed's own hints.
+    hints: FeedHints = field(default_factory=FeedHints)
+    #: Median gap between the publication dates of its recent entries; None when it had
+    #: too few dated entries to tell.
+    observed_gap: timedelta | None = None
+    #: The newest publication date among its entries (never in the future).
+    last_published: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +251,8 @@ class SourceState:
     #: Why the source is no longer fetched (e.g. HTTP 410 Gone); None while it is active.
     disabled: str | None = None
     article_count: int = 0
+    #: The feed's hints and observed publishing rate, from its last parsed document.
+    cadence: Cadence = field(default_factory=Cadence)
 
 
 def story_id(source_id: str, guid: str) -> str:

@@ -22,6 +22,7 @@ from aggregator.dedup import Fingerprint, letters, story_text
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import (
     Article,
+    Cadence,
     Entry,
     FetchOutcome,
     FetchStatus,
@@ -33,7 +34,7 @@ from aggregator.model import (
 from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
 from aggregator.parse import ParseFailure, parse_feed, parse_posts_dir
 from aggregator.sanitize import html_to_text
-from aggregator.schedule import next_fetch
+from aggregator.schedule import FetchFacts, NextFetch, cadence_of, next_fetch
 from aggregator.store import Store
 from aggregator.store.story_index import FoldPolicy
 from aggregator.stories import kept_items
@@ -119,7 +120,7 @@ async def update(
         reason = f"internal error: {type(error).__name__}: {error}"
         failed = FetchOutcome(FetchStatus.ERROR, source.url, error=reason)
         with contextlib.suppress(Exception):  # the store itself may be what failed
-            _record(store, source, store.state(source.id), failed, now)
+            _record(store, source, store.state(source.id), failed, now, settings)
         return SourceReport(source.id, FetchStatus.ERROR, error=reason)
 
 
@@ -137,7 +138,7 @@ async def _update(
             # Fetched from where an earlier redirect pointed: still moved.
             outcome = replace(outcome, permanent_redirect=url)
         if outcome.status is not FetchStatus.OK:
-            _record(store, source, state, outcome, now)
+            _record(store, source, state, outcome, now, settings)
             return SourceReport(
                 source.id, outcome.status, error=outcome.error, moved_to=outcome.permanent_redirect
             )
@@ -151,13 +152,13 @@ async def _update(
         )
     if isinstance(parsed, ParseFailure):
         failed = replace(outcome, status=FetchStatus.ERROR, error=parsed.reason)
-        _record(store, source, state, failed, now, keep_validators=False)
+        _record(store, source, state, failed, now, settings, keep_validators=False)
         return SourceReport(source.id, FetchStatus.ERROR, error=parsed.reason)
     articles, warnings = await asyncio.to_thread(articles_of, parsed, source, settings, now)
     result = await asyncio.to_thread(
         store.save_articles, source.id, articles, now, fold_policy(settings)
     )
-    _record(store, source, state, outcome, now)
+    _record(store, source, state, outcome, now, settings, cadence=cadence_of(parsed, now))
     for warning in warnings:
         log.warning("source %s: %s", source.id, warning)
     return SourceReport(
@@ -224,24 +225,49 @@ def newest(entries: Sequence[Entry], count: int | None) -> Sequence[Entry]:
     return [entries[i] for i in keep]
 
 
+def decide_next_fetch(
+    source: Source,
+    state: SourceState,
+    outcome: FetchOutcome,
+    now: datetime,
+    settings: Settings,
+    cadence: Cadence | None = None,
+) -> NextFetch:
+    """The politeness policy's decision after ``outcome``: the source's stored state (its
+    error count, its cadence unless a freshly parsed ``cadence`` replaces it), the answer's
+    freshness and Retry-After, and the configured bounds."""
+    return next_fetch(
+        FetchFacts(
+            source_id=source.id,
+            status=outcome.status,
+            now=now,
+            interval=source.interval,
+            http_status=outcome.http_status,
+            errors=state.error_count + 1 if outcome.status is FetchStatus.ERROR else 0,
+            retry_after=outcome.retry_after,
+            max_age=outcome.max_age,
+            expires_in=outcome.expires_in,
+            cadence=cadence if cadence is not None else state.cadence,
+            min_interval=settings.fetch.min_interval,
+            max_interval=settings.fetch.max_interval,
+        )
+    )
+
+
 def _record(
     store: Store,
     source: Source,
     state: SourceState,
     outcome: FetchOutcome,
     now: datetime,
+    settings: Settings,
     *,
     keep_validators: bool = True,
+    cadence: Cadence | None = None,
 ) -> None:
-    errors = state.error_count + 1 if outcome.status is FetchStatus.ERROR else 0
-    decision = next_fetch(
-        status=outcome.status,
-        http_status=outcome.http_status,
-        retry_after=outcome.retry_after,
-        errors=errors,
-        interval=source.interval,
-        now=now,
-    )
+    """Store how the fetch went and when (and why) the source is fetched next; ``cadence``,
+    from a freshly parsed document, replaces the stored one."""
+    decision = decide_next_fetch(source, state, outcome, now, settings, cadence)
     validators = None if outcome.status is FetchStatus.ERROR else outcome.validators
     if not keep_validators:
         # A body that did not parse must be fetched in full next time, not answered with 304.
@@ -257,6 +283,7 @@ def _record(
         http_status=outcome.http_status,
         moved_to=outcome.permanent_redirect,
         disabled=decision.disabled,
+        cadence=cadence,
     )
 
 

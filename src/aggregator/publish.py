@@ -5,14 +5,23 @@ so a reader (or a crash) never sees half a file; a file whose bytes did not chan
 left alone, so its modification time and HTTP validators stay put. Posts are tracked in a
 manifest, so a post whose article changed name is removed and nothing else in
 ``posts_dir`` is ever touched.
+
+A process killed while writing leaves its temporary file behind; temporary names say which
+process wrote them (``.<name>.<random>.<pid>-<token>.aggregator.tmp``), so every publish
+first removes those whose writer is gone (``remove_stale_temporaries``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
+import secrets
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,10 +31,13 @@ from zoneinfo import ZoneInfo
 from aggregator import frontmatter
 from aggregator.channels import select
 from aggregator.config import Settings
+from aggregator.feed_style import FEED_XSL, STYLESHEET_PATH
 from aggregator.index_page import render_index
 from aggregator.model import SourceState, StoredArticle
 from aggregator.opml import render_opml
 from aggregator.syndication import FEED_FORMATS, ChannelMeta
+
+log = logging.getLogger(__name__)
 
 POSTS_MANIFEST = ".aggregator-posts.json"
 #: Bump when the post writer's output changes, so every post is rewritten once.
@@ -46,15 +58,39 @@ class PublishResult:
     stories: int = 0
 
 
+#: Ends the name of every temporary file ``write_atomic`` makes.
+TEMP_SUFFIX = ".aggregator.tmp"
+#: A temporary file older than this is a leftover, whoever wrote it: a write takes
+#: milliseconds.
+STALE_TEMP_SECONDS = 600.0
+#: Tells this process's temporary files from those of an earlier process that had the same
+#: pid (in a container, the service is often pid 1 at every start).
+_PROCESS_TOKEN = secrets.token_hex(4)
+_TEMP_NAME = re.compile(r"\..+\.(?P<pid>\d+)-(?P<token>[0-9a-f]{8})" + re.escape(TEMP_SUFFIX))
+#: Temporary files this process is writing right now (threads may publish too).
+_writing: set[str] = set()
+_writing_lock = threading.Lock()
+
+
 def write_atomic(path: Path, data: bytes) -> bool:
-    """Replace ``path`` with ``data`` atomically; False (and no write) if already equal."""
+    """Replace ``path`` with ``data`` atomically; False (and no write) if already equal.
+
+    The data goes to a temporary file in the same directory, flushed to disk, then renamed
+    over ``path``: a reader, or a crash at any moment, sees the old file or the new one.
+    """
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(
+        dir=path.parent,
+        prefix=f".{path.name}.",
+        suffix=f".{os.getpid()}-{_PROCESS_TOKEN}{TEMP_SUFFIX}",
+    )
+    with _writing_lock:
+        _writing.add(temporary)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -65,6 +101,67 @@ def write_atomic(path: Path, data: bytes) -> bool:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    finally:
+        with _writing_lock:
+            _writing.discard(temporary)
+    return True
+
+
+def remove_stale_temporaries(
+    *directories: Path, older_than: float = STALE_TEMP_SECONDS, now: float | None = None
+) -> list[Path]:
+    """Remove the temporary files ``write_atomic`` left in ``directories`` (not below) when
+    its process was killed mid-write; returns what was removed.
+
+    A temporary file is left alone while its writer may still be writing it: this process
+    (unless it is no longer writing it), or another live process (``fetch`` from cron beside
+    ``run``), unless it is older than ``older_than`` seconds. Nothing but names made by
+    ``write_atomic`` is ever touched.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    for directory in directories:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                age = now - entry.stat(follow_symlinks=False).st_mtime
+                if _in_use(entry.path, int(match["pid"]), match["token"], age, older_than):
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:  # renamed or removed by its writer meanwhile
+                continue
+            removed.append(Path(entry.path))
+    if removed:
+        log.info(
+            "removed %d temporary files left by an interrupted write: %s",
+            len(removed),
+            ", ".join(str(path) for path in removed[:5]) + (", ..." if len(removed) > 5 else ""),
+        )
+    return removed
+
+
+def _in_use(path: str, pid: int, token: str, age: float, older_than: float) -> bool:
+    if pid == os.getpid():
+        if token != _PROCESS_TOKEN:
+            return False  # an earlier process that had our pid
+        with _writing_lock:
+            return path in _writing
+    return age <= older_than and _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
     return True
 
 
@@ -78,6 +175,7 @@ def channel_meta(settings: Settings, channel_id: str, title: str, description: s
         link=base,
         language=site.language,
         feed_base=base,
+        hub=settings.publish.websub_hub,
     )
 
 
@@ -94,6 +192,7 @@ def render_site(
         meta = channel_meta(settings, channel.id, channel.title, channel.description)
         for extension, render in FEED_FORMATS.items():
             files[f"feeds/{channel.id}.{extension}"] = render(meta, items, now)
+    files[STYLESHEET_PATH] = FEED_XSL  # what RSS and Atom ask browsers to render them with
     by_recency = sorted(articles, key=lambda s: (s.article.date or s.first_seen, s.seq))
     latest = by_recency[::-1][:INDEX_LATEST]
     # Dated by what they show, not by the clock, so an unchanged site is byte-identical.
@@ -135,6 +234,11 @@ def publish(
     given) and posts for ``articles``."""
     out = settings.output.dir
     files = render_site(settings, articles, now, states)
+    remove_stale_temporaries(
+        out,
+        *sorted({(out / relative).parent for relative in files} - {out}),
+        *([settings.output.posts_dir] if settings.output.posts_dir is not None else []),
+    )
     changed = tuple(
         relative for relative, data in files.items() if write_atomic(out / relative, data)
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from aggregator import pipeline
+from aggregator import pipeline, websub
 from aggregator.config import Settings, load_config
 from aggregator.errors import ConfigError
 from aggregator.fetch import Fetcher
@@ -89,12 +89,14 @@ class Service:
         self._first_pending_change: datetime | None = None
         self._passes: set[asyncio.Task[None]] = set()
         self._reload_requested = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; passes under way get a bounded time to finish."""
         self.fetcher = Fetcher(pipeline.fetch_limits(self.settings))
+        self._loop = asyncio.get_running_loop()
         watcher = asyncio.create_task(self._watch_config(stop))
         try:
             await asyncio.to_thread(self._publish)
@@ -176,7 +178,8 @@ class Service:
         if source is None or self.fetcher is None:
             return
         if not pipeline.is_due(self.store.state(source_id), utcnow()):
-            return  # backoff, Retry-After or a recent pass: the stored schedule decides
+            self._follow_stored_schedule(source_id)  # a restart, or a tick that came early
+            return
         task = asyncio.current_task()
         if task is not None:
             self._passes.add(task)
@@ -185,6 +188,20 @@ class Service:
         finally:
             if task is not None:
                 self._passes.discard(task)
+            self._follow_stored_schedule(source_id)
+
+    def _follow_stored_schedule(self, source_id: str) -> None:
+        """Move the source's next tick to its stored due time (the politeness policy's
+        decision: adapted interval, Retry-After, backoff, hints); a disabled source's job
+        is paused."""
+        job = self.scheduler.get_job(f"source:{source_id}")
+        if job is None:
+            return
+        state = self.store.state(source_id)
+        if state.disabled:
+            job.pause()
+        elif state.next_due is not None:
+            job.modify(next_run_time=max(state.next_due, utcnow()))
 
     async def _pass(self, source: Source) -> None:
         assert self.fetcher is not None
@@ -237,6 +254,12 @@ class Service:
         self.health.last_publish = utcnow()
         if self._on_published is not None:
             self._on_published(result.files, self.health.last_publish)
+        if self.settings.publish.websub_hub and result.changed and self._loop is not None:
+            # Publishing runs in a worker thread; the hub is told from the event loop, once
+            # the server holds the new bytes (the hub fetches the topics at once).
+            asyncio.run_coroutine_threadsafe(
+                websub.announce(self.settings, result.changed), self._loop
+            )
         if self.metrics is not None:
             self.metrics.observe_publish(time.perf_counter() - started, result.stories)
         log.info(

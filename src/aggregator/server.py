@@ -37,6 +37,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.errors import AggregatorError
+from aggregator.feed_style import XML_MEDIA_TYPE, browser_media_type
 from aggregator.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from aggregator.metrics import Metrics
 from aggregator.syndication import FEED_MEDIA_TYPES
@@ -60,6 +61,7 @@ CODINGS = ("br", "gzip")
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 _METHODS = ("GET", "HEAD")
+_FEED_TYPES = frozenset(FEED_MEDIA_TYPES[extension] for extension in ("xml", "atom"))
 _ALLOW = ", ".join(_METHODS)
 #: The index page is our own markup: no scripts at all, images from anywhere.
 _HTML_POLICY = (
@@ -197,6 +199,7 @@ def media_type(path: str) -> str:
     return {
         "html": "text/html; charset=utf-8",
         "xml": "application/xml; charset=utf-8",
+        "xsl": XML_MEDIA_TYPE,
         "json": "application/json",
         "txt": "text/plain; charset=utf-8",
     }.get(extension, "application/octet-stream")
@@ -297,7 +300,10 @@ def respond(published: Published, method: str, headers: Headers) -> Response:
         "etag": variant.etag,
         "last-modified": published.last_modified_http,
         "cache-control": published.cache_control,
-        "vary": "Accept-Encoding",
+        # A browser gets RSS and Atom as XML (see feed_style): caches must keep them apart.
+        "vary": "Accept-Encoding, Accept"
+        if published.content_type in _FEED_TYPES
+        else "Accept-Encoding",
     }
     if_none_match = _field(headers, "if-none-match")
     if if_none_match is not None:
@@ -311,7 +317,7 @@ def respond(published: Published, method: str, headers: Headers) -> Response:
         return Response(status_code=304, headers=common)
     full = {
         **common,
-        "content-type": published.content_type,
+        "content-type": browser_media_type(published.content_type, _field(headers, "accept")),
         "content-length": str(len(variant.body)),
         "x-content-type-options": "nosniff",
     }

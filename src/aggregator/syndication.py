@@ -9,6 +9,11 @@ http(s) URLs are published, so hostile input cannot break well-formedness or smu
 
 Output is deterministic for the same input: the feed's ``updated``/``lastBuildDate`` is the
 newest item's date (``now`` only for an empty channel), which keeps ETags stable.
+
+RSS and Atom documents carry an ``xml-stylesheet`` instruction pointing at ``feed.xsl``
+(``feed_style``), so a browser shows a readable page. When the channel names a WebSub hub,
+every format declares it: ``<link rel="hub">`` (``atom:link`` in RSS) beside the ``self``
+link, and ``hubs`` in JSON Feed.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .channels import as_utc
+from .feed_style import with_stylesheet
 from .model import StoredArticle, story_id
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 #: Characters XML 1.0 forbids: C0 controls but tab/newline/return, the noncharacters
 #: U+FFFE/U+FFFF, and surrogates (only ever lone in a Python str; they cannot be encoded).
@@ -72,6 +79,8 @@ class ChannelMeta:
     #: Absolute URL the published tree is served under, e.g. ``http://127.0.0.1:8080/``.
     feed_base: str
     generator: str = "aggregator"
+    #: Absolute URL of the WebSub hub the feeds announce, or None.
+    hub: str | None = None
 
 
 FeedRenderer = Callable[[ChannelMeta, Sequence[StoredArticle], datetime], bytes]
@@ -212,6 +221,26 @@ def _add_media(entry: FeedEntry, image: str) -> None:
     entry.media.content(media, group=None)
 
 
+class _RssHub(BaseExtension):
+    """Adds ``<atom:link rel="hub">`` after the channel's ``atom:link rel="self"`` (feedgen
+    writes only the ``self`` one of the links it is given in RSS)."""
+
+    def __init__(self) -> None:
+        self.href: str | None = None
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        channel = feed.find("channel")
+        if self.href is None or channel is None:
+            return feed
+        hub = etree.Element(f"{{{ATOM_NS}}}link", href=self.href, rel="hub")
+        self_link = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
+        if self_link is not None:
+            self_link.addnext(hub)
+        else:
+            channel.append(hub)
+        return feed
+
+
 def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime) -> bytes:
     """The channel as an RSS 2.0 document (items in the order given)."""
     prepared = [_prepare(s) for s in items]
@@ -219,6 +248,9 @@ def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime)
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=False, rss=True)
     fg.link(href=feed_url(meta, "xml"), rel="self", type="application/rss+xml")
+    if hub := _safe_url(meta.hub):
+        fg.register_extension("hub", _RssHub, BaseEntryExtension, atom=False, rss=True)
+        fg.hub.href = hub
     # feedgen uses the last link added as the channel's <link>: the site, not the feed.
     fg.link(href=clean_xml_text(meta.link), rel="alternate")
 
@@ -244,7 +276,8 @@ def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime)
         if item.source_name and item.source_url:
             entry.source(url=item.source_url, title=item.source_name)
     with _RSS_LOCALE_LOCK:
-        return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        document = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return with_stylesheet(document)
 
 
 class _AtomLinksEntry(BaseEntryExtension):
@@ -277,6 +310,8 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
     if subtitle := clean_xml_text(meta.description).strip():
         fg.subtitle(subtitle)
     fg.link(href=feed_url(meta, "atom"), rel="self", type="application/atom+xml")
+    if hub := _safe_url(meta.hub):
+        fg.link(href=hub, rel="hub")
     fg.link(href=clean_xml_text(meta.link), rel="alternate", type="text/html")
     # A feed-level author makes every entry valid even when its own author is unknown.
     fg.author(name=_one_line(meta.title) or meta.id, uri=clean_xml_text(meta.link))
@@ -305,7 +340,7 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
             _add_media(entry, item.image)
         if item.source_name and item.source_url:
             entry.source(url=item.source_url, title=item.source_name)
-    return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return with_stylesheet(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True))
 
 
 # --- JSON Feed 1.1 ---------------------------------------------------------------------------
@@ -325,6 +360,8 @@ def render_json_feed(meta: ChannelMeta, items: Sequence[StoredArticle], now: dat
         "home_page_url": clean_xml_text(meta.link),
         "feed_url": feed_url(meta, "json"),
     }
+    if hub := _safe_url(meta.hub):
+        document["hubs"] = [{"type": "WebSub", "url": hub}]
     if description := clean_xml_text(meta.description).strip():
         document["description"] = description
     if meta.language:

@@ -37,6 +37,7 @@ from aggregator.config.settings import (
     DedupSettings,
     FetchSettings,
     Output,
+    PublishSettings,
     Server,
     Settings,
     Site,
@@ -92,6 +93,7 @@ class FileModel(_Model):
     server: Annotated[Server, NULL_MAP] = Server()
     fetch: Annotated[FetchSettings, NULL_MAP] = FetchSettings()
     dedup: Annotated[DedupSettings, NULL_MAP] = DedupSettings()
+    publish: Annotated[PublishSettings, NULL_MAP] = PublishSettings()
     sources: list[_SourceModel] = Field(min_length=1)  # a tuple would miscount bad items
     channels: Annotated[tuple[_ChannelModel, ...], NULL_LIST] = ()
 
@@ -136,6 +138,7 @@ def build_settings(model: FileModel, base: Path) -> Settings:
         server=model.server,
         fetch=fetch,
         dedup=model.dedup,
+        publish=model.publish,
         sources=tuple(_source(source, site, fetch) for source in model.sources),
         channels=channels or (Channel(id="all", title=site.title, description=site.description),),
     )

@@ -1,8 +1,9 @@
 """The settings a feeds.yaml stands for, as frozen values (SPEC §2).
 
 One responsibility: the ``Settings`` value and its sections (``Site``, ``Output``,
-``Server``, ``FetchSettings``, ``DedupSettings``) with their defaults. The sections are
-pydantic dataclasses, so ``schema`` validates the file's mappings straight into them.
+``Server``, ``FetchSettings``, ``DedupSettings``, ``PublishSettings``) with their
+defaults. The sections are pydantic dataclasses, so ``schema`` validates the file's
+mappings straight into them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, with_config
+from pydantic import Field, ValidationInfo, field_validator, with_config
 
 from aggregator.config.fields import STRICT, Duration, HttpUrl, Language, Size, TimeZone
 from aggregator.model import Channel, Source
+from aggregator.schedule import DEFAULT_MAX_INTERVAL, DEFAULT_MIN_INTERVAL, duration
 
 DEFAULT_FEATURE_TEXT = "## {source_name}\n{excerpt}"
 DEFAULT_STORAGE = "sqlite:///data/aggregator.db"
@@ -73,6 +75,21 @@ class FetchSettings:
     user_agent: str = "aggregator/0.1 (+https://github.com/aggregator)"
     #: After a 301/308, fetch the new address instead of the configured one.
     follow_permanent_redirects: bool = False
+    #: The adapted interval of a source that publishes often is never shorter than this
+    #: (nor than the source's own interval, when that is shorter).
+    min_interval: Duration = DEFAULT_MIN_INTERVAL
+    #: The adapted interval of a quiet source, and a wait a feed or server asks for
+    #: (``<ttl>``, ``Cache-Control``, ``sy:updatePeriod``), are never longer than this
+    #: (nor than the source's own interval, when that is longer).
+    max_interval: Duration = DEFAULT_MAX_INTERVAL
+
+    @field_validator("max_interval")
+    @classmethod
+    def _at_least_min_interval(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        shortest = info.data.get("min_interval")
+        if isinstance(shortest, timedelta) and value < shortest:
+            raise ValueError(f"expected at least fetch.min_interval ({duration(shortest)})")
+        return value
 
 
 @with_config(STRICT)
@@ -80,9 +97,19 @@ class FetchSettings:
 class DedupSettings:
     near_duplicates: bool = True
     #: Similarity in (0, 1] at or above which two stories are one.
-    threshold: Annotated[float, Field(gt=0, le=1)] = 0.7
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.22
     #: Near-duplicates are looked for among stories this recent.
     window: Duration = timedelta(hours=72)
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
+class PublishSettings:
+    """How published channels are announced."""
+
+    #: WebSub hub (absolute http(s) URL) the feeds declare and that is pinged when they
+    #: change; None: no hub.
+    websub_hub: HttpUrl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +123,7 @@ class Settings:
     server: Server = Server()
     fetch: FetchSettings = FetchSettings()
     dedup: DedupSettings = DedupSettings()
+    publish: PublishSettings = PublishSettings()
     sources: tuple[Source, ...] = ()
     #: Never empty once loaded: by default one channel ``all``.
     channels: tuple[Channel, ...] = ()

@@ -18,13 +18,13 @@ import re
 import time
 import xml.sax
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
 
-from aggregator.model import Entry, ParsedFeed
+from aggregator.model import Entry, FeedHints, ParsedFeed
 from aggregator.parse.base import (
     ParseFailure,
     text_to_html,
@@ -47,6 +47,24 @@ _ROOT_START = re.compile(rb"<[A-Za-z_:]")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _UTF8_XML = "application/xml; charset=utf-8"
 _HTML_START = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
+
+# Polling hints feedparser does not read whole (it keeps only the last <hour> / <day>).
+_MENTIONS_SKIP = re.compile(rb"skip(?:hours|days)", re.IGNORECASE)
+_HIDDEN_START = re.compile(rb"<!\[CDATA\[|<!--")
+_HIDDEN_END = {b"<![CDATA[": b"]]>", b"<!--": b"-->"}
+_HOUR = re.compile(rb"<(?:[\w.-]+:)?hour\b[^>]*>\s*(\d{1,2})\s*<", re.IGNORECASE)
+_DAY = re.compile(rb"<(?:[\w.-]+:)?day\b[^>]*>\s*([A-Za-z]+)\s*<", re.IGNORECASE)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: sy:updatePeriod values (RSS 1.0 syndication module).
+_SY_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+    "yearly": timedelta(days=365),
+}
+#: A <ttl> above this many minutes (ten years) is taken as this.
+_MAX_TTL_MINUTES = 10 * 365 * 24 * 60
 
 # Byte-order marks and "<?" in the wide encodings, as XML 1.0 appendix F sniffs them.
 _WIDE_ENCODINGS = (
@@ -174,7 +192,68 @@ def _to_parsed_feed(result: Mapping[str, Any], body: bytes, url: str) -> ParsedF
         base_url=url,
         entries=entries,
         warnings=(warning,) if warning else (),
+        hints=feed_hints(feed, body),
     )
+
+
+def feed_hints(feed: Mapping[str, Any], body: bytes) -> FeedHints:
+    """The channel's polling hints: ``<ttl>`` and ``sy:updatePeriod`` / ``sy:updateFrequency``
+    as feedparser read them; ``<skipHours>`` / ``<skipDays>`` from the document itself
+    (outside CDATA and comments; the first of each). Unreadable values are left out."""
+    ttl = _whole_number(feed.get("ttl"))
+    period_name = str(feed.get("sy_updateperiod") or "").strip().lower()
+    frequency = _whole_number(feed.get("sy_updatefrequency"))
+    update_period = None
+    if period_name or frequency:
+        period = _SY_PERIODS.get(period_name or "daily")
+        if period is not None and frequency != 0:
+            update_period = period / (frequency or 1)
+    hours: set[int] = set()
+    days: set[int] = set()
+    view = _ascii_view(body)
+    if _MENTIONS_SKIP.search(view):
+        visible = _without_hidden(view)
+        if (listed := _element_content(visible, b"skipHours")) is not None:
+            hours = {int(h) % 24 for h in _HOUR.findall(listed) if int(h) <= 24}
+        if (listed := _element_content(visible, b"skipDays")) is not None:
+            names = (d.decode("ascii").lower() for d in _DAY.findall(listed))
+            days = {_WEEKDAYS.index(n) for n in names if n in _WEEKDAYS}
+    return FeedHints(
+        ttl=timedelta(minutes=min(ttl, _MAX_TTL_MINUTES)) if ttl else None,
+        update_period=update_period,
+        skip_hours=tuple(sorted(hours)),
+        skip_days=tuple(sorted(days)),
+    )
+
+
+def _without_hidden(text: bytes) -> bytes:
+    """``text`` without CDATA sections and comments (an unclosed one hides the rest), in
+    one pass: a hostile document cannot make this quadratic."""
+    kept, pos = [], 0
+    while found := _HIDDEN_START.search(text, pos):
+        kept.append(text[pos : found.start()])
+        end = text.find(_HIDDEN_END[found[0]], found.end())
+        if end < 0:
+            return b"".join(kept)
+        pos = end + len(_HIDDEN_END[found[0]])
+    kept.append(text[pos:])
+    return b"".join(kept)
+
+
+def _element_content(text: bytes, name: bytes) -> bytes | None:
+    """What is between the first ``<name …>`` (any prefix, any case) and the next
+    ``</name>``; None without both."""
+    opening = re.search(rb"<(?:[\w.-]+:)?" + name + rb"\b[^>]*>", text, re.IGNORECASE)
+    if opening is None:
+        return None
+    closing = re.compile(rb"</(?:[\w.-]+:)?" + name + rb"\s*>", re.IGNORECASE)
+    found = closing.search(text, opening.end())
+    return None if found is None else text[opening.end() : found.start()]
+
+
+def _whole_number(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 12 else None
 
 
 def _describe_fatal(problem: object, line_shift: int) -> str:

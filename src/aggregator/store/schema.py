@@ -94,6 +94,17 @@ sources = Table(
     Column("http_status", Integer),
     Column("moved_to", Text),
     Column("disabled", Text),
+    # 0004: politeness (``model.Cadence``)
+    #: Median gap between the publication dates of the recent entries, in seconds.
+    Column("observed_gap_seconds", Integer),
+    #: The newest publication date among the entries.
+    Column("last_published", UTCDateTime),
+    #: The feed's ``<ttl>`` and ``sy:updatePeriod`` / ``sy:updateFrequency``, in seconds.
+    Column("ttl_seconds", Integer),
+    Column("update_period_seconds", Integer),
+    #: The feed's ``<skipHours>`` (UTC hours, "0,1,23") and ``<skipDays>`` ("Saturday,Sunday").
+    Column("skip_hours", Text),
+    Column("skip_days", Text),
 )
 
 #: One row per stored article. ``data`` holds the whole front-matter ``Article`` as JSON;

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
 
@@ -34,6 +34,8 @@ from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import (
     Article,
+    Cadence,
+    FeedHints,
     FetchStatus,
     Source,
     SourceState,
@@ -171,6 +173,7 @@ class Store:
             "http_status": None,
             "moved_to": None,
             "disabled": None,
+            **_cadence_values(Cadence()),
         }
         with self._write("sync sources") as conn:
             rows = conn.execute(select(sources.c.id, sources.c.url))
@@ -214,6 +217,7 @@ class Store:
         http_status: int | None = None,
         moved_to: str | None = None,
         disabled: str | None = None,
+        cadence: Cadence | None = None,
     ) -> None:
         """Record how a fetch of the source ended.
 
@@ -222,7 +226,8 @@ class Store:
         replace the stored ones when given (None keeps them; an empty ``Validators()``
         forgets them, so the next request is unconditional). Always: ``last_fetch``,
         ``last_status``, ``next_due`` and its reason, the HTTP status, the permanent
-        redirect seen (None: none) and the disabled mark are set.
+        redirect seen (None: none) and the disabled mark are set. ``cadence`` (the feed's
+        hints and publishing rate) replaces the stored one when given; None keeps it.
         """
         outcome = FetchStatus(status)
         values: dict[str, Any] = {
@@ -241,6 +246,8 @@ class Store:
             values.update(last_success=at, error_count=0, last_error=None)
         if validators is not None:
             values.update(etag=validators.etag, last_modified=validators.last_modified)
+        if cadence is not None:
+            values.update(_cadence_values(cadence))
         with self._write("record a fetch") as conn:
             _ensure_source(conn, source_id, at)
             conn.execute(update(sources).where(sources.c.id == source_id).values(values))
@@ -584,6 +591,46 @@ def _state(row: Row[Any]) -> SourceState:
         moved_to=row.moved_to,
         disabled=row.disabled,
         article_count=int(row.article_count),
+        cadence=_cadence(row),
+    )
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _cadence_values(cadence: Cadence) -> dict[str, Any]:
+    """A ``Cadence`` as ``sources`` columns (see ``schema.sources``)."""
+    hints = cadence.hints
+
+    def seconds(span: timedelta | None) -> int | None:
+        return None if span is None else int(span.total_seconds())
+
+    return {
+        "observed_gap_seconds": seconds(cadence.observed_gap),
+        "last_published": cadence.last_published,
+        "ttl_seconds": seconds(hints.ttl),
+        "update_period_seconds": seconds(hints.update_period),
+        "skip_hours": ",".join(str(h) for h in hints.skip_hours) or None,
+        "skip_days": ",".join(_WEEKDAYS[d] for d in hints.skip_days) or None,
+    }
+
+
+def _cadence(row: Row[Any]) -> Cadence:
+    def span(seconds: int | None) -> timedelta | None:
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    def listed(text: str | None) -> list[str]:
+        return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+    return Cadence(
+        hints=FeedHints(
+            ttl=span(row.ttl_seconds),
+            update_period=span(row.update_period_seconds),
+            skip_hours=tuple(int(h) for h in listed(row.skip_hours) if h.isdigit()),
+            skip_days=tuple(_WEEKDAYS.index(d) for d in listed(row.skip_days) if d in _WEEKDAYS),
+        ),
+        observed_gap=span(row.observed_gap_seconds),
+        last_published=row.last_published,
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from aggregator.config.settings import DedupSettings
 from aggregator.dedup import BANDS, Fingerprint, band_keys, best_match
 from aggregator.model import Article
 from aggregator.store.schema import articles, bands, story_keys
@@ -35,13 +36,16 @@ PER_BAND = 10
 MAX_CANDIDATES = 20
 
 
+_DEFAULTS = DedupSettings()
+
+
 @dataclass(frozen=True, slots=True)
 class FoldPolicy:
     """How near-duplicates are looked for (feeds.yaml ``dedup``)."""
 
-    near_duplicates: bool = True
-    threshold: float = 0.7
-    window: timedelta = timedelta(hours=72)
+    near_duplicates: bool = _DEFAULTS.near_duplicates
+    threshold: float = _DEFAULTS.threshold
+    window: timedelta = _DEFAULTS.window
 
 
 @dataclass(frozen=True, slots=True)
