@@ -205,3 +205,18 @@ def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: Fee
         assert httpx.get(f"{base}/feeds/../feeds.yaml").status_code == 404
     finally:
         assert server.stop() == 0
+
+
+def test_a_stop_right_after_a_pass_still_publishes_it(
+    service: tuple[RunningService, Path, FeedServer],
+) -> None:
+    running, config, server = service
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"  - {{id: gamma, url: '{server.url('/gamma.xml')}', interval: 1h}}\n",
+        encoding="utf-8",
+    )
+    running.wait_for(lambda: bool(server.requests_to("/gamma.xml")), "gamma's first pass")
+    assert running.stop() == 0  # well within the publish delay after the pass
+    posts = config.parent / "_posts"
+    assert any("gamma-story" in post.name for post in posts.glob("*.md"))

@@ -382,6 +382,7 @@ def _configure_logging() -> None:
     logs.configure(sys.stderr)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say enough
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl." …
 
 
 @main.command()

@@ -262,6 +262,12 @@ def write_posts(
         previous = {}
     by_id = {stored.article.id or stored.guid: stored for stored in articles}
     names = frontmatter.assign_post_filenames(articles, tz)
+    new_names = {name for name in names.values() if name not in previous}
+    if new_names:
+        # Claim the new names before writing them: killed halfway, a post still belongs
+        # to the manifest, and is removed if its article is renamed later.
+        claimed = previous | dict.fromkeys(new_names, "")
+        write_atomic(manifest_path, json.dumps(claimed, ensure_ascii=False, indent=0).encode())
     current: dict[str, str] = {}
     written = 0
     for article_id, name in names.items():

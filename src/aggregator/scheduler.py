@@ -117,6 +117,8 @@ class Service:
                 self.scheduler.pause()
             watcher.cancel()
             await self._finish_passes()
+            if self._first_pending_change is not None:  # stored but not yet published
+                await asyncio.to_thread(self._publish)
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await self.fetcher.aclose()
