@@ -2,8 +2,9 @@
 
 ``Store`` is the only code that reads or writes the database. Uniqueness holds under
 concurrent writers (threads, processes, scale-out workers) because the schema enforces it:
-UNIQUE (source_id, guid), a unique canonical URL where there is one, a unique story id, and
-inserts are ``INSERT ... ON CONFLICT DO NOTHING`` classified by their row count.
+UNIQUE (source_id, guid), a unique article id, one story per canonical URL and per content
+hash (``story_keys``), and inserts are ``INSERT ... ON CONFLICT DO NOTHING RETURNING``,
+classified by what they return.
 """
 
 from __future__ import annotations
@@ -447,7 +448,8 @@ def _save_one(
         )
         .on_conflict_do_nothing()
     )
-    if conn.execute(stmt).rowcount != 1:
+    # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT inserts.
+    if conn.execute(stmt.returning(articles.c.id)).first() is None:
         # A concurrent writer stored the same entry since we looked.
         existing = _find_entry(conn, source_id, guid)
         if existing is not None:

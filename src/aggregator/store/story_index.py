@@ -111,7 +111,8 @@ def claim_keys(
     meanwhile joins that writer's story instead (the primary key decides)."""
     for kind, key in story_keys_of(article, fingerprint):
         statement = insert(story_keys).values(kind=kind, key=key, story_id=placement.story_id)  # type: ignore[operator]
-        if conn.execute(statement.on_conflict_do_nothing()).rowcount == 1:
+        claimed = statement.on_conflict_do_nothing().returning(story_keys.c.story_id)
+        if conn.execute(claimed).first() is not None:
             continue
         owner = conn.execute(
             select(story_keys.c.story_id).where(story_keys.c.kind == kind, story_keys.c.key == key)
