@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.store import Store
-from tests.cli import AGGREGATOR, cli_env
+from tests.cli import AGGREGATOR, cli_env, run_cli
 from tests.feedserver import FeedServer
 
 PEAK_RSS = Path(__file__).with_name("peak_rss.py")
@@ -246,3 +246,28 @@ def test_slow_sources_are_waited_for_together(hostile_run) -> None:  # type: ign
     assert len(first_asked) >= 20
     spread = max(first_asked.values()) - min(first_asked.values())
     assert spread < TIMEOUT_SECONDS, f"sources were started {spread:.1f}s apart"
+
+
+def test_sources_shows_each_sources_health_as_a_table(hostile_run) -> None:  # type: ignore[no-untyped-def]
+    _, tmp_path, server, _ = hostile_run
+    shown = run_cli(tmp_path / "feeds.yaml", "sources")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].split() == [
+        "SOURCE",
+        "STATUS",
+        "ARTICLES",
+        "LAST",
+        "SUCCESS",
+        "NEXT",
+        "FETCH",
+        "LAST",
+        "ERROR",
+    ]
+    rows = {line.split()[0]: line for line in lines[1:22]}
+    assert "next at" in rows["limited"] and "because Retry-After" in rows["limited"]
+    assert "error (410)" in rows["gone"] and "disabled" in rows["gone"]
+    assert " 3000 " in rows["big"]
+    assert "backoff after 1 error" in rows["broken"]
+    assert "gone: disabled: gone (HTTP 410)" in shown.stdout
+    assert f"moved: moved permanently to {server.url('/good2.xml')}" in shown.stdout

@@ -120,6 +120,10 @@ def test_an_invalid_edit_is_reported_and_changes_nothing(
     config.write_text(good + "  - {id: Not Valid!, url: 'ftp://nowhere'}\n", encoding="utf-8")
     running.wait_for(lambda: running.logged("feeds.yaml edit refused"), "the refusal")
     assert running.logged("sources[1].id")
+    index = config.parent / "public" / "index.html"
+    running.wait_for(
+        lambda: "edit refused" in index.read_text("utf-8"), "the refusal on the index page"
+    )
     # Still running on the last good configuration; a later valid edit is taken.
     config.write_text(
         good + f"  - {{id: gamma, url: '{server.url('/gamma.xml')}', interval: 1h}}\n",

@@ -161,36 +161,44 @@ def sources(ctx: click.Context) -> None:
     tz = settings.site.tz
     with _store_or_exit(ctx, settings) as store:
         states = store.states()
-    for source in settings.sources:
-        state = states.get(source.id) or SourceState(source.id)
-        click.echo(health_line(source, state, tz))
+    rows = [
+        (source, states.get(source.id) or SourceState(source.id)) for source in settings.sources
+    ]
+    click.echo(health_table(rows, tz))
 
 
-def health_line(source: Source, state: SourceState, tz: tzinfo) -> str:
-    """One source's health as a short paragraph a person can read."""
+def health_table(rows: Sequence[tuple[Source, SourceState]], tz: tzinfo) -> str:
+    """The sources' health as an aligned table, then what needs the operator's attention."""
 
     def when(moment: datetime | None) -> str:
         return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}" if moment else "never"
 
-    status = state.last_status or "not fetched yet"
-    if state.http_status:
-        status += f" (HTTP {state.http_status})"
-    lines = [
-        f"{source.id}: {status}; {state.article_count} articles; "
-        f"last success {when(state.last_success)}"
-    ]
-    if state.disabled:
-        lines.append(f"  disabled: {state.disabled}")
-    elif state.next_due:
-        lines.append(f"  next at {when(state.next_due)} because {state.next_reason or 'interval'}")
-    if state.last_error:
-        lines.append(f"  last error ({state.error_count} in a row): {state.last_error}")
-    if state.moved_to:
-        lines.append(
-            f"  moved permanently to {state.moved_to}: update its url in feeds.yaml"
-            " (or set fetch.follow_permanent_redirects)"
+    table = [("SOURCE", "STATUS", "ARTICLES", "LAST SUCCESS", "NEXT FETCH", "LAST ERROR")]
+    notes = []
+    for source, state in rows:
+        status = state.last_status or "not fetched"
+        if state.http_status:
+            status += f" ({state.http_status})"
+        if state.disabled:
+            upcoming = "disabled"
+            notes.append(f"{source.id}: disabled: {state.disabled}")
+        elif state.next_due:
+            upcoming = f"next at {when(state.next_due)} because {state.next_reason or 'interval'}"
+        else:
+            upcoming = "at the next pass"
+        error = f"{state.last_error} ({state.error_count} in a row)" if state.last_error else ""
+        table.append(
+            (source.id, status, str(state.article_count), when(state.last_success), upcoming, error)
         )
-    return "\n".join(lines)
+        if state.moved_to:
+            notes.append(
+                f"{source.id}: moved permanently to {state.moved_to}: update its url in "
+                "feeds.yaml (or set fetch.follow_permanent_redirects)"
+            )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in table]  # fmt: skip
+    return "\n".join([*lines, *notes])
 
 
 @main.group()

@@ -36,6 +36,7 @@ def render_index(
     now: datetime,
     language: str = "en",
     health: Sequence[tuple[Source, SourceState]] = (),
+    notice: str | None = None,
 ) -> bytes:
     """The index page as UTF-8 HTML; feed links are relative so the page works anywhere."""
     head_links = "".join(
@@ -65,6 +66,7 @@ def render_index(
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title>{head_links}<style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1><p>{escape(description)}</p>"
+        f"{_notice(notice)}"
         f"<h2>Channels</h2><ul>{channel_items}</ul>"
         f'<h2>Latest</h2><ul class="articles">{article_items or "<li>Nothing yet.</li>"}</ul>'
         f"{health_table}"
@@ -100,3 +102,9 @@ def _health_row(source: Source, state: SourceState, tz: tzinfo) -> str:
         f'<tr><td>{escape(source.name)}</td><td class="{css}">{escape(status)}{detail}</td>'
         f"<td>{when}</td><td>{state.article_count}</td></tr>"
     )
+
+
+def _notice(notice: str | None) -> str:
+    if not notice:
+        return ""
+    return f'<pre class="bad notice">{escape(notice)}</pre>'

@@ -312,7 +312,9 @@ async def run_pass(
         return list(await asyncio.gather(*(one(source) for source in sources)))
 
 
-def publish_all(settings: Settings, store: Store, now: datetime) -> publishing.PublishResult:
+def publish_all(
+    settings: Settings, store: Store, now: datetime, notice: str | None = None
+) -> publishing.PublishResult:
     """Rewrite every output from the store: one item and one post per story."""
     items = kept_items(store.articles(), source_rank(settings))
-    return publishing.publish(settings, items, now, store.states())
+    return publishing.publish(settings, items, now, store.states(), notice)

@@ -184,8 +184,10 @@ def render_site(
     articles: Sequence[StoredArticle],
     now: datetime,
     states: Mapping[str, SourceState] | None = None,
+    notice: str | None = None,
 ) -> dict[str, bytes]:
-    """Every file of ``output.dir`` by relative path; pure, so the server can hold it too."""
+    """Every file of ``output.dir`` by relative path; pure, so the server can hold it too.
+    ``notice`` is shown on the index page (a refused edit of feeds.yaml)."""
     files: dict[str, bytes] = {}
     for channel in settings.channels:
         items = select(channel, articles)
@@ -213,6 +215,7 @@ def render_site(
         ]
         if states is not None
         else (),
+        notice=notice,
     )
     return files
 
@@ -229,11 +232,12 @@ def publish(
     articles: Sequence[StoredArticle],
     now: datetime,
     states: Mapping[str, SourceState] | None = None,
+    notice: str | None = None,
 ) -> PublishResult:
     """Write the feeds, OPML, index page (with the sources' health when ``states`` is
     given) and posts for ``articles``."""
     out = settings.output.dir
-    files = render_site(settings, articles, now, states)
+    files = render_site(settings, articles, now, states, notice)
     remove_stale_temporaries(
         out,
         *sorted({(out / relative).parent for relative in files} - {out}),

@@ -249,7 +249,13 @@ class Service:
         self._first_pending_change = None
         started = time.perf_counter()
         try:
-            result = pipeline.publish_all(self.settings, self.store, utcnow())
+            notice = (
+                f"feeds.yaml edit refused; running the last good configuration:\n"
+                f"{self.health.config_error}"
+                if self.health.config_error
+                else None
+            )
+            result = pipeline.publish_all(self.settings, self.store, utcnow(), notice)
         except OSError as error:
             log.error("publishing failed: %s", error)
             return
@@ -304,6 +310,7 @@ class Service:
         except ConfigError as error:
             self.health.config_error = str(error)
             log.error("feeds.yaml edit refused, still running the last good one:\n%s", error)
+            self._publish_soon()  # the index page says so
             return False
         before = {s.id: s for s in self.settings.sources}
         after = {s.id: s for s in settings.sources}
