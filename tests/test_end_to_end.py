@@ -229,7 +229,7 @@ def test_publish_rewrites_outputs_from_the_store(tmp_path: Path, served: FeedSer
     (tmp_path / "public" / "feeds" / "all.xml").unlink()
     result = aggregator(config, "publish")
     assert result.returncode == 0, result.stderr
-    assert "from 12 articles" in result.stdout
+    assert "published 2 channels of 12 stories" in result.stdout
     assert feedparser.parse((tmp_path / "public" / "feeds" / "all.xml").read_bytes()).bozo == 0
 
 

@@ -309,9 +309,8 @@ def publish(ctx: click.Context) -> None:
     settings = load(ctx)
     with _store_or_exit(ctx, settings) as store:
         result = pipeline.publish_all(settings, store, utcnow())
-        count = len(store.articles())
     click.echo(
-        f"published {result.channels} channels from {count} articles: {len(result.changed)} "
+        f"published {result.channels} channels of {result.stories} stories: {len(result.changed)} "
         f"files changed, {result.posts_written} posts written, {result.posts_removed} removed"
     )
 
