@@ -13,22 +13,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
-    Select,
-    Table,
     exists,
     func,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.dedup import Fingerprint
@@ -36,7 +32,6 @@ from aggregator.errors import StoreError
 from aggregator.model import (
     Article,
     Cadence,
-    FeedHints,
     FetchStatus,
     Source,
     SourceState,
@@ -44,21 +39,30 @@ from aggregator.model import (
     Validators,
     story_id,
 )
-from aggregator.store import migrate, story_index
-from aggregator.store.codec import content_hash, decode_article, encode_article
+from aggregator.store import migrate
+from aggregator.store.article_rows import (
+    articles_query,
+    dialect_insert,
+    next_seq,
+    save_one,
+    stored_article,
+)
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
 from aggregator.store.schema import (
-    SEQ_COUNTER,
     articles,
     as_utc,
-    counters,
     sources,
     splits,
     story_keys,
 )
+from aggregator.store.source_rows import (
+    cadence_values,
+    ensure_source,
+    source_state,
+    states_query,
+)
 from aggregator.store.story_index import FoldPolicy
 
-_Outcome = Literal["inserted", "updated", "unchanged", "duplicates", "folded"]
 #: One entry to save: its guid, the article, and the fingerprint of its story text.
 Incoming = tuple[str, Article] | tuple[str, Article, Fingerprint | None]
 
@@ -174,7 +178,7 @@ class Store:
             "http_status": None,
             "moved_to": None,
             "disabled": None,
-            **_cadence_values(Cadence()),
+            **cadence_values(Cadence()),
         }
         with self._write("sync sources") as conn:
             rows = conn.execute(select(sources.c.id, sources.c.url))
@@ -182,7 +186,7 @@ class Store:
             for source in configured:
                 if source.id not in known:
                     conn.execute(
-                        _insert(conn, sources).values(
+                        dialect_insert(conn, sources).values(
                             id=source.id, url=source.url, name=source.name, created_at=now
                         )
                     )
@@ -195,15 +199,15 @@ class Store:
     def state(self, source_id: str) -> SourceState:
         """The source's stored fetch state; an empty state for a source never seen."""
         with self._read("read source state") as conn:
-            row = conn.execute(_states_query().where(sources.c.id == source_id)).first()
+            row = conn.execute(states_query().where(sources.c.id == source_id)).first()
             if row is None:
                 return SourceState(source_id=source_id)
-            return _state(row)
+            return source_state(row)
 
     def states(self) -> dict[str, SourceState]:
         """Every stored source's fetch state, by source id."""
         with self._read("read source states") as conn:
-            return {row.id: _state(row) for row in conn.execute(_states_query())}
+            return {row.id: source_state(row) for row in conn.execute(states_query())}
 
     def record_fetch(
         self,
@@ -248,9 +252,9 @@ class Store:
         if validators is not None:
             values.update(etag=validators.etag, last_modified=validators.last_modified)
         if cadence is not None:
-            values.update(_cadence_values(cadence))
+            values.update(cadence_values(cadence))
         with self._write("record a fetch") as conn:
-            _ensure_source(conn, source_id, at)
+            ensure_source(conn, source_id, at)
             conn.execute(update(sources).where(sources.c.id == source_id).values(values))
 
     # -- articles ----------------------------------------------------------------------------
@@ -278,7 +282,7 @@ class Store:
         now = as_utc(now)
         seen_guids: set[str] = set()
         with self._write("save articles") as conn:
-            _ensure_source(conn, source_id, now)
+            ensure_source(conn, source_id, now)
             for item in batch:
                 guid, article = item[0], item[1]
                 fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
@@ -288,7 +292,7 @@ class Store:
                 seen_guids.add(guid)
                 if article.id is None:
                     article = replace(article, id=story_id(source_id, guid))
-                counts[_save_one(conn, source_id, guid, article, fingerprint, policy, now)] += 1
+                counts[save_one(conn, source_id, guid, article, fingerprint, policy, now)] += 1
         return SaveResult(**counts)
 
     def articles(
@@ -298,7 +302,7 @@ class Store:
         first; only from ``source_ids`` when given; at most ``limit``."""
         if source_ids is not None and not source_ids:
             return []
-        query = _articles_query().order_by(
+        query = articles_query().order_by(
             articles.c.date.desc().nulls_last(), articles.c.seq.desc()
         )
         if source_ids is not None:
@@ -306,19 +310,19 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._read("read articles") as conn:
-            return [_stored(row) for row in conn.execute(query)]
+            return [stored_article(row) for row in conn.execute(query)]
 
     def article(self, article_id: str) -> StoredArticle | None:
         """The stored article with this story id, if any."""
         with self._read("read an article") as conn:
-            row = conn.execute(_articles_query().where(articles.c.id == article_id)).first()
-            return None if row is None else _stored(row)
+            row = conn.execute(articles_query().where(articles.c.id == article_id)).first()
+            return None if row is None else stored_article(row)
 
     def story(self, story_id: str) -> list[StoredArticle]:
         """The members of a story, in the order they were stored."""
-        query = _articles_query().where(articles.c.story_id == story_id).order_by(articles.c.seq)
+        query = articles_query().where(articles.c.story_id == story_id).order_by(articles.c.seq)
         with self._read("read a story") as conn:
-            return [_stored(row) for row in conn.execute(query)]
+            return [stored_article(row) for row in conn.execute(query)]
 
     def split(self, article_id: str, now: datetime) -> str:
         """Take an article out of its story, for good: it becomes a story of its own (and
@@ -347,7 +351,7 @@ class Store:
                     fold_rule="split",
                     fold_match=old,
                     fold_score=None,
-                    seq=_next_seq(conn),
+                    seq=next_seq(conn),
                 )
             )
             for kind, key, column in (
@@ -370,7 +374,7 @@ class Store:
                         .values(story_id=new)
                     )
             conn.execute(
-                _insert(conn, splits)
+                dialect_insert(conn, splits)
                 .values(article_id=article_id, from_story=old, at=as_utc(now))
                 .on_conflict_do_nothing()
             )
@@ -409,259 +413,6 @@ class Store:
             yield
         except SQLAlchemyError as e:
             raise StoreError(f"cannot {action}: {_reason(e)}") from e
-
-
-# -- one article --------------------------------------------------------------------------------
-
-
-def _save_one(
-    conn: Connection,
-    source_id: str,
-    guid: str,
-    article: Article,
-    fingerprint: Fingerprint | None,
-    policy: FoldPolicy,
-    now: datetime,
-) -> _Outcome:
-    existing = _find_entry(conn, source_id, guid)
-    if existing is not None:
-        return _refresh(conn, existing, article, fingerprint, now)
-    assert article.id is not None
-    placement = story_index.place(conn, article.id, article, fingerprint, policy)
-    encoded = encode_article(article)
-    stmt = (
-        _insert(conn, articles)
-        .values(
-            id=article.id,
-            seq=_next_seq(conn),
-            source_id=source_id,
-            guid=guid,
-            canonical_url=article.canonical_url,
-            content_hash=content_hash(encoded),
-            title=article.title,
-            date=article.date,
-            first_seen=now,
-            updated_at=now,
-            data=encoded,
-            **_fingerprint_columns(fingerprint),
-            **_placement_columns(placement),
-        )
-        .on_conflict_do_nothing()
-    )
-    # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT inserts.
-    if conn.execute(stmt.returning(articles.c.id)).first() is None:
-        # A concurrent writer stored the same entry since we looked.
-        existing = _find_entry(conn, source_id, guid)
-        if existing is not None:
-            return _refresh(conn, existing, article, fingerprint, now)
-        return "duplicates"
-    claimed = story_index.claim_keys(
-        conn, _insert_for(conn), article.id, article, fingerprint, placement
-    )
-    if claimed != placement:
-        conn.execute(
-            update(articles)
-            .where(articles.c.id == article.id)
-            .values(**_placement_columns(claimed))
-        )
-    if fingerprint is not None:
-        story_index.index_bands(conn, _insert_for(conn), article.id, fingerprint, article.date)
-    return "inserted" if claimed.rule is None else "folded"
-
-
-def _fingerprint_columns(fingerprint: Fingerprint | None) -> dict[str, Any]:
-    if fingerprint is None:
-        return {}
-    return {
-        "text_hash": fingerprint.content_hash,
-        "signature": fingerprint.encode_signature(),
-        "figures": story_index.encode_figures(fingerprint.figures),
-    }
-
-
-def _placement_columns(placement: story_index.Placement) -> dict[str, Any]:
-    return {
-        "story_id": placement.story_id,
-        "fold_rule": placement.rule,
-        "fold_match": placement.match,
-        "fold_score": placement.score,
-    }
-
-
-def _refresh(
-    conn: Connection,
-    existing: Row[Any],
-    article: Article,
-    fingerprint: Fingerprint | None,
-    now: datetime,
-) -> _Outcome:
-    """Update a stored entry in place if its content changed, keeping its id, its story and
-    first_seen: a story's membership is decided once, when an entry first arrives."""
-    article = replace(article, id=existing.id)
-    encoded = encode_article(article)
-    digest = content_hash(encoded)
-    if digest == existing.content_hash:
-        return "unchanged"
-    values: dict[str, Any] = {
-        "seq": _next_seq(conn),
-        "content_hash": digest,
-        "title": article.title,
-        "date": article.date,
-        "canonical_url": article.canonical_url,
-        "updated_at": now,
-        "data": encoded,
-        **_fingerprint_columns(fingerprint),
-    }
-    conn.execute(update(articles).where(articles.c.id == existing.id).values(values))
-    if fingerprint is not None:
-        story_index.index_bands(
-            conn, _insert_for(conn), existing.id, fingerprint, article.date, replace=True
-        )
-    return "updated"
-
-
-def _find_entry(conn: Connection, source_id: str, guid: str) -> Row[Any] | None:
-    return conn.execute(
-        select(articles.c.id, articles.c.content_hash, articles.c.canonical_url).where(
-            articles.c.source_id == source_id, articles.c.guid == guid
-        )
-    ).first()
-
-
-def _next_seq(conn: Connection) -> int:
-    """A fresh change number. The counter row stays locked until commit, so change numbers
-    are handed out in commit order and a reader never misses a change below one it saw."""
-    value = conn.execute(
-        update(counters)
-        .where(counters.c.name == SEQ_COUNTER)
-        .values(value=counters.c.value + 1)
-        .returning(counters.c.value)
-    ).scalar_one()
-    return int(value)
-
-
-def _ensure_source(conn: Connection, source_id: str, now: datetime) -> None:
-    """A row for a source not (yet) synced, so state and articles can refer to it;
-    ``sync_sources`` fills in its url and name."""
-    conn.execute(
-        _insert(conn, sources)
-        .values(id=source_id, url="", name=source_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=[sources.c.id])
-    )
-
-
-def _insert_for(conn: Connection) -> Any:
-    """The dialect's ``insert`` (with ON CONFLICT support) as a function of a table."""
-    return lambda table: _insert(conn, table)
-
-
-def _insert(conn: Connection, table: Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise StoreError(f"unsupported database {conn.dialect.name!r}; use sqlite or postgresql")
-
-
-# -- rows to values -----------------------------------------------------------------------------
-
-
-def _states_query() -> Select[Any]:
-    counts = (
-        select(articles.c.source_id, func.count().label("article_count"))
-        .group_by(articles.c.source_id)
-        .subquery()
-    )
-    return select(sources, func.coalesce(counts.c.article_count, 0).label("article_count")).join(
-        counts, counts.c.source_id == sources.c.id, isouter=True
-    )
-
-
-def _state(row: Row[Any]) -> SourceState:
-    return SourceState(
-        source_id=row.id,
-        validators=Validators(etag=row.etag, last_modified=row.last_modified),
-        last_fetch=row.last_fetch,
-        last_success=row.last_success,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        error_count=row.error_count,
-        next_due=row.next_due,
-        next_reason=row.next_reason,
-        http_status=row.http_status,
-        moved_to=row.moved_to,
-        disabled=row.disabled,
-        article_count=int(row.article_count),
-        cadence=_cadence(row),
-    )
-
-
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _cadence_values(cadence: Cadence) -> dict[str, Any]:
-    """A ``Cadence`` as ``sources`` columns (see ``schema.sources``)."""
-    hints = cadence.hints
-
-    def seconds(span: timedelta | None) -> int | None:
-        return None if span is None else int(span.total_seconds())
-
-    return {
-        "observed_gap_seconds": seconds(cadence.observed_gap),
-        "last_published": cadence.last_published,
-        "ttl_seconds": seconds(hints.ttl),
-        "update_period_seconds": seconds(hints.update_period),
-        "skip_hours": ",".join(str(h) for h in hints.skip_hours) or None,
-        "skip_days": ",".join(_WEEKDAYS[d] for d in hints.skip_days) or None,
-    }
-
-
-def _cadence(row: Row[Any]) -> Cadence:
-    def span(seconds: int | None) -> timedelta | None:
-        return None if seconds is None else timedelta(seconds=seconds)
-
-    def listed(text: str | None) -> list[str]:
-        return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-    return Cadence(
-        hints=FeedHints(
-            ttl=span(row.ttl_seconds),
-            update_period=span(row.update_period_seconds),
-            skip_hours=tuple(int(h) for h in listed(row.skip_hours) if h.isdigit()),
-            skip_days=tuple(_WEEKDAYS.index(d) for d in listed(row.skip_days) if d in _WEEKDAYS),
-        ),
-        observed_gap=span(row.observed_gap_seconds),
-        last_published=row.last_published,
-    )
-
-
-def _articles_query() -> Select[Any]:
-    return select(
-        articles.c.source_id,
-        articles.c.guid,
-        articles.c.data,
-        articles.c.first_seen,
-        articles.c.seq,
-        articles.c.story_id,
-        articles.c.fold_rule,
-        articles.c.fold_match,
-        articles.c.fold_score,
-    )
-
-
-def _stored(row: Row[Any]) -> StoredArticle:
-    return StoredArticle(
-        source_id=row.source_id,
-        guid=row.guid,
-        article=decode_article(row.data),
-        first_seen=row.first_seen,
-        seq=int(row.seq),
-        story_id=row.story_id,
-        fold_rule=row.fold_rule,
-        fold_match=row.fold_match,
-        fold_score=row.fold_score,
-    )
 
 
 def _utcnow() -> datetime:

@@ -1,0 +1,91 @@
+"""Sources' rows: the fetch state as stored, read back into ``SourceState`` values."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, func, select
+
+from aggregator.model import Cadence, FeedHints, SourceState, Validators
+from aggregator.store.article_rows import dialect_insert
+from aggregator.store.schema import articles, sources
+
+
+def ensure_source(conn: Connection, source_id: str, now: datetime) -> None:
+    """A row for a source not (yet) synced, so state and articles can refer to it;
+    ``sync_sources`` fills in its url and name."""
+    conn.execute(
+        dialect_insert(conn, sources)
+        .values(id=source_id, url="", name=source_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=[sources.c.id])
+    )
+
+
+def states_query() -> Select[Any]:
+    counts = (
+        select(articles.c.source_id, func.count().label("article_count"))
+        .group_by(articles.c.source_id)
+        .subquery()
+    )
+    return select(sources, func.coalesce(counts.c.article_count, 0).label("article_count")).join(
+        counts, counts.c.source_id == sources.c.id, isouter=True
+    )
+
+
+def source_state(row: Row[Any]) -> SourceState:
+    return SourceState(
+        source_id=row.id,
+        validators=Validators(etag=row.etag, last_modified=row.last_modified),
+        last_fetch=row.last_fetch,
+        last_success=row.last_success,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        error_count=row.error_count,
+        next_due=row.next_due,
+        next_reason=row.next_reason,
+        http_status=row.http_status,
+        moved_to=row.moved_to,
+        disabled=row.disabled,
+        article_count=int(row.article_count),
+        cadence=cadence_of_row(row),
+    )
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def cadence_values(cadence: Cadence) -> dict[str, Any]:
+    """A ``Cadence`` as ``sources`` columns (see ``schema.sources``)."""
+    hints = cadence.hints
+
+    def seconds(span: timedelta | None) -> int | None:
+        return None if span is None else int(span.total_seconds())
+
+    return {
+        "observed_gap_seconds": seconds(cadence.observed_gap),
+        "last_published": cadence.last_published,
+        "ttl_seconds": seconds(hints.ttl),
+        "update_period_seconds": seconds(hints.update_period),
+        "skip_hours": ",".join(str(h) for h in hints.skip_hours) or None,
+        "skip_days": ",".join(_WEEKDAYS[d] for d in hints.skip_days) or None,
+    }
+
+
+def cadence_of_row(row: Row[Any]) -> Cadence:
+    def span(seconds: int | None) -> timedelta | None:
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    def listed(text: str | None) -> list[str]:
+        return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+    return Cadence(
+        hints=FeedHints(
+            ttl=span(row.ttl_seconds),
+            update_period=span(row.update_period_seconds),
+            skip_hours=tuple(int(h) for h in listed(row.skip_hours) if h.isdigit()),
+            skip_days=tuple(_WEEKDAYS.index(d) for d in listed(row.skip_days) if d in _WEEKDAYS),
+        ),
+        observed_gap=span(row.observed_gap_seconds),
+        last_published=row.last_published,
+    )
