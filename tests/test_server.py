@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.config import parse_config
+from aggregator.http_rules import choose_coding, site_key
 from aggregator.metrics import Metrics
 from aggregator.model import Article, StoredArticle
 from aggregator.publish import render_site
@@ -33,10 +34,8 @@ from aggregator.server import (
     Listening,
     PublishedSite,
     ServeError,
-    choose_coding,
     create_app,
     serve,
-    site_key,
 )
 
 T1 = datetime(2026, 11, 25, 12, 0, 0, 250_000, tzinfo=UTC)

@@ -5,9 +5,10 @@ validators and its gzip and brotli encodings, all computed once per update; an u
 swaps the whole map in one reference assignment, so a request sees either the old site or
 the new one, never a mix. ``create_app`` answers GET and HEAD for those files with
 ETag/Last-Modified, 304s for conditional requests and compressed bodies when asked, plus
-``/healthz`` and ``/metrics``. Only exact keys of the map are ever served: there is no file
-system access, so no request path can reach anything else. ``serve`` runs the app under
-uvicorn inside the caller's event loop; the caller owns the signals and says when to stop.
+``/healthz`` and ``/metrics``; the HTTP rules themselves are ``http_rules``. Only exact
+keys of the map are ever served: there is no file system access, so no request path can
+reach anything else. ``serve`` runs the app under uvicorn inside the caller's event loop;
+the caller owns the signals and says when to stop.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import threading
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from types import MappingProxyType
 
 import brotli
@@ -37,17 +38,21 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.errors import AggregatorError
-from aggregator.feed_style import XML_MEDIA_TYPE, browser_media_type
+from aggregator.feed_style import browser_media_type
+from aggregator.http_rules import (
+    cache_control,
+    choose_coding,
+    media_type,
+    none_match,
+    not_modified_since,
+    site_key,
+)
 from aggregator.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from aggregator.metrics import Metrics
 from aggregator.syndication import FEED_MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
-INDEX = "index.html"
-OPML = "opml.xml"
-#: Seconds a client or cache may reuse a published file without asking again.
-MAX_AGE = 60
 #: Bodies up to this many bytes are sent as they are: compressing them saves too little.
 COMPRESS_MIN_BYTES = 1024
 #: Brotli 11 costs ~15x the time of 9 for ~8% less on a large feed; gzip 9 ~3x 6 for ~4%.
@@ -55,8 +60,6 @@ BROTLI_QUALITY = 9
 GZIP_LEVEL = 6
 #: Hex digits of the body's SHA-256 in its ETag (128 bits).
 ETAG_DIGITS = 32
-#: Content-codings we precompute, in order of preference when equally acceptable.
-CODINGS = ("br", "gzip")
 #: How long a stop waits for in-flight responses before closing their connections.
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
@@ -187,109 +190,6 @@ def _prepare(path: str, body: bytes, digest: str, when: datetime) -> Published:
         cache_control=cache_control(path),
         encodings=MappingProxyType(encodings),
     )
-
-
-def media_type(path: str) -> str:
-    """The Content-Type of a published file, by its place and extension."""
-    if path == OPML:
-        return "text/x-opml; charset=utf-8"
-    extension = path.rpartition(".")[2] if "." in path else ""
-    if path.startswith("feeds/") and extension in FEED_MEDIA_TYPES:
-        return FEED_MEDIA_TYPES[extension]
-    return {
-        "html": "text/html; charset=utf-8",
-        "xml": "application/xml; charset=utf-8",
-        "xsl": XML_MEDIA_TYPE,
-        "json": "application/json",
-        "txt": "text/plain; charset=utf-8",
-    }.get(extension, "application/octet-stream")
-
-
-def cache_control(path: str) -> str:
-    if path.endswith(".html"):
-        return f"max-age={MAX_AGE}"
-    return f"public, max-age={MAX_AGE}"
-
-
-def site_key(path: str) -> str | None:
-    """The map key a request path names, or None when it cannot name one.
-
-    ``path`` is the request's path percent-decoded exactly once (ASGI's ``scope["path"]``);
-    nothing is decoded again, so ``%252e`` stays ``%2e`` and matches no key. Anything that
-    looks like an escape (``..`` or ``.`` segments, empty segments, backslashes, NUL, a
-    second leading slash) is refused outright, before the exact-key lookup that would
-    refuse it anyway.
-    """
-    if not path.startswith("/"):
-        return None
-    key = path[1:] or INDEX
-    if "\x00" in key or "\\" in key:
-        return None
-    if any(segment in ("", ".", "..") for segment in key.split("/")):
-        return None
-    return key
-
-
-def choose_coding(accept_encoding: str | None, available: Mapping[str, object]) -> str | None:
-    """The content-coding to send (``br`` or ``gzip``), or None for the body as it is.
-
-    A compressed coding is chosen whenever the client accepts it (q > 0, by name or by
-    ``*``), the higher q first and brotli on a tie; identity wins only when the client
-    names it with a strictly higher q. No header means identity.
-    """
-    if not accept_encoding or not available:
-        return None
-    qualities: dict[str, float] = {}
-    for element in accept_encoding.split(","):
-        name, *parameters = (part.strip() for part in element.split(";"))
-        name = name.lower()
-        if not name:
-            continue
-        quality = 1.0
-        for parameter in parameters:
-            key, _, value = parameter.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        if name == "x-gzip":
-            name = "gzip"
-        qualities[name] = max(quality, qualities.get(name, 0.0))
-    star = qualities.get("*", 0.0)
-    best: str | None = None
-    best_quality = 0.0
-    for coding in CODINGS:
-        if coding not in available:
-            continue
-        quality = qualities.get(coding, star)
-        if quality > best_quality:
-            best, best_quality = coding, quality
-    if best is not None and qualities.get("identity", 0.0) > best_quality:
-        return None
-    return best
-
-
-def none_match(header: str, etag: str) -> bool:
-    """Whether an If-None-Match value matches ``etag`` (weak comparison, or ``*``)."""
-    opaque = etag.removeprefix("W/")
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == opaque:
-            return True
-    return False
-
-
-def not_modified_since(header: str, last_modified: datetime) -> bool:
-    """Whether an If-Modified-Since value is at or after ``last_modified``; an invalid
-    date never is."""
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    return last_modified <= since
 
 
 def respond(published: Published, method: str, headers: Headers) -> Response:
