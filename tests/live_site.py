@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,9 +25,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from tests.cli import AGGREGATOR
 from tests.feedserver import running_server
 
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 #: Longest wait for ``aggregator serve`` to say where it listens.
 SERVE_START_SECONDS = 30
 APT_UPDATE_SECONDS = 300

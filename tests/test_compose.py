@@ -26,13 +26,13 @@ import yaml
 from aggregator.config import load_config
 from aggregator.config.units import parse_duration
 from aggregator.scheduler import STOP_GRACE_SECONDS
+from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DEPLOY_CONFIG = ROOT / "deploy" / "feeds.yaml"
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 COMMAND = ["aggregator", "-c", "/config/feeds.yaml", "run"]
 
 
@@ -170,7 +170,7 @@ class running:
     """``aggregator run`` on ``config`` until the block ends; the block gets its port."""
 
     def __init__(self, config: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+        env = cli_env()
         env["AGGREGATOR_LOG_FORMAT"] = "text"
         self.process = subprocess.Popen(
             [str(AGGREGATOR), "-c", str(config), "run"],

@@ -43,9 +43,9 @@ from aggregator.config import parse_config
 from aggregator.model import Article, StoredArticle
 from aggregator.publish import POSTS_MANIFEST, TEMP_SUFFIX, remove_stale_temporaries, write_atomic
 from aggregator.store import Store
+from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer, running_server
 
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 SEED = 20261125
 SOURCES = 200
 ITEMS = 10
@@ -180,7 +180,7 @@ class Service:
     """``aggregator run`` with its log in a file, read as it grows."""
 
     def __init__(self, config: Path, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+        env = cli_env()
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -392,7 +392,7 @@ def test_killed_at_random_moments_it_loses_and_duplicates_nothing(
     rng = random.Random(SEED)
     feeds = make_feeds(rng)
     complete = {sid: ITEMS for sid in feeds}
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
+    env = cli_env()
 
     # The reference: one uninterrupted pass over the complete feeds.
     show(server, feeds, complete, "/complete")

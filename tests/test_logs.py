@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from aggregator import logs
+from tests.cli import AGGREGATOR
 from tests.feedserver import FeedServer
 
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 TEXT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING|ERROR) ")
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>alpha</title>
 <link>https://alpha.example/</link><description>d</description>

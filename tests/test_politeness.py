@@ -6,9 +6,7 @@ and why, and a later ``aggregator fetch`` leaves a source alone until then."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -34,13 +32,13 @@ from aggregator.schedule import (
     past_skipped,
 )
 from aggregator.store import Store
+from tests.cli import run_cli
 from tests.feedserver import FeedServer
 
 #: A Wednesday.
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 FIFTEEN = 15 * MINUTE
-AGGREGATOR = Path(sys.executable).with_name("aggregator")
 
 
 def decide(status: FetchStatus = FetchStatus.OK, **kw: object) -> NextFetch:
@@ -429,14 +427,7 @@ def test_a_pass_stores_the_decision_its_reason_and_the_cadence(
 
 
 def aggregator(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
-    return subprocess.run(
-        [str(AGGREGATOR), "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_cli(config, *args)
 
 
 def rss(now: datetime, channel_hints: str) -> str:
