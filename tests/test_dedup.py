@@ -11,7 +11,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from aggregator import dedup as dedup_module
 from aggregator.config.settings import DedupSettings
 from aggregator.dedup import (
     BANDS,
@@ -29,6 +32,7 @@ from aggregator.dedup import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+LABELLED = ROOT / "benchmarks" / "dedup" / "data" / "stories.jsonl"
 THRESHOLD = DedupSettings().threshold
 
 
@@ -345,3 +349,59 @@ def test_the_labelled_set_folds_as_measured() -> None:
     tuning, held_out = evaluate.halves(articles)
     for half in (tuning, held_out):
         assert evaluate.score(half, THRESHOLD).precision >= 0.99
+
+
+def _story_text_unguarded(title: str, body_text: str) -> str:
+    """Every boilerplate pattern applied, none skipped: what the guards must not change."""
+    for pattern in dedup_module._TITLE_LABELS:
+        title = pattern.sub(" ", title)
+    body = body_text.strip()
+    for pattern in dedup_module._BOILERPLATE:
+        body = pattern.sub(" ", body)
+    return f"{title.strip()}\n{body.strip()}"
+
+
+def test_skipping_patterns_by_their_guards_never_changes_the_story_text() -> None:
+    import json
+
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) > 300
+    for row in rows:
+        body = " ".join(row["body"].split())
+        assert story_text(row["title"], body) == _story_text_unguarded(row["title"], body)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"@-=:/[](<>)© ⓒ.",
+                "(AP)",
+                " by ",
+                "Reporting by Kim Da-sol",
+                "홍길동 기자",
+                "기자",
+                "무단 전재 및 재배포 금지",
+                "ⓒ 한겨레",
+                "(서울=연합뉴스)",
+                "[사진 제공]",
+                "Copyright 2026 Inc.",
+                "All Rights Reserved.",
+                "Sign up for our newsletter.",
+                "WASHINGTON (Reuters) - ",
+                "KBS 뉴스 홍길동입니다.",
+                "촬영: 김철수",
+                "contributed to this report.",
+                "Staff writer",
+                "kd/lw",
+                "the",
+                "금리",
+                "Seoul",
+            ]
+        ),
+        max_size=14,
+    ).map("".join)
+)
+def test_guards_hold_on_mixed_boilerplate(body: str) -> None:
+    assert story_text("t", body) == _story_text_unguarded("t", body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -219,3 +220,81 @@ def test_post_names_use_the_site_time_zone_and_never_collide() -> None:
         [*items, stored(4, "same title", "dddddddddddddddd")], SEOUL
     )
     assert {k: more[k] for k in names} == names
+
+
+# -- the direct writer against the emitter -------------------------------------------------
+
+#: Characters that decide YAML styles: indicators, spaces and breaks, quotes, BOM,
+#: separators, and letters of several scripts.
+_TRICKY = st.sampled_from(
+    [
+        *":#'\"-?[]{},&*!|>%@`~. \t\n\r\x85\u2028\u2029\ufeff\x7f\xa0",
+        *("a", "Z", "0", "9", "가", "é", "🚀", "true", "null", "1.5", "2026-11-20", "---", "..."),
+    ]
+)
+_TRICKY_TEXT = st.one_of(
+    st.lists(_TRICKY, max_size=12).map("".join),
+    st.text(alphabet="ab가 .,'-:#", max_size=16),  # mostly plain: the direct writer's share
+)
+
+
+def _both_writers(article: Article) -> tuple[str | None, str]:
+    values = frontmatter.front_matter_values(article)
+    return frontmatter.direct_front_matter(values), frontmatter.emitted_front_matter(values)
+
+
+def test_the_direct_writer_writes_the_reference_and_typical_posts() -> None:
+    seed = frontmatter.loads(seed_text())
+    typical = replace(
+        full_article("글로벌 유니콘으로 성장하는 AI 스타트업"),
+        categories=("News", "AI"),
+        excerpt="요약입니다. Second sentence, with a comma # and 'quotes'.",
+    )
+    for article in (seed, typical):
+        direct, emitted = _both_writers(article)
+        assert direct is not None, "typical posts must not need the slow emitter"
+        assert direct == emitted
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_the_direct_writer_matches_the_emitter_or_declines(title: str) -> None:
+    direct, emitted = _both_writers(full_article(title))
+    assert direct is None or direct == emitted
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    title=_TRICKY_TEXT,
+    excerpt=_TRICKY_TEXT,
+    feature=_TRICKY_TEXT,
+    image=_TRICKY_TEXT,
+    author=_TRICKY_TEXT,
+    tags=st.lists(_TRICKY_TEXT, max_size=3),
+    mention=_TRICKY_TEXT,
+    micro=st.integers(0, 999_999),
+)
+def test_the_direct_writer_is_byte_equal_wherever_it_writes(
+    title: str,
+    excerpt: str,
+    feature: str,
+    image: str,
+    author: str,
+    tags: list[str],
+    mention: str,
+    micro: int,
+) -> None:
+    article = Article(
+        title=title,
+        categories=tuple(tags[:1]),
+        excerpt=excerpt,
+        feature_text=feature,
+        image=image or None,
+        body="",
+        date=datetime(2026, 11, 20, 9, 30, 0, micro, tzinfo=SEOUL),
+        source=author or None,
+        author=author or None,
+        tags=tuple(tags),
+        also_reported_by=(Mention(mention, title),) if mention else (),
+    )
+    direct, emitted = _both_writers(article)
+    assert direct is None or direct == emitted

@@ -134,6 +134,59 @@ _BOILERPLATE = _compile(
     (r"\s[a-z]{2,4}(?:-[a-z]{2,4})*/[a-z]{2,4}\s*$", 0),
     (r"[\[(<]\s*[\])>]", 0),
 )
+#: What must be in the text for each ``_BOILERPLATE`` pattern to match at all: a literal
+#: the pattern cannot match without (any of several), or a pattern with the same case rule.
+#: Checked on the text as each removal leaves it, so skipping a pattern never changes the
+#: result; most bodies hold none of them, and a substring test costs far less than a
+#: search with backtracking.
+_GUARDS: tuple[tuple[str, ...] | re.Pattern[str], ...] = (
+    ("@",),
+    ("http", "www."),
+    ("제보가 뉴스가",),
+    ("[",),
+    ("-",),
+    ("This material may not be published",),
+    ("Any reproduction, republication",),
+    ("Our Standards",),
+    ("Copyright", "©"),
+    re.compile("all rights reserved", re.IGNORECASE),
+    ("금지",),
+    ("무단",),
+    ("ⓒ", "©"),
+    ("=",),
+    tuple(_CAPTION_WORDS.split("|")),
+    ("사진은 기사",),
+    ("앵커", "리포트", "기자", "인터뷰", "녹취", "현장음"),
+    ("입니다",),
+    (":", "："),
+    ("기자", "특파원", "통신원"),
+    tuple(f"({agency})" for agency in _AGENCIES.split("|")),
+    re.compile(r"\sby\s", re.IGNORECASE),
+    ("contributed",),
+    ("With assistance from",),
+    ("To contact the",),
+    ("Edited by",),
+    ("By",),
+    ("BBC News",),
+    ("Staff ",),
+    ("Source:",),
+    ("(END)",),
+    re.compile("sign up", re.IGNORECASE),
+    ("Follow ",),
+    ("Read more", "RELATED", "Related", "관련기사"),
+    ("Contact",),
+    ("/",),
+    ("[", "(", "<"),
+)
+assert len(_GUARDS) == len(_BOILERPLATE)
+
+
+def _may_match(guard: tuple[str, ...] | re.Pattern[str], text: str) -> bool:
+    if isinstance(guard, tuple):
+        return any(literal in text for literal in guard)
+    return guard.search(text) is not None
+
+
 #: Labels outlets put on headlines: "[속보]", "(종합2보)", "UPDATE 2-", "Tennis-".
 _TITLE_LABELS = _compile(
     (r"^\s*(?:[\[(【<][^\])】>]{1,12}[\])】>]\s*)+", 0),
@@ -152,8 +205,9 @@ def story_text(title: str, body_text: str) -> str:
     for pattern in _TITLE_LABELS:
         title = pattern.sub(" ", title)
     body = body_text.strip()
-    for pattern in _BOILERPLATE:
-        body = pattern.sub(" ", body)
+    for pattern, guard in zip(_BOILERPLATE, _GUARDS, strict=True):
+        if _may_match(guard, body):
+            body = pattern.sub(" ", body)
     return f"{title.strip()}\n{body.strip()}"
 
 
@@ -411,9 +465,15 @@ class Fingerprint:
     figures: frozenset[str]
 
     @classmethod
-    def of(cls, title: str, body_text: str) -> Fingerprint:
+    def of(cls, title: str, body_text: str, *, min_letters: int = 0) -> Fingerprint:
+        """The fingerprint of a story's title and body text; a text with fewer than
+        ``min_letters`` letters and digits gets no sketch (too short to judge by
+        similarity)."""
         text = story_text(title, body_text)
-        return cls(content_hash(text), sketch(text), figures(text))
+        plain = letters(text)
+        digest = hashlib.sha256(plain.encode()).hexdigest()  # ``content_hash``, reused
+        signature = sketch(text) if len(plain) >= min_letters else ()
+        return cls(digest, signature, figures(text))
 
     def encode_signature(self) -> str:
         return ",".join(format(v, "x") for v in self.signature)

@@ -64,6 +64,20 @@ def _folded(text: str) -> str:
 
 def dumps(article: Article) -> str:
     """The post file's text for ``article``."""
+    data = front_matter_values(article)
+    front = direct_front_matter(data)
+    if front is None:
+        front = emitted_front_matter(data)
+    return f"{_FENCE}{front}{_FENCE}\n{article.body}{_AFTER_BODY}"
+
+
+def emitted_front_matter(data: Mapping[str, Any]) -> str:
+    """The front matter as the YAML emitter writes it: the reference for every post."""
+    return yaml.dump(data, Dumper=_PostDumper, allow_unicode=True, sort_keys=False, width=1 << 30)
+
+
+def front_matter_values(article: Article) -> dict[str, Any]:
+    """The front matter's keys in the reference's order, with the styles they take."""
     data: dict[str, Any] = {
         "title": article.title,
         "categories": list(article.categories),
@@ -84,8 +98,108 @@ def dumps(article: Article) -> str:
         or None,
     }
     data.update((key, value) for key, value in optional.items() if value is not None)
-    front = yaml.dump(data, Dumper=_PostDumper, allow_unicode=True, sort_keys=False, width=1 << 30)
-    return f"{_FENCE}{front}{_FENCE}\n{article.body}{_AFTER_BODY}"
+    return data
+
+
+# -- the direct writer ---------------------------------------------------------------------
+#
+# PyYAML's emitter is pure Python and walks every character several times: most of the
+# cost of writing a post. The usual front matter (one-line plain titles and URLs, folded
+# excerpts, a date, lists of plain words) is written here directly, in exactly the bytes
+# the emitter writes; any value outside those safe shapes sends the whole post to the
+# emitter. ``tests/test_frontmatter.py`` holds the two to each other.
+
+#: Characters the emitter writes as they are in every style used here: printable ASCII and
+#: the printable Unicode planes (``allow_unicode``), less the line breaks and the BOM.
+_PRINTABLE = re.compile(
+    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*"
+)
+#: First characters that make a plain scalar an indicator, or need a look at what follows.
+_PLAIN_UNSAFE_START = frozenset("#,[]{}&*!|>'\"%@`?:-. ")
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_resolve = _PostDumper.resolve  # implicit typing: "2024", "true", "null" are not plain text
+
+
+def _plain(value: object) -> str | None:
+    """``value`` as the emitter writes a plain scalar, or None when it would not."""
+    if (
+        type(value) is not str
+        or not value
+        or value[0] in _PLAIN_UNSAFE_START
+        or value[-1] in " :"
+        or ": " in value
+        or " #" in value
+        or not _PRINTABLE.fullmatch(value)
+        or _resolve(_PostDumper, yaml.ScalarNode, value, (True, False)) != _STR_TAG
+    ):
+        return None
+    return value
+
+
+def _single_quoted(value: str) -> str | None:
+    if not value or value[0] == " " or value[-1] == " " or not _PRINTABLE.fullmatch(value):
+        return None
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _folded_block(value: str) -> str | None:
+    """A ``>`` block of lines with no surrounding spaces, as indented lines with a blank
+    line for each line break (the form a folded scalar keeps breaks in)."""
+    if not value.endswith("\n"):
+        return None
+    lines = value[:-1].split("\n")
+    for line in lines:
+        if not line or line[0] == " " or line[-1] == " " or not _PRINTABLE.fullmatch(line):
+            return None
+    return ">\n" + "\n\n".join("  " + line for line in lines) + "\n"
+
+
+def _scalar(value: object) -> str | None:
+    if type(value) is _Folded:
+        return _folded_block(value)
+    if type(value) is _SingleQuoted:
+        return _single_quoted(value)
+    if type(value) is datetime:
+        text = value.isoformat(" ")
+        if _resolve(_PostDumper, yaml.ScalarNode, text, (True, False)) != _TIMESTAMP_TAG:
+            return None
+        return text
+    return _plain(value)
+
+
+def direct_front_matter(data: Mapping[str, Any]) -> str | None:
+    """The front matter as ``yaml.dump`` with ``_PostDumper`` writes it, or None where this
+    writer is not sure to match it."""
+    out: list[str] = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            if not value:
+                out.append(f"{key}: []\n")
+                continue
+            out.append(f"{key}:\n")
+            for item in value:
+                if isinstance(item, dict):
+                    first = True
+                    for inner_key, inner_value in item.items():
+                        text = _scalar(inner_value)
+                        if text is None or _plain(inner_key) is None:
+                            return None
+                        out.append(f"{'  - ' if first else '    '}{inner_key}: {text}\n")
+                        first = False
+                    if first:  # an empty mapping
+                        return None
+                    continue
+                text = _plain(item)
+                if text is None:
+                    return None
+                out.append(f"  - {text}\n")
+            continue
+        text = _scalar(value)
+        if text is None:
+            return None
+        out.append(f"{key}: {text}" if text.startswith(">") else f"{key}: {text}\n")
+    return "".join(out)
 
 
 def loads(text: str, *, name: str = "<post>") -> Article:

@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 from aggregator import publish as publishing
 from aggregator.config import Settings
-from aggregator.dedup import Fingerprint, letters, story_text
+from aggregator.dedup import Fingerprint
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import (
     Article,
@@ -86,10 +86,7 @@ MIN_SIMILAR_LETTERS = 120
 
 
 def story_fingerprint(title: str, body_text: str) -> Fingerprint:
-    fingerprint = Fingerprint.of(title, body_text)
-    if len(letters(story_text(title, body_text))) < MIN_SIMILAR_LETTERS:
-        return replace(fingerprint, signature=())
-    return fingerprint
+    return Fingerprint.of(title, body_text, min_letters=MIN_SIMILAR_LETTERS)
 
 
 def fold_policy(settings: Settings) -> FoldPolicy:
