@@ -47,11 +47,16 @@ NEWEST_BASE_AGE = timedelta(minutes=30)  # base items end here; new items fill t
 
 # --- word lists ------------------------------------------------------------------------------
 
-KO_SURNAMES = "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 홍".split()
-KO_GIVEN = (
+
+def words(text: str, separator: str | None = None) -> list[str]:
+    return text.split(separator)
+
+
+KO_SURNAMES = words("김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 홍")
+KO_GIVEN = words(
     "민준 서연 도윤 하은 지호 수빈 예준 지우 현우 서윤 준서 민서 건우 채원 우진 지민 선우 "
     "하린 연우 유진 정훈 성민 혜진 동현 은지 태윤 소연 재원 다은 승현"
-).split()
+)
 KO_OUTLET_PREFIXES = {
     "한빛": "hanbit", "누리": "nuri", "새봄": "saebom", "가람": "garam", "푸른": "pureun",
     "한결": "hangyeol", "동녘": "dongnyeok", "바른": "bareun", "온누리": "onnuri",
@@ -64,17 +69,17 @@ KO_OUTLET_SUFFIXES = {
 }  # fmt: skip
 KO_SECTIONS = {"전체": "all", "정치": "politics", "경제": "economy", "사회": "society",
                "국제": "world", "IT": "tech", "스포츠": "sports", "생활": "life"}  # fmt: skip
-KO_COMPANIES = (
+KO_COMPANIES = words(
     "한빛전자 대성건설 미래바이오 누리통신 세진제약 동해해운 청솔식품 가람모빌리티 새봄에너지 "
     "한결금융 오름반도체 푸른화학 서해중공업 다솜유통 온빛디스플레이 바로로보틱스 은하항공 "
     "솔빛배터리 한마음보험 새길자동차"
-).split()
-KO_CITIES = "서울 부산 대구 인천 광주 대전 울산 세종 수원 창원 청주 전주 포항 춘천 제주".split()
-KO_DISTRICTS = "중구 동구 서구 남구 북구 수성구 해운대구 강남구 마포구 유성구 연수구".split()
-KO_ORGS = (
+)
+KO_CITIES = words("서울 부산 대구 인천 광주 대전 울산 세종 수원 창원 청주 전주 포항 춘천 제주")
+KO_DISTRICTS = words("중구 동구 서구 남구 북구 수성구 해운대구 강남구 마포구 유성구 연수구")
+KO_ORGS = words(
     "국토교통부 산업통상자원부 보건복지부 환경부 교육부 고용노동부 "
     "과학기술정보통신부 중소벤처기업부 행정안전부 농림축산식품부"
-).split()
+)
 KO_POLICIES = [
     "청년 주거 지원 확대 방안", "저출생 대응 종합 대책", "지역 필수의료 강화 방안",
     "탄소중립 산업 전환 전략", "소상공인 경영 안정 대책", "디지털 교육 혁신 방안",
@@ -103,42 +108,43 @@ KO_FEATURES = [
     "인공지능 기능으로 사용 경험을 완전히 바꿨다", "배터리 수명을 두 배로 늘렸다",
     "더 가볍고 튼튼하게 만들었다", "가격 부담을 크게 낮췄다", "보안 기능을 한층 강화했다",
 ]  # fmt: skip
-KO_COUNTRIES = (
+KO_COUNTRIES = words(
     "한국 미국 일본 독일 프랑스 영국 캐나다 호주 인도 베트남 인도네시아 브라질 멕시코 폴란드"
-).split()
-KO_FOREIGN_CITIES = "워싱턴 도쿄 베를린 파리 런던 오타와 캔버라 뉴델리 하노이 자카르타".split()
+)
+KO_FOREIGN_CITIES = words("워싱턴 도쿄 베를린 파리 런던 오타와 캔버라 뉴델리 하노이 자카르타")
 KO_AGENDAS = ["공급망", "에너지", "반도체", "기후변화 대응", "방위산업", "핵심 광물", "인공지능"]
 KO_GOODS = ["사과", "배추", "쌀", "달걀", "돼지고기", "고등어", "감자", "우유", "양파"]
 KO_UNIVERSITIES = ["한국대", "미래대", "중앙과학기술원", "동해대", "서울미래대"]
 KO_DEPARTMENTS = ["경제학과", "행정학과", "사회학과", "도시공학과", "정책대학원"]
 KO_ORDINALS = ["두", "세", "네", "다섯"]
 
-EN_FIRST = (
+EN_FIRST = words(
     "James Olivia Daniel Emma Michael Sophia David Grace Thomas Chloe Samuel Hannah Ethan "
     "Laura Nathan Rachel Owen Megan Lucas Claire Henry Julia Adrian Nora Peter Alice"
-).split()
-EN_LAST = (
+)
+EN_LAST = words(
     "Carter Bennett Hughes Foster Reyes Palmer Walsh Brooks Sullivan Harper Price Coleman "
     "Fleming Hayes Morrison Lawson Pierce Dalton Whitaker Garner Holt Barnes Keller Marsh"
-).split()
-EN_OUTLET_PREFIXES = (
+)
+EN_OUTLET_PREFIXES = words(
     "Harbor Summit Granite Riverside Northern Coastal Capital Metro Pacific Lakeside Evergreen "
     "Liberty Frontier Pioneer Meridian Keystone Highland Prairie"
-).split()
-EN_OUTLET_SUFFIXES = (
+)
+EN_OUTLET_SUFFIXES = words(
     "Times Herald Post Tribune Gazette Courier Chronicle Journal Observer Dispatch"
-).split()
+)
 EN_SECTIONS = ["Top Stories", "World", "Business", "Politics", "Tech", "Sports", "Science", "Local"]
-EN_COMPANIES = (
+EN_COMPANIES = words(
     "Northwind Systems|Bluecrest Energy|Halvorsen Motors|Veridian Pharma|Atlas Robotics|"
     "Copperline Telecom|Brightwater Foods|Kestrel Aerospace|Ironbridge Steel|Solace Health|"
     "Quillstone Software|Redfern Logistics|Tidewater Shipping|Lumen Semiconductor|"
-    "Oakridge Insurance|Fairhaven Retail"
-).split("|")
-EN_CITIES = (
+    "Oakridge Insurance|Fairhaven Retail",
+    "|",
+)
+EN_CITIES = words(
     "Chicago Denver Toronto Manchester Sydney Auckland Dublin Boston Seattle Austin Portland "
     "Leeds Glasgow Vancouver Melbourne Phoenix"
-).split()
+)
 EN_DISTRICTS = ["downtown", "the north side", "the harbour district", "the east end", "midtown"]
 EN_AGENCIES = [
     "the Transport Department", "the Environment Agency", "the Treasury", "the Health Ministry",
@@ -168,11 +174,12 @@ EN_FEATURES = [
     "it is the fastest product we have ever shipped",
     "we built privacy into every layer of it",
 ]  # fmt: skip
-EN_COUNTRIES = (
+EN_COUNTRIES = words(
     "Canada|Japan|Germany|France|Britain|Australia|India|Vietnam|Indonesia|Brazil|Mexico|"
-    "Poland|South Korea|Norway"
-).split("|")
-EN_FOREIGN_CITIES = "Ottawa Tokyo Berlin Paris London Canberra Delhi Hanoi Jakarta Oslo".split()
+    "Poland|South Korea|Norway",
+    "|",
+)
+EN_FOREIGN_CITIES = words("Ottawa Tokyo Berlin Paris London Canberra Delhi Hanoi Jakarta Oslo")
 EN_AGENDAS = [
     "supply chains",
     "energy",
@@ -570,10 +577,10 @@ TRACKING = (
     "fbclid=IwAR{TOKEN}",
     "utm_source=twitter&utm_medium=social&utm_content={TOKEN}",
 )
-MONTH_NAMES = (
+MONTH_NAMES = words(
     "January February March April May June July August September October November December"
-).split()
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+WEEKDAYS = words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
 
 # --- Korean particles ------------------------------------------------------------------------
 
@@ -794,7 +801,8 @@ def english_facts(rng: random.Random) -> dict[str, str]:
     return {
         **figures,
         "C": rng.choice(EN_COMPANIES), "P": english_name(rng), "P2": english_name(rng),
-        "P3": english_name(rng), "ORG_C": org[0].upper() + org[1:], "ORG_T": org.removeprefix("the "),
+        "P3": english_name(rng), "ORG_C": org.capitalize(),
+        "ORG_T": org.removeprefix("the "),
         "ORG2": org2, "CITY": city, "CITY2": city2, "DISTRICT": rng.choice(EN_DISTRICTS),
         "POLICY": policy, "POLICY_S": policy.split(" ", 1)[1], "PLACE": rng.choice(EN_PLACES),
         "REGION": rng.choice(EN_REGIONS), "TEAM": team, "TEAM2": team2,
@@ -1079,9 +1087,8 @@ def atom_entry(outlet: Outlet, item: Item) -> str:
         f'<content type="html">{xml_text(item.body)}</content>',
     ]
     if item.image and outlet.media:
-        lines.append(
-            f'<link rel="enclosure" type="image/jpeg" length="84211" href="{xml_attr(item.image)}"/>'
-        )
+        href = xml_attr(item.image)
+        lines.append(f'<link rel="enclosure" type="image/jpeg" length="84211" href="{href}"/>')
     lines.append("</entry>")
     return "\n".join(lines)
 

@@ -118,7 +118,8 @@ _PRINTABLE = re.compile(
 _PLAIN_UNSAFE_START = frozenset("#,[]{}&*!|>'\"%@`?:-. ")
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_resolve = _PostDumper.resolve  # implicit typing: "2024", "true", "null" are not plain text
+#: The tag a plain scalar reads back as: "2024", "true" and "null" are not plain text.
+_implicit_tag = yaml.resolver.Resolver().resolve
 
 
 def _plain(value: object) -> str | None:
@@ -131,7 +132,7 @@ def _plain(value: object) -> str | None:
         or ": " in value
         or " #" in value
         or not _PRINTABLE.fullmatch(value)
-        or _resolve(_PostDumper, yaml.ScalarNode, value, (True, False)) != _STR_TAG
+        or _implicit_tag(yaml.ScalarNode, value, (True, False)) != _STR_TAG
     ):
         return None
     return value
@@ -162,7 +163,7 @@ def _scalar(value: object) -> str | None:
         return _single_quoted(value)
     if type(value) is datetime:
         text = value.isoformat(" ")
-        if _resolve(_PostDumper, yaml.ScalarNode, text, (True, False)) != _TIMESTAMP_TAG:
+        if _implicit_tag(yaml.ScalarNode, text, (True, False)) != _TIMESTAMP_TAG:
             return None
         return text
     return _plain(value)
