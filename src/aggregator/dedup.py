@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import re
+import struct
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -453,6 +454,43 @@ def band_keys(signature: Sequence[int]) -> list[str]:
         for row in signature[band * ROWS : (band + 1) * ROWS]:
             folded = (((folded << 1) | (folded >> 63)) & _EMPTY) ^ row
         keys.append(f"{band:02x}{folded:016x}")
+    return keys
+
+
+#: Bits of each sketch value the store keeps to compare sketches: two values that agree
+#: in them agree in all 64 but one time in 2³², so estimates come out the same, in half
+#: the bytes.
+STORED_BITS = 32
+_STORED_FORMAT = f">{SKETCH_SIZE}I"
+_STORED_MASK = (1 << STORED_BITS) - 1
+#: The bits of an index key left for the band's rows once its number takes the top ones.
+_KEY_BITS = 57
+_KEY_MASK = (1 << _KEY_BITS) - 1
+
+
+def is_blank(signature: Sequence[int]) -> bool:
+    """Whether a sketch says nothing: no sketch, or one of a text without letters."""
+    return not signature or signature[0] == _EMPTY
+
+
+def stored_sketch(signature: Sequence[int]) -> bytes:
+    """The sketch as the store keeps it: the low ``STORED_BITS`` of each value."""
+    return struct.pack(_STORED_FORMAT, *(value & _STORED_MASK for value in signature))
+
+
+def read_stored_sketch(data: bytes) -> tuple[int, ...]:
+    return struct.unpack(_STORED_FORMAT, data)
+
+
+def band_index_keys(stored: Sequence[int]) -> list[int]:
+    """One key per band of a sketch as stored (``read_stored_sketch``), as integers that
+    fit a signed 64-bit column: the band's number in the top bits, its two stored rows
+    folded into the 57 below. Stories sharing a key are candidates to compare; two bands
+    share one by chance one time in about 2⁵⁷, which costs a needless comparison."""
+    keys = []
+    for band in range(BANDS):
+        first, second = stored[band * ROWS], stored[band * ROWS + 1]
+        keys.append((band << _KEY_BITS) | (((first << 25) ^ second) & _KEY_MASK))
     return keys
 
 

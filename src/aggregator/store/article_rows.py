@@ -6,8 +6,9 @@ Runs inside the transaction ``Store.save_articles`` opened; the story is decided
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Row, Select, Table, select, update
@@ -18,87 +19,114 @@ from aggregator.errors import StoreError
 from aggregator.model import Article, StoredArticle
 from aggregator.store import story_index
 from aggregator.store.codec import content_hash, decode_article, encode_article
+from aggregator.store.driver import Statements
 from aggregator.store.schema import SEQ_COUNTER, articles, counters
 from aggregator.store.story_index import FoldPolicy
 
 Outcome = Literal["inserted", "updated", "unchanged", "duplicates", "folded"]
 
 
+_INSERT_ARTICLE = (
+    "INSERT INTO articles (id, seq, source_id, guid, canonical_url, content_hash, title, date, "
+    "first_seen, updated_at, data, text_hash, sketch, figures, story_id, fold_rule, "
+    "fold_match, fold_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_NEXT_SEQ = f"UPDATE counters SET value = value + 1 WHERE name = '{SEQ_COUNTER}' RETURNING value"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """What saving needs of an entry already stored under the same source and guid."""
+
+    id: str
+    content_hash: str
+    sketch: bytes | None
+    date: datetime | None
+
+
+def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict[str, StoredEntry]:
+    """The entries of ``source_id`` already stored under any of ``guids``, by guid."""
+    found: dict[str, StoredEntry] = {}
+    for start in range(0, len(guids), 500):
+        chunk = guids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for guid, *values in db.all(
+            "SELECT guid, id, content_hash, sketch, date FROM articles "
+            f"WHERE source_id = ? AND guid IN ({marks})",
+            [source_id, *chunk],
+        ):
+            found[guid] = _stored_entry(values)
+    return found
+
+
+def _stored_entry(values: Sequence[Any]) -> StoredEntry:
+    article_id, digest, sketch, date = values
+    if isinstance(date, str):  # SQLite keeps UTCDateTime as naive UTC text
+        date = datetime.fromisoformat(date).replace(tzinfo=UTC)
+    return StoredEntry(article_id, digest, None if sketch is None else bytes(sketch), date)
+
+
 def save_one(
-    conn: Connection,
+    db: Statements,
     source_id: str,
     guid: str,
     article: Article,
     fingerprint: Fingerprint | None,
     policy: FoldPolicy,
     now: datetime,
+    existing: StoredEntry | None,
 ) -> Outcome:
-    existing = find_entry(conn, source_id, guid)
     if existing is not None:
-        return refresh(conn, existing, article, fingerprint, now)
+        return refresh(db, existing, article, fingerprint, now)
     assert article.id is not None
-    placement = story_index.place(conn, article.id, article, fingerprint, policy)
+    placement = story_index.place(db, article.id, article, fingerprint, policy)
     encoded = encode_article(article)
-    stmt = (
-        dialect_insert(conn, articles)
-        .values(
-            id=article.id,
-            seq=next_seq(conn),
-            source_id=source_id,
-            guid=guid,
-            canonical_url=article.canonical_url,
-            content_hash=content_hash(encoded),
-            title=article.title,
-            date=article.date,
-            first_seen=now,
-            updated_at=now,
-            data=encoded,
-            **fingerprint_columns(fingerprint),
-            **placement_columns(placement),
-        )
-        .on_conflict_do_nothing()
+    sketch = story_index.sketch_of(fingerprint)
+    inserted = db.one(
+        _INSERT_ARTICLE,
+        (
+            article.id,
+            take_seq(db),
+            source_id,
+            guid,
+            article.canonical_url,
+            content_hash(encoded),
+            article.title,
+            db.moment(article.date),
+            db.moment(now),
+            db.moment(now),
+            encoded,
+            fingerprint.content_hash if fingerprint else None,
+            sketch,
+            story_index.encode_figures(fingerprint.figures) if fingerprint else None,
+            placement.story_id,
+            placement.rule,
+            placement.match,
+            placement.score,
+        ),
     )
     # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT inserts.
-    if conn.execute(stmt.returning(articles.c.id)).first() is None:
+    if inserted is None:
         # A concurrent writer stored the same entry since we looked.
-        existing = find_entry(conn, source_id, guid)
-        if existing is not None:
-            return refresh(conn, existing, article, fingerprint, now)
+        again = stored_entries(db, source_id, [guid]).get(guid)
+        if again is not None:
+            return refresh(db, again, article, fingerprint, now)
         return "duplicates"
-    claimed = story_index.claim_keys(
-        conn, insert_for(conn), article.id, article, fingerprint, placement
-    )
+    claimed = story_index.claim_keys(db, article.id, article, fingerprint, placement)
     if claimed != placement:
-        conn.execute(
-            update(articles).where(articles.c.id == article.id).values(**placement_columns(claimed))
+        db.run(
+            "UPDATE articles SET story_id = ?, fold_rule = ?, fold_match = ?, fold_score = ? "
+            "WHERE id = ?",
+            (claimed.story_id, claimed.rule, claimed.match, claimed.score, article.id),
         )
-    if fingerprint is not None:
-        story_index.index_bands(conn, insert_for(conn), article.id, fingerprint, article.date)
+    story_index.index_sketch(db, article.id, sketch, article.date)
     return "inserted" if claimed.rule is None else "folded"
 
 
-def fingerprint_columns(fingerprint: Fingerprint | None) -> dict[str, Any]:
-    if fingerprint is None:
-        return {}
-    return {
-        "text_hash": fingerprint.content_hash,
-        "signature": fingerprint.encode_signature(),
-        "figures": story_index.encode_figures(fingerprint.figures),
-    }
-
-
-def placement_columns(placement: story_index.Placement) -> dict[str, Any]:
-    return {
-        "story_id": placement.story_id,
-        "fold_rule": placement.rule,
-        "fold_match": placement.match,
-        "fold_score": placement.score,
-    }
-
-
 def refresh(
-    conn: Connection,
-    existing: Row[Any],
+    db: Statements,
+    existing: StoredEntry,
     article: Article,
     fingerprint: Fingerprint | None,
     now: datetime,
@@ -110,30 +138,35 @@ def refresh(
     digest = content_hash(encoded)
     if digest == existing.content_hash:
         return "unchanged"
-    values: dict[str, Any] = {
-        "seq": next_seq(conn),
+    columns: dict[str, Any] = {
+        "seq": take_seq(db),
         "content_hash": digest,
         "title": article.title,
-        "date": article.date,
+        "date": db.moment(article.date),
         "canonical_url": article.canonical_url,
-        "updated_at": now,
+        "updated_at": db.moment(now),
         "data": encoded,
-        **fingerprint_columns(fingerprint),
     }
-    conn.execute(update(articles).where(articles.c.id == existing.id).values(values))
+    sketch = story_index.sketch_of(fingerprint)
     if fingerprint is not None:
-        story_index.index_bands(
-            conn, insert_for(conn), existing.id, fingerprint, article.date, replace=True
+        columns.update(
+            text_hash=fingerprint.content_hash,
+            sketch=sketch,
+            figures=story_index.encode_figures(fingerprint.figures),
         )
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    db.run(f"UPDATE articles SET {assignments} WHERE id = ?", [*columns.values(), existing.id])
+    if fingerprint is not None:
+        story_index.unindex_sketch(db, existing.id, existing.sketch, existing.date)
+        story_index.index_sketch(db, existing.id, sketch, article.date)
     return "updated"
 
 
-def find_entry(conn: Connection, source_id: str, guid: str) -> Row[Any] | None:
-    return conn.execute(
-        select(articles.c.id, articles.c.content_hash, articles.c.canonical_url).where(
-            articles.c.source_id == source_id, articles.c.guid == guid
-        )
-    ).first()
+def take_seq(db: Statements) -> int:
+    """``next_seq`` on the driver's cursor."""
+    row = db.one(_NEXT_SEQ)
+    assert row is not None
+    return int(row[0])
 
 
 def next_seq(conn: Connection) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -131,14 +132,16 @@ articles = Table(
     Column("story_id", Text, nullable=False),
     #: ``dedup.content_hash`` of the story text.
     Column("text_hash", Text),
-    #: ``dedup`` sketch (hex, comma-separated) and the figures the text states.
-    Column("signature", Text),
+    #: The figures the text states (``story_index.encode_figures``).
     Column("figures", Text),
     #: How it joined its story: canonical_url, content_hash, similarity, split; None for
     #: the founder. ``fold_match`` is the article it matched, ``fold_score`` the similarity.
     Column("fold_rule", Text),
     Column("fold_match", Text),
     Column("fold_score", Float),
+    # 0005: compact sketches
+    #: ``dedup.stored_sketch`` of the story text; None when too short to compare.
+    Column("sketch", LargeBinary),
     UniqueConstraint("source_id", "guid"),
     Index("ix_articles_date", "date"),
     Index("ix_articles_canonical_url", "canonical_url"),
@@ -155,15 +158,16 @@ story_keys = Table(
     Column("story_id", Text, nullable=False),
 )
 
-#: The LSH index: each article under each of its band keys, with its date for the window.
-bands = Table(
-    "bands",
+#: The LSH index: each article under each of its band keys (``dedup.band_index_keys``),
+#: with its date (microseconds since 1970, UTC) for the window. Everything is in the
+#: primary key, which is the only index: looked up by key, newest first within the window.
+sketch_bands = Table(
+    "sketch_bands",
     metadata,
-    Column("band", Text, primary_key=True),
+    Column("key", BigInteger, primary_key=True),
+    Column("date", BigInteger, primary_key=True),
     Column("article_id", Text, primary_key=True),
-    Column("date", UTCDateTime),
-    Index("ix_bands_band_date", "band", "date"),
-    Index("ix_bands_article_id", "article_id"),
+    sqlite_with_rowid=False,
 )
 
 #: Articles the operator took out of a story; they never join another by themselves.

@@ -46,7 +46,9 @@ from aggregator.store.article_rows import (
     next_seq,
     save_one,
     stored_article,
+    stored_entries,
 )
+from aggregator.store.driver import Statements
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
 from aggregator.store.schema import (
     articles,
@@ -283,6 +285,8 @@ class Store:
         seen_guids: set[str] = set()
         with self._write("save articles") as conn:
             ensure_source(conn, source_id, now)
+            db = Statements(conn)
+            existing = stored_entries(db, source_id, list(dict.fromkeys(i[0] for i in batch)))
             for item in batch:
                 guid, article = item[0], item[1]
                 fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
@@ -292,7 +296,10 @@ class Store:
                 seen_guids.add(guid)
                 if article.id is None:
                     article = replace(article, id=story_id(source_id, guid))
-                counts[save_one(conn, source_id, guid, article, fingerprint, policy, now)] += 1
+                outcome = save_one(
+                    db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
+                )
+                counts[outcome] += 1
         return SaveResult(**counts)
 
     def articles(

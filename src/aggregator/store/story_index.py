@@ -3,30 +3,32 @@
 In order: a story already holding its canonical URL, then one holding its content hash
 (one story per key, enforced by ``story_keys``' primary key, so concurrent writers agree),
 then, when near-duplicates are on, the most similar story within the time window found
-through the LSH ``bands`` index. Otherwise the article founds a story of its own.
+through the LSH index ``sketch_bands``. Otherwise the article founds a story of its own.
+
+Sketches are compared as the store keeps them (``dedup.stored_sketch``), and the index
+keys are made from those stored values too, so an updated article's old keys can be
+found again without an index on its id.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    BindParameter,
-    CompoundSelect,
-    Connection,
-    bindparam,
-    delete,
-    select,
-    union_all,
-)
-
 from aggregator.config.settings import DedupSettings
-from aggregator.dedup import BANDS, Fingerprint, band_keys, best_match
+from aggregator.dedup import (
+    BANDS,
+    Fingerprint,
+    band_index_keys,
+    best_match,
+    is_blank,
+    read_stored_sketch,
+    stored_sketch,
+)
 from aggregator.model import Article
-from aggregator.store.schema import articles, bands, story_keys
+from aggregator.store.driver import Statements, micros
 
 #: ``story_keys.kind`` → the rule named in explanations.
 KEY_RULES = {"url": "canonical_url", "hash": "content_hash"}
@@ -66,8 +68,18 @@ def story_keys_of(article: Article, fingerprint: Fingerprint | None) -> list[tup
     return keys
 
 
+def sketch_of(fingerprint: Fingerprint | None) -> bytes | None:
+    """What ``articles.sketch`` keeps: None for a text too short (or blank) to compare."""
+    if fingerprint is None or is_blank(fingerprint.signature):
+        return None
+    return stored_sketch(fingerprint.signature)
+
+
+_KEY_OWNER = "SELECT story_id FROM story_keys WHERE kind = ? AND key = ?"
+
+
 def place(
-    conn: Connection,
+    db: Statements,
     article_id: str,
     article: Article,
     fingerprint: Fingerprint | None,
@@ -75,33 +87,26 @@ def place(
 ) -> Placement:
     """The story ``article`` joins, and by which rule."""
     for kind, key in story_keys_of(article, fingerprint):
-        owner = conn.execute(
-            select(story_keys.c.story_id).where(story_keys.c.kind == kind, story_keys.c.key == key)
-        ).scalar()
+        owner = db.one(_KEY_OWNER, (kind, key))
         if owner is not None:
-            return Placement(owner, KEY_RULES[kind], _holder(conn, kind, key))
-    if (
-        policy.near_duplicates
-        and fingerprint is not None
-        and fingerprint.signature
-        and article.date is not None
-    ):
+            return Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key))
+    sketch = sketch_of(fingerprint)
+    if policy.near_duplicates and fingerprint is not None and sketch and article.date:
+        stored = read_stored_sketch(sketch)
         found = best_match(
-            fingerprint,
-            ((c[0], c[1], c[2]) for c in _candidates(conn, fingerprint, article.date, policy)),
+            replace(fingerprint, signature=stored),
+            _candidates(db, stored, article.date, policy),
             policy.threshold,
         )
         if found is not None:
-            story = conn.execute(
-                select(articles.c.story_id).where(articles.c.id == found.article_id)
-            ).scalar_one()
-            return Placement(story, "similarity", found.article_id, round(found.score, 4))
+            story = db.one("SELECT story_id FROM articles WHERE id = ?", (found.article_id,))
+            assert story is not None
+            return Placement(story[0], "similarity", found.article_id, round(found.score, 4))
     return Placement(article_id)
 
 
 def claim_keys(
-    conn: Connection,
-    insert: object,
+    db: Statements,
     article_id: str,
     article: Article,
     fingerprint: Fingerprint | None,
@@ -110,91 +115,93 @@ def claim_keys(
     """Record the article's keys for its story. A founder whose key another writer claimed
     meanwhile joins that writer's story instead (the primary key decides)."""
     for kind, key in story_keys_of(article, fingerprint):
-        statement = insert(story_keys).values(kind=kind, key=key, story_id=placement.story_id)  # type: ignore[operator]
-        claimed = statement.on_conflict_do_nothing().returning(story_keys.c.story_id)
-        if conn.execute(claimed).first() is not None:
+        claimed = db.one(
+            "INSERT INTO story_keys (kind, key, story_id) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING story_id",
+            (kind, key, placement.story_id),
+        )
+        if claimed is not None:
             continue
-        owner = conn.execute(
-            select(story_keys.c.story_id).where(story_keys.c.kind == kind, story_keys.c.key == key)
-        ).scalar_one()
-        if placement.rule is None and owner != placement.story_id:
-            placement = Placement(owner, KEY_RULES[kind], _holder(conn, kind, key, article_id))
+        owner = db.one(_KEY_OWNER, (kind, key))
+        assert owner is not None
+        if placement.rule is None and owner[0] != placement.story_id:
+            placement = Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key, article_id))
     return placement
 
 
-def index_bands(
-    conn: Connection,
-    insert: object,
-    article_id: str,
-    fingerprint: Fingerprint,
-    date: datetime | None,
-    *,
-    replace: bool = False,
+def index_sketch(
+    db: Statements, article_id: str, sketch: bytes | None, date: datetime | None
 ) -> None:
-    """Index the article's sketch under its band keys (``replace``: drop its old ones)."""
-    if replace:
-        conn.execute(delete(bands).where(bands.c.article_id == article_id))
-    if not fingerprint.signature:  # too short to compare: not indexed
+    """Index the article's stored sketch under its band keys (with no sketch or date,
+    it is never looked for by similarity, and not indexed)."""
+    if sketch is None or date is None:
         return
-    rows = [
-        {"band": key, "article_id": article_id, "date": date}
-        for key in band_keys(fingerprint.signature)
-    ]
-    conn.execute(insert(bands).on_conflict_do_nothing(), rows)  # type: ignore[operator]
+    when = micros(date)
+    db.many(
+        "INSERT INTO sketch_bands (key, date, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        [(key, when, article_id) for key in band_index_keys(read_stored_sketch(sketch))],
+    )
+
+
+def unindex_sketch(
+    db: Statements, article_id: str, sketch: bytes | None, date: datetime | None
+) -> None:
+    """Remove what ``index_sketch`` added for the article's previous sketch and date."""
+    if sketch is None or date is None:
+        return
+    when = micros(date)
+    db.many(
+        "DELETE FROM sketch_bands WHERE key = ? AND date = ? AND article_id = ?",
+        [(key, when, article_id) for key in band_index_keys(read_stored_sketch(sketch))],
+    )
+
+
+def _band_hits_sql() -> str:
+    """Built once: the most recent ``PER_BAND`` articles under each band key in the window."""
+    part = (
+        "SELECT article_id FROM (SELECT article_id FROM sketch_bands "
+        "WHERE key = ? AND date BETWEEN ? AND ? "
+        f"ORDER BY date DESC, article_id DESC LIMIT {PER_BAND}) AS band_{{i}}"
+    )
+    return " UNION ALL ".join(part.format(i=i) for i in range(BANDS))
+
+
+_BAND_HITS = _band_hits_sql()
 
 
 def _candidates(
-    conn: Connection, fingerprint: Fingerprint, date: datetime, policy: FoldPolicy
-) -> Sequence[tuple[str, tuple[int, ...], frozenset[str]]]:
+    db: Statements, stored: Sequence[int], date: datetime, policy: FoldPolicy
+) -> list[tuple[str, tuple[int, ...], frozenset[str]]]:
     """The stories most likely to match: those sharing the most band keys, among the most
     recent few under each key. Bounded work per article, however many near-identical
     template stories a busy source sends."""
-    keys = band_keys(fingerprint.signature)
-    parameters: dict[str, object] = {f"band_{i}": key for i, key in enumerate(keys)}
-    parameters.update(low=date - policy.window, high=date + policy.window)
-    hits = Counter(conn.execute(_BAND_HITS, parameters).scalars())
+    low, high = micros(date - policy.window), micros(date + policy.window)
+    params: list[object] = []
+    for key in band_index_keys(stored):
+        params += (key, low, high)
+    hits = Counter(row[0] for row in db.all(_BAND_HITS, params))
     if not hits:
         return []
     best = [article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)]
-    rows = conn.execute(
-        select(articles.c.id, articles.c.signature, articles.c.figures).where(
-            articles.c.id.in_(best), articles.c.signature.is_not(None)
-        )
+    marks = ", ".join("?" * len(best))
+    rows = db.all(
+        f"SELECT id, sketch, figures FROM articles WHERE id IN ({marks}) AND sketch IS NOT NULL",
+        best,
     )
-    return [
-        (row.id, Fingerprint.decode_signature(row.signature), decode_figures(row.figures))
-        for row in rows
-    ]
+    return [(row[0], read_stored_sketch(bytes(row[1])), decode_figures(row[2])) for row in rows]
 
 
-def _band_hits_statement() -> CompoundSelect:
-    """Built once: the most recent ``PER_BAND`` articles under each band key in the window."""
-    low: BindParameter[datetime] = bindparam("low")
-    high: BindParameter[datetime] = bindparam("high")
-    parts = [
-        select(
-            select(bands.c.article_id)
-            .where(bands.c.band == bindparam(f"band_{i}"), bands.c.date.between(low, high))
-            .order_by(bands.c.date.desc())
-            .limit(PER_BAND)
-            .subquery()
-            .c.article_id
-        )
-        for i in range(BANDS)
-    ]
-    return union_all(*parts)
-
-
-_BAND_HITS = _band_hits_statement()
-
-
-def _holder(conn: Connection, kind: str, key: str, other_than: str | None = None) -> str | None:
+def _holder(db: Statements, kind: str, key: str, other_than: str | None = None) -> str | None:
     """The earliest stored article holding ``key`` (what a key fold matched)."""
-    column = articles.c.canonical_url if kind == "url" else articles.c.text_hash
-    query = select(articles.c.id).where(column == key).order_by(articles.c.seq).limit(1)
-    if other_than is not None:
-        query = query.where(articles.c.id != other_than)
-    return conn.execute(query).scalar()
+    column = "canonical_url" if kind == "url" else "text_hash"
+    if other_than is None:
+        row = db.one(f"SELECT id FROM articles WHERE {column} = ? ORDER BY seq LIMIT 1", (key,))
+    else:
+        row = db.one(
+            f"SELECT id FROM articles WHERE {column} = ? AND id <> ? ORDER BY seq LIMIT 1",
+            (key, other_than),
+        )
+    return None if row is None else row[0]
 
 
 def encode_figures(figures: frozenset[str]) -> str:
