@@ -24,6 +24,7 @@ the threshold; see that directory's README.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import re
@@ -319,7 +320,10 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(f"{before}|{after}|{value}" for before, after, value in _figures_in(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def _split_figures(tokens: frozenset[str]) -> tuple[set[str], dict[str, set[str]]]:
+    # Cached: a new article's figures meet up to 20 candidates', and a recent article's
+    # meet many newcomers'. Callers only read the result.
     values: set[str] = set()
     by_context: dict[str, set[str]] = {}
     for token in tokens:
@@ -538,12 +542,12 @@ def best_match(
     best: Match | None = None
     for article_id, signature, figures in candidates:
         score = similarity(fingerprint.signature, signature)
-        if score < threshold or not figures_agree(fingerprint.figures, figures):
+        if score < threshold:
             continue
-        if (
-            best is None
-            or score > best.score
-            or (score == best.score and article_id < best.article_id)
+        if best is not None and (
+            score < best.score or (score == best.score and article_id > best.article_id)
         ):
+            continue  # cannot win: spare the figures check
+        if figures_agree(fingerprint.figures, figures):
             best = Match(article_id, score)
     return best

@@ -124,7 +124,9 @@ async def update(
 async def _update(
     source: Source, store: Store, fetcher: Fetcher, settings: Settings, now: datetime
 ) -> SourceReport:
-    state = store.state(source.id)
+    # Store calls wait on the write lock while another source's batch is saved: they run
+    # beside the event loop, so the other sources' requests and timers never wait with them.
+    state = await asyncio.to_thread(store.state, source.id)
     if source.url.startswith("file:"):
         parsed = await asyncio.to_thread(parse_posts_dir, _local_path(source.url))
         outcome = FetchOutcome(FetchStatus.OK, source.url)
@@ -135,7 +137,7 @@ async def _update(
             # Fetched from where an earlier redirect pointed: still moved.
             outcome = replace(outcome, permanent_redirect=url)
         if outcome.status is not FetchStatus.OK:
-            _record(store, source, state, outcome, now, settings)
+            await asyncio.to_thread(_record, store, source, state, outcome, now, settings)
             return SourceReport(
                 source.id, outcome.status, error=outcome.error, moved_to=outcome.permanent_redirect
             )
@@ -149,13 +151,16 @@ async def _update(
         )
     if isinstance(parsed, ParseFailure):
         failed = replace(outcome, status=FetchStatus.ERROR, error=parsed.reason)
-        _record(store, source, state, failed, now, settings, keep_validators=False)
+        await asyncio.to_thread(
+            _record, store, source, state, failed, now, settings, keep_validators=False
+        )
         return SourceReport(source.id, FetchStatus.ERROR, error=parsed.reason)
     articles, warnings = await asyncio.to_thread(articles_of, parsed, source, settings, now)
     result = await asyncio.to_thread(
         store.save_articles, source.id, articles, now, fold_policy(settings)
     )
-    _record(store, source, state, outcome, now, settings, cadence=cadence_of(parsed, now))
+    cadence = cadence_of(parsed, now)
+    await asyncio.to_thread(_record, store, source, state, outcome, now, settings, cadence=cadence)
     for warning in warnings:
         log.warning("source %s: %s", source.id, warning)
     return SourceReport(
