@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= feeds.yaml
 
-.PHONY: run test lint demo check fetch publish clean
+.PHONY: run test lint demo check fetch publish clean bench-peer
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(VENV)/.installed  ## lint, types, then the whole test suite
 
 demo: $(VENV)/.installed  ## bundled sample feeds served on 127.0.0.1, one pass, no internet
 	$(BIN)/aggregator demo
+
+bench-peer: $(VENV)/.installed  ## fetch --all beside the reader library on a local corpus
+	$(PYTHON) benchmarks/peer/run.py
 
 check fetch publish: $(VENV)/.installed
 	$(BIN)/aggregator -c $(CONFIG) $@

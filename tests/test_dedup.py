@@ -371,7 +371,7 @@ def test_skipping_patterns_by_their_guards_never_changes_the_story_text() -> Non
         assert story_text(row["title"], body) == _story_text_unguarded(row["title"], body)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
         st.sampled_from(

@@ -262,7 +262,7 @@ def test_the_direct_writer_matches_the_emitter_or_declines(title: str) -> None:
     assert direct is None or direct == emitted
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     title=_TRICKY_TEXT,
     excerpt=_TRICKY_TEXT,

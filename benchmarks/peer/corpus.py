@@ -228,13 +228,13 @@ KO_TOPICS = (
     Topic(
         ("정치", "정책"),
         (
-            "{ORG}, {POLICY} 추진…{YEAR}년까지 {AMT}조 원 투입",
-            '{ORG} "{POLICY}에 {AMT}조 원 투입"',
-            "{YEAR}년까지 {AMT}조 원 들여 {POLICY}…{ORG} 발표",
+            "{ORG}, {POLICY} 추진…{YEAR}년까지 {BN}조 원 투입",
+            '{ORG} "{POLICY}에 {BN}조 원 투입"',
+            "{YEAR}년까지 {BN}조 원 들여 {POLICY}…{ORG} 발표",
         ),
         (
             "{ORG|은} {DAY}일 정부세종청사에서 브리핑을 열고 {POLICY} 계획을 발표했다.",
-            "정부는 {YEAR}년까지 모두 {AMT}조 원을 투입해 전국 {CNT}곳에 관련 시설을 확충할 "
+            "정부는 {YEAR}년까지 모두 {BN}조 원을 투입해 전국 {CNT}곳에 관련 시설을 확충할 "
             "예정이다.",
             '{P} {ORG} 장관은 "국민이 체감할 수 있는 변화를 만들겠다"며 "현장의 목소리를 계속 '
             '듣겠다"고 강조했다.',
@@ -402,12 +402,12 @@ EN_TOPICS = (
     Topic(
         ("Politics", "Policy"),
         (
-            "{ORG_T} unveils ${AMT} billion plan for {POLICY_S}",
-            "Government to spend ${AMT} billion on {POLICY_S} by {YEAR}",
-            "{ORG_T} sets out {POLICY_S}, pledging ${AMT} billion",
+            "{ORG_T} unveils ${BN} billion plan for {POLICY_S}",
+            "Government to spend ${BN} billion on {POLICY_S} by {YEAR}",
+            "{ORG_T} sets out {POLICY_S}, pledging ${BN} billion",
         ),
         (
-            "{ORG_C} on {WEEKDAY} announced {POLICY}, promising ${AMT} billion in spending "
+            "{ORG_C} on {WEEKDAY} announced {POLICY}, promising ${BN} billion in spending "
             "by {YEAR}.",
             "The money will fund {CNT} new projects across the country, officials said.",
             '"People need to see real change in their daily lives," minister {P} told '
@@ -507,12 +507,12 @@ EN_TOPICS = (
         (
             "{COUNTRY} and {COUNTRY2} agree to deepen {AGENDA} ties",
             "{COUNTRY}, {COUNTRY2} leaders meet in {FCITY}, pledge {AGENDA} cooperation",
-            "{COUNTRY} and {COUNTRY2} target ${AMT} billion in trade by {YEAR}",
+            "{COUNTRY} and {COUNTRY2} target ${BN} billion in trade by {YEAR}",
         ),
         (
             "The leaders of {COUNTRY} and {COUNTRY2} agreed on {WEEKDAY} in {FCITY} to deepen "
             "cooperation on {AGENDA}.",
-            "They also set a goal of lifting bilateral trade to ${AMT} billion by {YEAR}.",
+            "They also set a goal of lifting bilateral trade to ${BN} billion by {YEAR}.",
             "The talks ran {MINS} minutes over schedule and lasted about {HOURS} hours.",
             "The two sides issued a {CNT}-point joint statement after the meeting.",
             "Diplomatic analysts said the deal could also help regional security cooperation.",
@@ -750,6 +750,7 @@ def shared_figures(rng: random.Random) -> dict[str, str]:
     return {
         "Q": number(rng, 1, 4), "DAY": number(rng, 1, 28), "DAY2": number(rng, 1, 28),
         "AMT": f"{rng.randint(12, 9_800):,}", "AMT2": f"{rng.randint(10_000, 99_000):,}",
+        "BN": number(rng, 3, 480),
         "AMT3": f"{rng.randint(500, 8_000):,}", "AMT4": f"{rng.randint(1_000, 30_000):,}",
         "PCT": percent(rng, 1, 48), "PCT2": percent(rng, 1, 30), "PCT3": percent(rng, 1, 15),
         "PCT4": percent(rng, 0.5, 9), "PCT5": percent(rng, 2, 60),
@@ -907,13 +908,14 @@ class Corpus:
         rng = self.rng("render", feed, slot)
         author = rng.choice(outlet.reporters)
         sentences = retold(event, rng) if retelling else list(event.sentences)
+        city = event.facts["CITY2"] if retelling else event.city
         title = event.title(rng.randint(1, 2) if retelling else 0)
         target = rng.randint(2_000, 4_000) if outlet.long_bodies else rng.randint(300, 1_500)
         article = f"{date:%Y%m%d}{feed:04d}{slot:05d}"
         image = f"https://img.{outlet.domain.removeprefix('www.')}/{date:%Y/%m}/{article}.jpg"
         has_image = rng.random() < 0.6
         body = body_html(
-            outlet, event, sentences, author, target, image if has_image else None, date.year
+            outlet, event, sentences, city, author, target, image if has_image else None, date.year
         )
         tracking = rng.choice(TRACKING).replace("{TOKEN}", f"{rng.getrandbits(64):016x}")
         link = article_link(outlet, article, date, rng)
@@ -963,10 +965,10 @@ def article_link(outlet: Outlet, article: str, date: datetime, rng: random.Rando
     return f"https://{outlet.domain}/{outlet.section_slug}/{date:%Y/%m/%d}/{article}"
 
 
-def dateline(outlet: Outlet, event: Event, author: str) -> str:
+def dateline(outlet: Outlet, city: str, author: str) -> str:
     if outlet.language == "ko":
-        return f"({event.city}={outlet.outlet}) {author} 기자 = "
-    return f"{event.city.upper()} ({outlet.outlet.removeprefix('The ')}) — "
+        return f"({city}={outlet.outlet}) {author} 기자 = "
+    return f"{city.upper()} ({outlet.outlet.removeprefix('The ')}) — "
 
 
 def closing(outlet: Outlet, author: str, year: int) -> list[str]:
@@ -976,7 +978,8 @@ def closing(outlet: Outlet, author: str, year: int) -> list[str]:
         if outlet.copyright:
             lines.append(f"&lt;저작권자 ⓒ {outlet.outlet}, 무단 전재 및 재배포 금지&gt;")
     else:
-        lines = [f"<em>Reporting by {html.escape(author)}; editing by the {outlet.name} desk</em>"]
+        editor = html.escape(outlet.reporters[0] if outlet.reporters[0] != author else "the desk")
+        lines = [f"<em>Reporting by {html.escape(author)}; editing by {editor}</em>"]
         if outlet.copyright:
             lines.append(f"© {year} {html.escape(outlet.outlet)}. All rights reserved.")
     return lines
@@ -986,6 +989,7 @@ def body_html(
     outlet: Outlet,
     event: Event,
     sentences: list[str],
+    city: str,
     author: str,
     target_bytes: int,
     image: str | None,
@@ -1004,7 +1008,7 @@ def body_html(
         text = " ".join(html.escape(sentence, quote=False) for sentence in pending[:take])
         del pending[:take]
         if first:
-            text, first = html.escape(dateline(outlet, event, author), quote=False) + text, False
+            text, first = html.escape(dateline(outlet, city, author), quote=False) + text, False
         paragraph = f"<p>{text}</p>"
         parts.append(paragraph)
         size += len(paragraph.encode())

@@ -300,13 +300,20 @@ async def run_pass(
     clock: Callable[[], datetime],
     on_done: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
-    """Update ``sources`` concurrently (bounded by the fetch limits); reports in order."""
+    """Update ``sources`` concurrently (bounded by the fetch limits); reports in order.
+
+    At most ``fetch.concurrency`` sources are between their request and their stored
+    articles at once: fetched documents never pile up waiting for the store, so memory
+    stays flat however many sources a pass has, and a request's timeout only starts when
+    it is sent."""
+    slots = asyncio.Semaphore(max(1, settings.fetch.concurrency))
     async with Fetcher(fetch_limits(settings)) as fetcher:
 
         async def one(source: Source) -> SourceReport:
-            report = await update(
-                source, store=store, fetcher=fetcher, settings=settings, now=clock()
-            )
+            async with slots:
+                report = await update(
+                    source, store=store, fetcher=fetcher, settings=settings, now=clock()
+                )
             if on_done:
                 on_done(report)
             return report
