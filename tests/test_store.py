@@ -23,6 +23,7 @@ from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import Article, Mention, Source, SourceState, Validators, story_id
 from aggregator.store import SaveResult, Store
+from aggregator.store.codec import encode_article
 from aggregator.store.migrate import alembic_config, head_revision
 from aggregator.store.schema import metadata
 from aggregator.store.story_index import FoldPolicy
@@ -568,3 +569,65 @@ def test_near_duplicates_can_be_turned_off_and_respect_the_window(store: Store) 
         store.save_articles("gamma", [late], NOW, FoldPolicy(window=timedelta(hours=72))).inserted
         == 1
     )
+
+
+def test_a_store_from_before_compact_sketches_keeps_folding(tmp_path: Path) -> None:
+    # A store at revision 0004 holds hex sketches and text band keys; 0005 converts them,
+    # and a retelling saved afterwards still finds the story through the converted index.
+    from aggregator.dedup import band_index_keys, band_keys, read_stored_sketch, stored_sketch
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0004")
+    guid, article, fingerprint = fingerprinted(1, "alpha", WIRE)
+    assert article.id is not None and article.date is not None
+    date = article.date.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO sources (id, url, name, created_at) VALUES ('alpha', '', 'a', :d)"),
+            {"d": date},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO articles (id, seq, source_id, guid, content_hash, title, date, "
+                "first_seen, updated_at, data, story_id, text_hash, signature, figures) VALUES "
+                "(:id, 1, 'alpha', :guid, 'x', :title, :d, :d, :d, :data, :id, :th, :sig, '')"
+            ),
+            {
+                "id": article.id,
+                "guid": guid,
+                "title": article.title,
+                "d": date,
+                "data": encode_article(article),
+                "th": fingerprint.content_hash,
+                "sig": fingerprint.encode_signature(),
+            },
+        )
+        conn.execute(
+            text("INSERT INTO bands (band, article_id, date) VALUES (:band, :id, :d)"),
+            [
+                {"band": key, "id": article.id, "d": date}
+                for key in band_keys(fingerprint.signature)
+            ],
+        )
+        conn.execute(text("UPDATE counters SET value = 1 WHERE name = 'seq'"))
+    engine.dispose()
+
+    with Store.open(url) as store:
+        retold = WIRE.replace("on Thursday", "Thursday").replace("closely", "carefully")
+        assert store.save_articles("beta", [fingerprinted(1, "beta", retold)], NOW) == SaveResult(
+            folded=1
+        )
+    with raw(url) as conn:
+        (sketch,) = conn.execute(
+            "SELECT sketch FROM articles WHERE id = ?", (article.id,)
+        ).fetchone()
+        keys = {
+            key
+            for (key,) in conn.execute(
+                "SELECT key FROM sketch_bands WHERE article_id = ?", (article.id,)
+            )
+        }
+    assert sketch == stored_sketch(fingerprint.signature)
+    assert keys == set(band_index_keys(read_stored_sketch(sketch)))

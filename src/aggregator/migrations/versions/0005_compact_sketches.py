@@ -40,26 +40,34 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sketch", sa.LargeBinary(), nullable=True))
     if not context.is_offline_mode():  # rendering SQL: there are no rows to convert
         conn = op.get_bind()
-        _copy_bands(conn)
         _copy_sketches(conn)
+        _index_sketches(conn)
     op.drop_table("bands")
     with op.batch_alter_table("articles") as batch:
         batch.drop_column("signature")
 
 
-def _copy_bands(conn: sa.Connection) -> None:
-    old = sa.table(
-        "bands", sa.column("band"), sa.column("article_id"), sa.column("date", sa.DateTime())
+def _index_sketches(conn: sa.Connection) -> None:
+    """Rebuild the index from the converted sketches, keyed as ``dedup.band_index_keys``
+    keys a stored sketch (the old keys were made from all 64 bits and cannot be reused)."""
+    articles = sa.table(
+        "articles", sa.column("id"), sa.column("sketch"), sa.column("date", sa.DateTime())
     )
     new = sa.table("sketch_bands", sa.column("key"), sa.column("date"), sa.column("article_id"))
-    rows = conn.execute(sa.select(old.c.band, old.c.article_id, old.c.date)).fetchall()
-    batch = []
-    for band, article_id, date in rows:
-        if date is None:  # undated articles were never looked up by date
-            continue
-        number, folded = int(band[:2], 16), int(band[2:], 16)
-        key = (number << _KEY_BITS) | (folded & ((1 << _KEY_BITS) - 1))
-        batch.append({"key": key, "date": _micros(date), "article_id": article_id})
+    rows = conn.execute(
+        sa.select(articles.c.id, articles.c.sketch, articles.c.date).where(
+            articles.c.sketch.is_not(None), articles.c.date.is_not(None)
+        )
+    ).fetchall()
+    mask = (1 << _KEY_BITS) - 1
+    batch: list[dict[str, object]] = []
+    for article_id, sketch, date in rows:
+        values = struct.unpack(f">{len(sketch) // 4}I", bytes(sketch))
+        when = _micros(date)
+        for band in range(len(values) // 2):
+            first, second = values[2 * band], values[2 * band + 1]
+            key = (band << _KEY_BITS) | (((first << 25) ^ second) & mask)
+            batch.append({"key": key, "date": when, "article_id": article_id})
         if len(batch) >= _BATCH:
             conn.execute(sa.insert(new), batch)
             batch = []
