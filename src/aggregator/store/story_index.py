@@ -134,12 +134,9 @@ def index_sketch(
 ) -> None:
     """Index the article's stored sketch under its band keys (with no sketch or date,
     it is never looked for by similarity, and not indexed)."""
-    if sketch is None or date is None:
-        return
-    when = micros(date)
     db.many(
         "INSERT INTO sketch_bands (key, date, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        [(key, when, article_id) for key in band_index_keys(read_stored_sketch(sketch))],
+        _band_rows(article_id, sketch, date),
     )
 
 
@@ -147,13 +144,20 @@ def unindex_sketch(
     db: Statements, article_id: str, sketch: bytes | None, date: datetime | None
 ) -> None:
     """Remove what ``index_sketch`` added for the article's previous sketch and date."""
-    if sketch is None or date is None:
-        return
-    when = micros(date)
     db.many(
         "DELETE FROM sketch_bands WHERE key = ? AND date = ? AND article_id = ?",
-        [(key, when, article_id) for key in band_index_keys(read_stored_sketch(sketch))],
+        _band_rows(article_id, sketch, date),
     )
+
+
+def _band_rows(
+    article_id: str, sketch: bytes | None, date: datetime | None
+) -> list[tuple[int, int, str]]:
+    """The article's rows of ``sketch_bands``: none without a sketch or a date."""
+    if sketch is None or date is None:
+        return []
+    when = micros(date)
+    return [(key, when, article_id) for key in band_index_keys(read_stored_sketch(sketch))]
 
 
 def _band_hits_sql() -> str:
