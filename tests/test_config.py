@@ -110,7 +110,7 @@ def test_every_section_is_read() -> None:
         output: {dir: /var/www/news, posts_dir: null}
         server: {host: 0.0.0.0, port: 0}
         fetch: {interval: 1h30m, timeout: 500ms, max_bytes: 512KiB, concurrency: 8,
-                per_host: 2, user_agent: 'bot/<version>'}
+                per_host: 2, user_agent: 'bot/<version>', workers: 3}
         dedup: {near_duplicates: false, threshold: 1, window: 2d}
         sources:
           - id: my_src-2
@@ -133,7 +133,13 @@ def test_every_section_is_read() -> None:
     assert settings.output.posts_dir is None
     assert settings.server == Server("0.0.0.0", 0)
     assert settings.fetch == FetchSettings(
-        timedelta(minutes=90), timedelta(milliseconds=500), 512 * 1024, 8, 2, "bot/0.1.0"
+        timedelta(minutes=90),
+        timedelta(milliseconds=500),
+        512 * 1024,
+        8,
+        2,
+        "bot/0.1.0",
+        workers=3,
     )
     assert settings.dedup == DedupSettings(False, 1.0, timedelta(days=2))
     (source,) = settings.sources

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aggregator.config import parse_config
+from aggregator.digest import articles_of, newest, story_fingerprint
 from aggregator.model import Entry, ParsedFeed
-from aggregator.pipeline import articles_of, newest, story_fingerprint
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -37,7 +37,7 @@ def test_max_items_future_dates_and_bad_entries(tmp_path: Path) -> None:
         entry(4, 9),  # oldest: beyond max_items
     )
     parsed = ParsedFeed("t", None, "https://w.example/feed", entries, warnings=("ill-formed",))
-    articles, warnings = articles_of(parsed, source, settings, NOW)
+    articles, warnings = articles_of(parsed, source, settings.site.excerpt_length, NOW)
     assert [guid for guid, _, _ in articles] == ["g1", "g2"]
     by_guid = {guid: article for guid, article, _ in articles}
     assert by_guid["g2"].date == NOW

@@ -11,30 +11,25 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from aggregator import publish as publishing
 from aggregator.config import Settings
-from aggregator.dedup import Fingerprint
+from aggregator.digest import Digest, Digester, digest_parsed, worker_count
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import (
-    Article,
     Cadence,
-    Entry,
     FetchOutcome,
     FetchStatus,
-    ParsedFeed,
     Source,
     SourceState,
     Validators,
 )
-from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
-from aggregator.parse import ParseFailure, parse_feed, parse_posts_dir
-from aggregator.sanitize import html_to_text
-from aggregator.schedule import FetchFacts, NextFetch, cadence_of, next_fetch
+from aggregator.parse import ParseFailure, parse_posts_dir
+from aggregator.schedule import FetchFacts, NextFetch, next_fetch
 from aggregator.store import Store
 from aggregator.store.story_index import FoldPolicy
 from aggregator.stories import kept_items
@@ -79,16 +74,6 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     )
 
 
-#: Below this many letters and digits a text is too short to judge by similarity (a
-#: headline with a number would match every other one of its kind); such stories are
-#: still folded by canonical URL and exact content.
-MIN_SIMILAR_LETTERS = 120
-
-
-def story_fingerprint(title: str, body_text: str) -> Fingerprint:
-    return Fingerprint.of(title, body_text, min_letters=MIN_SIMILAR_LETTERS)
-
-
 def fold_policy(settings: Settings) -> FoldPolicy:
     dedup = settings.dedup
     return FoldPolicy(dedup.near_duplicates, dedup.threshold, dedup.window)
@@ -107,11 +92,18 @@ def is_due(state: SourceState, now: datetime) -> bool:
 
 
 async def update(
-    source: Source, *, store: Store, fetcher: Fetcher, settings: Settings, now: datetime
+    source: Source,
+    *,
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    now: datetime,
+    digester: Digester | None = None,
 ) -> SourceReport:
-    """Fetch, parse, normalize and store one source; record how it went."""
+    """Fetch, parse, normalize and store one source; record how it went. Documents are
+    digested by ``digester`` (in a thread when None)."""
     try:
-        return await _update(source, store, fetcher, settings, now)
+        return await _update(source, store, fetcher, settings, now, digester or Digester())
     except Exception as error:  # a bug must not take the other sources down with it
         log.exception("source %s: unexpected failure", source.id)
         reason = f"internal error: {type(error).__name__}: {error}"
@@ -122,13 +114,19 @@ async def update(
 
 
 async def _update(
-    source: Source, store: Store, fetcher: Fetcher, settings: Settings, now: datetime
+    source: Source,
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    now: datetime,
+    digester: Digester,
 ) -> SourceReport:
     # Store calls wait on the write lock while another source's batch is saved: they run
     # beside the event loop, so the other sources' requests and timers never wait with them.
     state = await asyncio.to_thread(store.state, source.id)
+    digested: Digest | ParseFailure
     if source.url.startswith("file:"):
-        parsed = await asyncio.to_thread(parse_posts_dir, _local_path(source.url))
+        digested = await asyncio.to_thread(_digest_posts_dir, source, settings, now)
         outcome = FetchOutcome(FetchStatus.OK, source.url)
     else:
         url = fetch_url(source, state, settings)
@@ -141,26 +139,30 @@ async def _update(
             return SourceReport(
                 source.id, outcome.status, error=outcome.error, moved_to=outcome.permanent_redirect
             )
-        # Parsing and normalizing run beside the event loop, so a huge or slow document
-        # never stalls the other sources' requests and timeouts.
-        parsed = await asyncio.to_thread(
-            parse_feed,
+        # Parsing, normalizing and fingerprinting run beside the event loop (in worker
+        # processes for a big pass), so a huge or slow document never stalls the other
+        # sources' requests and timeouts.
+        digested = await digester.digest(
             outcome.body or b"",
             url=outcome.final_url or url,
             content_type=outcome.content_type,
+            source=source,
+            excerpt_length=settings.site.excerpt_length,
+            now=now,
         )
-    if isinstance(parsed, ParseFailure):
-        failed = replace(outcome, status=FetchStatus.ERROR, error=parsed.reason)
+    if isinstance(digested, ParseFailure):
+        failed = replace(outcome, status=FetchStatus.ERROR, error=digested.reason)
         await asyncio.to_thread(
             _record, store, source, state, failed, now, settings, keep_validators=False
         )
-        return SourceReport(source.id, FetchStatus.ERROR, error=parsed.reason)
-    articles, warnings = await asyncio.to_thread(articles_of, parsed, source, settings, now)
+        return SourceReport(source.id, FetchStatus.ERROR, error=digested.reason)
     result = await asyncio.to_thread(
-        store.save_articles, source.id, articles, now, fold_policy(settings)
+        store.save_articles, source.id, digested.articles, now, fold_policy(settings)
     )
-    cadence = cadence_of(parsed, now)
-    await asyncio.to_thread(_record, store, source, state, outcome, now, settings, cadence=cadence)
+    await asyncio.to_thread(
+        _record, store, source, state, outcome, now, settings, cadence=digested.cadence
+    )
+    warnings = digested.warnings
     for warning in warnings:
         log.warning("source %s: %s", source.id, warning)
     return SourceReport(
@@ -180,51 +182,6 @@ def fetch_url(source: Source, state: SourceState, settings: Settings) -> str:
     if settings.fetch.follow_permanent_redirects and state.moved_to:
         return state.moved_to
     return source.url
-
-
-def articles_of(
-    parsed: ParsedFeed, source: Source, settings: Settings, now: datetime
-) -> tuple[list[tuple[str, Article, Fingerprint]], tuple[str, ...]]:
-    """(guid, article, fingerprint) for every wanted entry; an entry that fails is skipped
-    with a warning."""
-    warnings = list(parsed.warnings)
-    entries = newest(parsed.entries, source.max_items)
-    future = sum(1 for e in entries if e.published and e.published > now + FUTURE_TOLERANCE)
-    if future:
-        warnings.append(f"{future} entries dated in the future; dated when fetched instead")
-    articles: list[tuple[str, Article, Fingerprint]] = []
-    for position, entry in enumerate(entries):
-        try:
-            article = normalize(
-                entry,
-                source,
-                base_url=parsed.base_url,
-                now=now,
-                excerpt_length=settings.site.excerpt_length,
-            )
-        except Exception as error:  # one bad entry never costs the others
-            warnings.append(f"entry {position + 1} skipped: {type(error).__name__}: {error}")
-            continue
-        if is_wanted(article, source):
-            # The story is recognised by what the outlet wrote, before our templates.
-            body = html_to_text(entry.content or entry.summary or "")
-            fingerprint = story_fingerprint(article.title, body)
-            articles.append((entry_guid(entry, parsed.base_url), article, fingerprint))
-    return articles, tuple(warnings)
-
-
-def newest(entries: Sequence[Entry], count: int | None) -> Sequence[Entry]:
-    """The ``count`` newest entries (undated ones count as oldest), in feed order."""
-    if count is None or len(entries) <= count:
-        return entries
-    floor = datetime.min.replace(tzinfo=UTC)
-    ranked = sorted(
-        range(len(entries)),
-        key=lambda i: (entries[i].published or entries[i].updated or floor, -i),
-        reverse=True,
-    )
-    keep = sorted(ranked[:count])
-    return [entries[i] for i in keep]
 
 
 def decide_next_fetch(
@@ -289,6 +246,13 @@ def _record(
     )
 
 
+def _digest_posts_dir(source: Source, settings: Settings, now: datetime) -> Digest | ParseFailure:
+    parsed = parse_posts_dir(_local_path(source.url))
+    if isinstance(parsed, ParseFailure):
+        return parsed
+    return digest_parsed(parsed, source, settings.site.excerpt_length, now)
+
+
 def _local_path(url: str) -> Path:
     return Path(url2pathname(urlsplit(url).path))
 
@@ -307,12 +271,18 @@ async def run_pass(
     stays flat however many sources a pass has, and a request's timeout only starts when
     it is sent."""
     slots = asyncio.Semaphore(max(1, settings.fetch.concurrency))
-    async with Fetcher(fetch_limits(settings)) as fetcher:
+    workers = worker_count(settings.fetch.workers, len(sources))
+    async with Fetcher(fetch_limits(settings)) as fetcher, Digester(workers) as digester:
 
         async def one(source: Source) -> SourceReport:
             async with slots:
                 report = await update(
-                    source, store=store, fetcher=fetcher, settings=settings, now=clock()
+                    source,
+                    store=store,
+                    fetcher=fetcher,
+                    settings=settings,
+                    now=clock(),
+                    digester=digester,
                 )
             if on_done:
                 on_done(report)

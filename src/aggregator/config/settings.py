@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator, with_config
@@ -82,6 +82,9 @@ class FetchSettings:
     #: (``<ttl>``, ``Cache-Control``, ``sy:updatePeriod``), are never longer than this
     #: (nor than the source's own interval, when that is longer).
     max_interval: Duration = DEFAULT_MAX_INTERVAL
+    #: Processes that parse, clean and fingerprint fetched documents during a pass:
+    #: "auto" is one per core for a pass over several sources, 0 does it in this process.
+    workers: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
 
     @field_validator("max_interval")
     @classmethod

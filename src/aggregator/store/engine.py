@@ -31,6 +31,9 @@ _SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
+    # A pass writes a batch per source into a band index spread over the whole file:
+    # checkpointing less often writes each touched page back once, not once per batch.
+    "PRAGMA wal_autocheckpoint = 8000",
 )
 
 

@@ -1,0 +1,219 @@
+"""A fetched document digested into what the store takes: parsed, every wanted entry
+normalized and fingerprinted, and the document's cadence read.
+
+This is the CPU-bound middle of a source's pass. ``Digester`` runs it either in a pool of
+worker processes, one per core (a pass over many sources then uses every core, and the
+process that fetches and stores never waits for the interpreter lock behind a parser), or
+in a thread of this process (no start-up cost, for a pass over a few sources). Both run
+the same function on the same values, so their results are the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+from aggregator.dedup import Fingerprint
+from aggregator.model import Article, Cadence, Entry, ParsedFeed, Source
+from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
+from aggregator.parse import ParseFailure, parse_feed
+from aggregator.sanitize import html_to_text
+from aggregator.schedule import cadence_of
+
+#: Below this many letters and digits a text is too short to judge by similarity (a
+#: headline with a number would match every other one of its kind); such stories are
+#: still folded by canonical URL and exact content.
+MIN_SIMILAR_LETTERS = 120
+
+#: A pass over fewer sources than this digests in a thread: starting worker processes
+#: costs more than they would save.
+POOL_MIN_SOURCES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One document's entries ready to store: ``(guid, article, fingerprint)`` each."""
+
+    articles: list[tuple[str, Article, Fingerprint]]
+    warnings: tuple[str, ...]
+    cadence: Cadence
+
+
+def story_fingerprint(title: str, body_text: str) -> Fingerprint:
+    return Fingerprint.of(title, body_text, min_letters=MIN_SIMILAR_LETTERS)
+
+
+def digest_document(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    source: Source,
+    excerpt_length: int,
+    now: datetime,
+) -> Digest | ParseFailure:
+    """Parse a fetched document and digest its entries (see ``digest_parsed``)."""
+    parsed = parse_feed(body, url=url, content_type=content_type)
+    if isinstance(parsed, ParseFailure):
+        return parsed
+    return digest_parsed(parsed, source, excerpt_length, now)
+
+
+def digest_parsed(parsed: ParsedFeed, source: Source, excerpt_length: int, now: datetime) -> Digest:
+    articles, warnings = articles_of(parsed, source, excerpt_length, now)
+    return Digest(articles, warnings, cadence_of(parsed, now))
+
+
+def articles_of(
+    parsed: ParsedFeed, source: Source, excerpt_length: int, now: datetime
+) -> tuple[list[tuple[str, Article, Fingerprint]], tuple[str, ...]]:
+    """(guid, article, fingerprint) for every wanted entry; an entry that fails is skipped
+    with a warning."""
+    warnings = list(parsed.warnings)
+    entries = newest(parsed.entries, source.max_items)
+    future = sum(1 for e in entries if e.published and e.published > now + FUTURE_TOLERANCE)
+    if future:
+        warnings.append(f"{future} entries dated in the future; dated when fetched instead")
+    articles: list[tuple[str, Article, Fingerprint]] = []
+    for position, entry in enumerate(entries):
+        try:
+            article = normalize(
+                entry, source, base_url=parsed.base_url, now=now, excerpt_length=excerpt_length
+            )
+        except Exception as error:  # one bad entry never costs the others
+            warnings.append(f"entry {position + 1} skipped: {type(error).__name__}: {error}")
+            continue
+        if is_wanted(article, source):
+            # The story is recognised by what the outlet wrote, before our templates.
+            body = html_to_text(entry.content or entry.summary or "")
+            fingerprint = story_fingerprint(article.title, body)
+            articles.append((entry_guid(entry, parsed.base_url), article, fingerprint))
+    return articles, tuple(warnings)
+
+
+def newest(entries: Sequence[Entry], count: int | None) -> Sequence[Entry]:
+    """The ``count`` newest entries (undated ones count as oldest), in feed order."""
+    if count is None or len(entries) <= count:
+        return entries
+    floor = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (entries[i].published or entries[i].updated or floor, -i),
+        reverse=True,
+    )
+    keep = sorted(ranked[:count])
+    return [entries[i] for i in keep]
+
+
+def worker_count(setting: int | str, sources: int) -> int:
+    """Worker processes for a pass over ``sources`` sources: 0 means digest in a thread.
+
+    ``setting`` is ``fetch.workers``: a number, or "auto" (one per core the process may
+    use, none on a single core or for a pass over a few sources)."""
+    if isinstance(setting, int):
+        return setting
+    if sources < POOL_MIN_SOURCES:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores if cores and cores > 1 else 0
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides how a pass stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Digester:
+    """Where documents are digested: ``workers`` processes, or a thread when 0.
+
+    Use as an async context manager; the processes start on first use (beside the
+    fetches under way) and stop when the context ends. A worker that dies (killed, out
+    of memory) fails the documents it held, and the pool is started again for the next.
+    """
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def __aenter__(self) -> Digester:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    async def digest(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str | None,
+        source: Source,
+        excerpt_length: int,
+        now: datetime,
+    ) -> Digest | ParseFailure:
+        if not self.workers:
+            return await asyncio.to_thread(
+                digest_document,
+                body,
+                url=url,
+                content_type=content_type,
+                source=source,
+                excerpt_length=excerpt_length,
+                now=now,
+            )
+        pool = self._executor()
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                pool, _digest_call, body, url, content_type, source, excerpt_length, now
+            )
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            return ParseFailure("the worker process digesting this document died")
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            # Workers fork from a server that has imported the digesting code once, not
+            # from this process with its threads, connections and event loop.
+            context.set_forkserver_preload([__name__])
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_ignore_interrupts
+            )
+        return self._pool
+
+
+def _digest_call(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    source: Source,
+    excerpt_length: int,
+    now: datetime,
+) -> Digest | ParseFailure:
+    # run_in_executor passes positional arguments only.
+    return digest_document(
+        body,
+        url=url,
+        content_type=content_type,
+        source=source,
+        excerpt_length=excerpt_length,
+        now=now,
+    )

@@ -1,0 +1,202 @@
+"""Digesting documents in worker processes gives what digesting them in a thread gives,
+a worker that dies costs only the documents it held, and a pass stores the same either way."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator import pipeline
+from aggregator.config import ConfigError, parse_config
+from aggregator.digest import Digest, Digester, digest_document, worker_count
+from aggregator.model import Source
+from aggregator.parse import ParseFailure
+from aggregator.store import Store
+from tests.feedserver import FeedServer
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+EVENTS = [
+    (
+        "Central bank holds its key rate at 3.5 percent",
+        "The central bank kept its benchmark rate at 3.5 percent on Thursday, citing slowing "
+        "inflation and a weaker labour market. Governor Kim said the board voted 5 to 2.",
+    ),
+    (
+        "한국은행, 기준금리 연 3.5% 동결",
+        "한국은행 금융통화위원회는 목요일 기준금리를 연 3.5%로 동결했다. 물가 상승세 둔화와 "
+        "고용 시장 약세를 이유로 들었으며 위원 7명 가운데 5명이 동결에 찬성했다.",
+    ),
+    (
+        "Storm closes the coastal highway for a second day",
+        "Crews expect to reopen Route 7 by Saturday after 180 millimetres of rain washed out "
+        "two bridges near the harbour town, officials said on Friday morning.",
+    ),
+]
+
+
+def rss(outlet: int, items: int) -> bytes:
+    """An outlet's feed: its own stories, and every third item a retelling of a shared one."""
+    parts = []
+    for n in range(items):
+        when = NOW - timedelta(hours=outlet + n)
+        if n % 3 == 0:
+            title, body = EVENTS[(outlet + n) % len(EVENTS)]
+            body = f"{body} Reported by outlet {outlet}."
+        else:
+            title = f"Outlet {outlet} local story {n}: the council meets on road {n * 7}"
+            body = (
+                f"<p>The council of district {outlet} met on {n} March to discuss road "
+                f"{n * 7}, a <a href='/r/{n}?utm_source=feed'>plan</a> costing {n * 13} "
+                f"million.</p><p>Residents asked for {n + 2} more crossings.</p>"
+                f"<img src='/img/{outlet}-{n}.jpg'>"
+            )
+        parts.append(
+            f"<item><title>{title}</title><link>https://o{outlet}.example/{n}</link>"
+            f"<guid>o{outlet}-{n}</guid>"
+            f"<pubDate>{when.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+            f"<description><![CDATA[{body}]]></description></item>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Outlet {outlet}</title><link>https://o{outlet}.example/</link>"
+        f"{''.join(parts)}</channel></rss>"
+    ).encode()
+
+
+def source(outlet: int) -> Source:
+    return Source(
+        id=f"o{outlet}",
+        url=f"https://o{outlet}.example/feed",
+        name=f"Outlet {outlet}",
+        home=f"https://o{outlet}.example/",
+    )
+
+
+def digest_in_workers(documents: list[tuple[Source, bytes]], workers: int) -> list[object]:
+    async def go() -> list[object]:
+        async with Digester(workers) as digester:
+            return list(
+                await asyncio.gather(
+                    *(
+                        digester.digest(
+                            body,
+                            url=src.url,
+                            content_type="application/rss+xml",
+                            source=src,
+                            excerpt_length=200,
+                            now=NOW,
+                        )
+                        for src, body in documents
+                    )
+                )
+            )
+
+    return asyncio.run(go())
+
+
+def test_worker_processes_digest_exactly_as_this_process_does() -> None:
+    documents = [(source(n), rss(n, 9)) for n in range(6)]
+    documents.append((source(99), b"<html><body>not a feed</body></html>"))
+    expected = [
+        digest_document(
+            body,
+            url=src.url,
+            content_type="application/rss+xml",
+            source=src,
+            excerpt_length=200,
+            now=NOW,
+        )
+        for src, body in documents
+    ]
+    assert sum(len(d.articles) for d in expected if isinstance(d, Digest)) == 54
+    assert isinstance(expected[-1], ParseFailure)
+    assert digest_in_workers(documents, 2) == expected
+    assert digest_in_workers(documents, 0) == expected
+
+
+def test_a_worker_that_dies_fails_its_document_and_the_next_one_gets_a_new_pool() -> None:
+    src, body = source(1), rss(1, 6)
+
+    async def go() -> tuple[object, object]:
+        async with Digester(1) as digester:
+            call = dict(
+                url=src.url,
+                content_type="application/rss+xml",
+                source=src,
+                excerpt_length=200,
+                now=NOW,
+            )
+            first = await digester.digest(body, **call)  # type: ignore[arg-type]
+            assert isinstance(first, Digest)
+            pool = digester._pool
+            assert pool is not None
+            for pid in list(pool._processes):  # type: ignore[attr-defined]
+                os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.5)  # the pool notices its worker is gone
+            lost = await digester.digest(body, **call)  # type: ignore[arg-type]
+            again = await digester.digest(body, **call)  # type: ignore[arg-type]
+            return lost, (first, again)
+
+    lost, (first, again) = asyncio.run(go())
+    assert lost == ParseFailure("the worker process digesting this document died")
+    assert again == first
+
+
+def test_how_many_workers_a_pass_gets() -> None:
+    assert worker_count(0, 500) == 0
+    assert worker_count(3, 1) == 3
+    assert worker_count("auto", 2) == 0  # a few sources: not worth starting processes
+    cores = len(os.sched_getaffinity(0))
+    assert worker_count("auto", 500) == (cores if cores > 1 else 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "fetch.workers"),
+        ("lots", "fetch.workers"),
+        ("65", "fetch.workers"),
+    ],
+)
+def test_fetch_workers_is_checked(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"fetch: {{workers: {value}}}\nsources: []\n", base_dir=tmp_path)
+    assert message in str(caught.value)
+
+
+def test_a_pass_stores_the_same_with_worker_processes_or_without(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    lines = []
+    for n in range(10):
+        url = feed_server.serve(f"/o{n}.xml", rss(n, 9))
+        lines.append(f"  - {{id: o{n}, url: '{url}'}}")
+
+    def stored(workers: int) -> list[tuple[str, str, str, str | None]]:
+        directory = tmp_path / f"workers-{workers}"
+        directory.mkdir()
+        settings = parse_config(
+            # One source at a time, so stories are founded in the same order both times.
+            f"storage: sqlite:///db.sqlite\nfetch: {{workers: {workers}, concurrency: 1}}\n"
+            "sources:\n" + "\n".join(lines) + "\n",
+            base_dir=directory,
+        )
+        with Store.open(settings.storage) as store:
+            store.sync_sources(settings.sources)
+            reports = asyncio.run(pipeline.run_pass(settings, store, settings.sources, lambda: NOW))
+            assert [r.status for r in reports] == ["ok"] * 10
+            return sorted(
+                (a.article.id or "", a.story_id, a.article.title, a.article.excerpt)
+                for a in store.articles()
+            )
+
+    with_workers, without = stored(2), stored(0)
+    assert len(with_workers) == 90
+    assert len({story for _, story, _, _ in with_workers}) < 90  # retellings were folded
+    assert with_workers == without
