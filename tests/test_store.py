@@ -22,10 +22,11 @@ from sqlalchemy.exc import OperationalError
 from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import Article, Mention, Source, SourceState, Validators, story_id
-from aggregator.store import SaveResult, Store
+from aggregator.store import FetchRecord, SaveResult, Store
 from aggregator.store.codec import encode_article
 from aggregator.store.migrate import alembic_config, head_revision
 from aggregator.store.schema import metadata
+from aggregator.store.store import WRITE_BATCH
 from aggregator.store.story_index import FoldPolicy
 
 KST = timezone(timedelta(hours=9))
@@ -631,3 +632,60 @@ def test_a_store_from_before_compact_sketches_keeps_folding(tmp_path: Path) -> N
         }
     assert sketch == stored_sketch(fingerprint.signature)
     assert keys == set(band_index_keys(read_stored_sketch(sketch)))
+
+
+# -- a fetch recorded with its articles, in bounded transactions -------------------------------
+
+
+def fetched_at(moment: datetime) -> FetchRecord:
+    return FetchRecord(
+        at=moment,
+        status="ok",
+        validators=Validators(etag='"v2"', last_modified=None),
+        error=None,
+        next_due=moment + timedelta(minutes=15),
+        next_reason="interval 15m",
+        http_status=200,
+    )
+
+
+def test_a_big_batch_is_saved_in_bounded_transactions_with_its_fetch(store: Store) -> None:
+    batch = [entry(n) for n in range(WRITE_BATCH * 2 + 50)]
+    result = store.save_articles("alpha", batch, NOW, fetched=fetched_at(NOW))
+    assert result.inserted == len(batch)
+    state = store.state("alpha")
+    assert state.last_status == "ok" and state.last_success == NOW
+    assert state.validators == Validators(etag='"v2"', last_modified=None)
+    assert state.article_count == len(batch)
+    # Nothing new: still recorded (a fetch with no entries, too).
+    later = NOW + timedelta(hours=1)
+    assert store.save_articles("alpha", [], later, fetched=fetched_at(later)) == SaveResult()
+    assert store.state("alpha").last_fetch == later
+
+
+def test_a_save_that_fails_halfway_keeps_the_finished_batches_and_records_no_fetch(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aggregator.store.store as store_module
+
+    real_save_one = store_module.save_one
+    saved: list[str] = []
+
+    def failing_save_one(db, source_id, guid, *rest):  # type: ignore[no-untyped-def]
+        if len(saved) == WRITE_BATCH + 10:
+            raise OSError("disk gone")
+        saved.append(guid)
+        return real_save_one(db, source_id, guid, *rest)
+
+    monkeypatch.setattr(store_module, "save_one", failing_save_one)
+    batch = [entry(n) for n in range(WRITE_BATCH * 2)]
+    with pytest.raises(OSError):
+        store.save_articles("alpha", batch, NOW, fetched=fetched_at(NOW))
+    state = store.state("alpha")
+    assert state.article_count == WRITE_BATCH  # the first transaction, not the one that failed
+    assert state.last_fetch is None and state.validators == Validators()
+
+    monkeypatch.setattr(store_module, "save_one", real_save_one)
+    result = store.save_articles("alpha", batch, NOW, fetched=fetched_at(NOW))
+    assert (result.inserted, result.unchanged) == (WRITE_BATCH, WRITE_BATCH)
+    assert store.state("alpha").last_fetch == NOW

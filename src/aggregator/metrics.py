@@ -65,6 +65,11 @@ class Metrics:
             buckets=PUBLISH_BUCKETS,
             registry=self.registry,
         )
+        self.publish_failures = Counter(
+            "publish_failures",
+            "Publishes that failed (each is tried again with backoff).",
+            registry=self.registry,
+        )
         self.stories_published = Gauge(
             "stories_published",
             "Stories (one kept item each) in the last publish.",

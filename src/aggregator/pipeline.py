@@ -30,7 +30,7 @@ from aggregator.model import (
 )
 from aggregator.parse import ParseFailure, parse_posts_dir
 from aggregator.schedule import FetchFacts, NextFetch, next_fetch
-from aggregator.store import Store
+from aggregator.store import FetchRecord, Store
 from aggregator.store.story_index import FoldPolicy
 from aggregator.stories import kept_items
 
@@ -156,11 +156,11 @@ async def _update(
             _record, store, source, state, failed, now, settings, keep_validators=False
         )
         return SourceReport(source.id, FetchStatus.ERROR, error=digested.reason)
+    # The fetch is recorded with the last of its articles: killed before, nothing says the
+    # document was seen, and the next pass fetches it whole again.
+    fetched = fetch_record(source, state, outcome, now, settings, cadence=digested.cadence)
     result = await asyncio.to_thread(
-        store.save_articles, source.id, digested.articles, now, fold_policy(settings)
-    )
-    await asyncio.to_thread(
-        _record, store, source, state, outcome, now, settings, cadence=digested.cadence
+        store.save_articles, source.id, digested.articles, now, fold_policy(settings), fetched
     )
     warnings = digested.warnings
     for warning in warnings:
@@ -222,17 +222,31 @@ def _record(
     settings: Settings,
     *,
     keep_validators: bool = True,
-    cadence: Cadence | None = None,
 ) -> None:
-    """Store how the fetch went and when (and why) the source is fetched next; ``cadence``,
+    store.record(
+        source.id,
+        fetch_record(source, state, outcome, now, settings, keep_validators=keep_validators),
+    )
+
+
+def fetch_record(
+    source: Source,
+    state: SourceState,
+    outcome: FetchOutcome,
+    now: datetime,
+    settings: Settings,
+    *,
+    keep_validators: bool = True,
+    cadence: Cadence | None = None,
+) -> FetchRecord:
+    """How the fetch went and when (and why) the source is fetched next; ``cadence``,
     from a freshly parsed document, replaces the stored one."""
     decision = decide_next_fetch(source, state, outcome, now, settings, cadence)
     validators = None if outcome.status is FetchStatus.ERROR else outcome.validators
     if not keep_validators:
         # A body that did not parse must be fetched in full next time, not answered with 304.
         validators = Validators()
-    store.record_fetch(
-        source.id,
+    return FetchRecord(
         at=now,
         status=outcome.status.value,
         validators=validators,

@@ -26,10 +26,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator import pipeline, websub
 from aggregator.config import Settings, load_config
-from aggregator.errors import ConfigError
+from aggregator.errors import ConfigError, StoreError
 from aggregator.fetch import Fetcher
 from aggregator.metrics import Metrics
-from aggregator.model import Source
+from aggregator.model import Source, SourceState
 from aggregator.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,10 @@ PUBLISH_MAX_DELAY = timedelta(seconds=30)
 STOP_GRACE_SECONDS = 10.0
 #: How often feeds.yaml is checked for edits.
 CONFIG_CHECK_SECONDS = 1.0
+#: A failed publish is tried again after this long, doubled after each failure...
+PUBLISH_RETRY = timedelta(seconds=5)
+#: ...up to this.
+PUBLISH_RETRY_MAX = timedelta(minutes=5)
 
 Published = Callable[[Mapping[str, bytes], datetime], None]
 
@@ -58,13 +62,18 @@ class Health:
     last_publish: datetime | None = None
     #: Why the last edit of feeds.yaml was refused; None when the running one is the file's.
     config_error: str | None = None
+    #: Why the last publish failed, while no publish has succeeded since.
+    publish_error: str | None = None
+    #: Publishes failed in a row.
+    publish_failures: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "status": "degraded" if self.config_error else "ok",
+            "status": "degraded" if self.config_error or self.publish_error else "ok",
             "started": self.started.isoformat(),
             "last_publish": self.last_publish.isoformat() if self.last_publish else None,
             "config_error": self.config_error,
+            "publish_error": self.publish_error,
         }
 
 
@@ -78,15 +87,18 @@ class Service:
         *,
         on_published: Published | None = None,
         metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.health = Health()
+        self.clock = clock
+        self.health = Health(started=clock())
         self.metrics = metrics
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.fetcher: Fetcher | None = None
         self._on_published = on_published
         self._first_pending_change: datetime | None = None
+        self._publish_retry_at = clock()
         self._passes: set[asyncio.Task[None]] = set()
         self._reload_requested = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,14 +137,26 @@ class Service:
             log.info("stopped")
 
     def health_report(self) -> dict[str, object]:
-        """/healthz: the service's state and which sources are failing."""
-        states = self.store.states()
+        """/healthz: the service's state and which sources are failing; "degraded" while
+        feeds.yaml is refused, publishing fails, the store cannot be read, or more than
+        half of the sources are failing."""
+        report: dict[str, object] = {
+            **self.health.as_dict(),
+            "sources": len(self.settings.sources),
+        }
+        try:
+            states = self.store.states()
+        except StoreError as error:
+            return {**report, "status": "degraded", "store_error": str(error), "failing": None}
         failing = [
             s.id
             for s in self.settings.sources
             if (st := states.get(s.id)) and st.last_status == "error"
         ]
-        return {**self.health.as_dict(), "sources": len(self.settings.sources), "failing": failing}
+        report["failing"] = failing
+        if len(failing) * 2 > len(self.settings.sources):
+            report["status"] = "degraded"  # most of what is published is going stale
+        return report
 
     def request_reload(self) -> None:
         """Reload feeds.yaml soon (SIGHUP)."""
@@ -171,7 +195,7 @@ class Service:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(1, int(seconds)),
-            next_run_time=utcnow(),
+            next_run_time=self.clock(),
             replace_existing=True,
         )
 
@@ -179,8 +203,10 @@ class Service:
         source = next((s for s in self.settings.sources if s.id == source_id), None)
         if source is None or self.fetcher is None:
             return
-        if not pipeline.is_due(self.store.state(source_id), utcnow()):
-            self._follow_stored_schedule(source_id)  # a restart, or a tick that came early
+        # Store calls run beside the event loop: a long write elsewhere never stalls it.
+        state = await asyncio.to_thread(self.store.state, source_id)
+        if not pipeline.is_due(state, self.clock()):
+            self._follow_stored_schedule(state)  # a restart, or a tick that came early
             return
         task = asyncio.current_task()
         if task is not None:
@@ -190,24 +216,23 @@ class Service:
         finally:
             if task is not None:
                 self._passes.discard(task)
-            self._follow_stored_schedule(source_id)
+            self._follow_stored_schedule(await asyncio.to_thread(self.store.state, source_id))
 
-    def _follow_stored_schedule(self, source_id: str) -> None:
+    def _follow_stored_schedule(self, state: SourceState) -> None:
         """Move the source's next tick to its stored due time (the politeness policy's
         decision: adapted interval, Retry-After, backoff, hints); a disabled source's job
         is paused."""
-        job = self.scheduler.get_job(f"source:{source_id}")
+        job = self.scheduler.get_job(f"source:{state.source_id}")
         if job is None:
             return
-        state = self.store.state(source_id)
         if state.disabled:
             job.pause()
         elif state.next_due is not None:
-            job.modify(next_run_time=max(state.next_due, utcnow()))
+            job.modify(next_run_time=max(state.next_due, self.clock()))
 
     async def _pass(self, source: Source) -> None:
         assert self.fetcher is not None
-        now = utcnow()
+        now = self.clock()
         report = await pipeline.update(
             source, store=self.store, fetcher=self.fetcher, settings=self.settings, now=now
         )
@@ -216,7 +241,7 @@ class Service:
             if not report.failed:
                 self.metrics.record_success(source.id, now)
         if report.failed:
-            state = self.store.state(source.id)
+            state = await asyncio.to_thread(self.store.state, source.id)
             log.warning(
                 "source %s failed: %s (next try %s, %s)",
                 source.id,
@@ -237,16 +262,23 @@ class Service:
             self._publish_soon()
 
     def _publish_soon(self) -> None:
-        now = utcnow()
+        now = self.clock()
         self._first_pending_change = self._first_pending_change or now
         run_at = min(now + PUBLISH_DELAY, self._first_pending_change + PUBLISH_MAX_DELAY)
+        if self.health.publish_failures:  # backing off: a new change does not cut it short
+            run_at = max(run_at, self._publish_retry_at)
+        self._schedule_publish(run_at)
+
+    def _schedule_publish(self, run_at: datetime) -> None:
         self.scheduler.add_job(
             self._publish, "date", run_date=run_at, id="publish", name="publish",
             replace_existing=True,
         )  # fmt: skip
 
     def _publish(self) -> None:
-        self._first_pending_change = None
+        """Publish what the store holds; on failure keep the change pending and try again
+        with backoff."""
+        pending, self._first_pending_change = self._first_pending_change, None
         started = time.perf_counter()
         try:
             notice = (
@@ -255,11 +287,13 @@ class Service:
                 if self.health.config_error
                 else None
             )
-            result = pipeline.publish_all(self.settings, self.store, utcnow(), notice)
-        except OSError as error:
-            log.error("publishing failed: %s", error)
+            result = pipeline.publish_all(self.settings, self.store, self.clock(), notice)
+        except (OSError, StoreError) as error:
+            self._publish_failed(error, pending)
             return
-        self.health.last_publish = utcnow()
+        self.health.publish_error = None
+        self.health.publish_failures = 0
+        self.health.last_publish = self.clock()
         if self._on_published is not None:
             self._on_published(result.files, self.health.last_publish)
         if self.settings.publish.websub_hub and result.changed and self._loop is not None:
@@ -280,6 +314,25 @@ class Service:
             result.posts_written,
             result.posts_removed,
         )
+
+    def _publish_failed(self, error: Exception, pending: datetime | None) -> None:
+        now = self.clock()
+        health = self.health
+        health.publish_failures += 1
+        health.publish_error = f"{type(error).__name__}: {error}"
+        # A change stored meanwhile keeps its own (earlier or later) start.
+        self._first_pending_change = self._first_pending_change or pending or now
+        wait = min(PUBLISH_RETRY * 2 ** (health.publish_failures - 1), PUBLISH_RETRY_MAX)
+        self._publish_retry_at = now + wait
+        if self.metrics is not None:
+            self.metrics.publish_failures.inc()
+        log.error(
+            "publishing failed (%d in a row), trying again in %ds: %s",
+            health.publish_failures,
+            wait.total_seconds(),
+            health.publish_error,
+        )
+        self._schedule_publish(self._publish_retry_at)
 
     # -- live configuration ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ the article JSON, ``engine.py`` connecting, ``migrate.py`` bringing the schema u
 
 from __future__ import annotations
 
+from aggregator.store.source_rows import FetchRecord
 from aggregator.store.store import SaveResult, Store
 
-__all__ = ["SaveResult", "Store"]
+__all__ = ["FetchRecord", "SaveResult", "Store"]

@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import Connection, Row, Select, func, select, update
 
-from aggregator.model import Cadence, FeedHints, SourceState, Validators
+from aggregator.model import Cadence, FeedHints, FetchStatus, SourceState, Validators
 from aggregator.store.article_rows import dialect_insert
 from aggregator.store.schema import articles, sources
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """How a fetch of a source ended, as ``Store.record_fetch`` stores it."""
+
+    at: datetime
+    #: A ``FetchStatus`` value: "ok", "not_modified" or "error".
+    status: str
+    validators: Validators | None
+    error: str | None
+    next_due: datetime | None
+    next_reason: str | None = None
+    http_status: int | None = None
+    moved_to: str | None = None
+    disabled: str | None = None
+    cadence: Cadence | None = None
+
+
+def record_fetch_row(conn: Connection, source_id: str, record: FetchRecord) -> None:
+    """Write ``record`` on the source's row (see ``Store.record_fetch``)."""
+    outcome = FetchStatus(record.status)
+    values: dict[str, Any] = {
+        "last_fetch": record.at,
+        "last_status": outcome.value,
+        "next_due": record.next_due,
+        "next_reason": record.next_reason,
+        "http_status": record.http_status,
+        "moved_to": record.moved_to,
+        "disabled": record.disabled,
+    }
+    if outcome is FetchStatus.ERROR:
+        values["error_count"] = sources.c.error_count + 1
+        values["last_error"] = record.error
+    else:
+        values.update(last_success=record.at, error_count=0, last_error=None)
+    if record.validators is not None:
+        values.update(etag=record.validators.etag, last_modified=record.validators.last_modified)
+    if record.cadence is not None:
+        values.update(cadence_values(record.cadence))
+    ensure_source(conn, source_id, record.at)
+    conn.execute(update(sources).where(sources.c.id == source_id).values(values))
 
 
 def ensure_source(conn: Connection, source_id: str, now: datetime) -> None:

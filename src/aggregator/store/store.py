@@ -32,7 +32,6 @@ from aggregator.errors import StoreError
 from aggregator.model import (
     Article,
     Cadence,
-    FetchStatus,
     Source,
     SourceState,
     StoredArticle,
@@ -58,12 +57,18 @@ from aggregator.store.schema import (
     story_keys,
 )
 from aggregator.store.source_rows import (
+    FetchRecord,
     cadence_values,
     ensure_source,
+    record_fetch_row,
     source_state,
     states_query,
 )
 from aggregator.store.story_index import FoldPolicy
+
+#: Entries saved per write transaction at most: a big document never holds the write
+#: lock (and, on SQLite, every other writer) for long.
+WRITE_BATCH = 100
 
 #: One entry to save: its guid, the article, and the fingerprint of its story text.
 Incoming = tuple[str, Article] | tuple[str, Article, Fingerprint | None]
@@ -236,28 +241,16 @@ class Store:
         redirect seen (None: none) and the disabled mark are set. ``cadence`` (the feed's
         hints and publishing rate) replaces the stored one when given; None keeps it.
         """
-        outcome = FetchStatus(status)
-        values: dict[str, Any] = {
-            "last_fetch": at,
-            "last_status": outcome.value,
-            "next_due": next_due,
-            "next_reason": next_reason,
-            "http_status": http_status,
-            "moved_to": moved_to,
-            "disabled": disabled,
-        }
-        if outcome is FetchStatus.ERROR:
-            values["error_count"] = sources.c.error_count + 1
-            values["last_error"] = error
-        else:
-            values.update(last_success=at, error_count=0, last_error=None)
-        if validators is not None:
-            values.update(etag=validators.etag, last_modified=validators.last_modified)
-        if cadence is not None:
-            values.update(cadence_values(cadence))
+        record = FetchRecord(
+            at, status, validators, error, next_due, next_reason, http_status, moved_to,
+            disabled, cadence,
+        )  # fmt: skip
+        self.record(source_id, record)
+
+    def record(self, source_id: str, record: FetchRecord) -> None:
+        """``record_fetch`` with its values in one ``FetchRecord``."""
         with self._write("record a fetch") as conn:
-            ensure_source(conn, source_id, at)
-            conn.execute(update(sources).where(sources.c.id == source_id).values(values))
+            record_fetch_row(conn, source_id, record)
 
     # -- articles ----------------------------------------------------------------------------
 
@@ -267,8 +260,12 @@ class Store:
         batch: Sequence[Incoming],
         now: datetime,
         policy: FoldPolicy | None = None,
+        fetched: FetchRecord | None = None,
     ) -> SaveResult:
-        """Store a source's entries in one transaction.
+        """Store a source's entries, ``WRITE_BATCH`` to a transaction, and then how its
+        fetch went (``fetched``, see ``record_fetch``) in the same transaction as the last
+        of them: a process killed halfway has recorded no fetch, so the next pass asks
+        for the whole document again and stores what is missing.
 
         For each entry, in order: one already stored under the same source and guid is
         updated in place if its content changed (keeping its id, story and first_seen) or
@@ -278,28 +275,34 @@ class Store:
         ``story_id(source_id, guid)`` is used.
         """
         counts = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates": 0, "folded": 0}
-        if not batch:
+        if not batch and fetched is None:
             return SaveResult()
         policy = policy or FoldPolicy()
         now = as_utc(now)
         seen_guids: set[str] = set()
-        with self._write("save articles") as conn:
-            ensure_source(conn, source_id, now)
-            db = Statements(conn)
-            existing = stored_entries(db, source_id, list(dict.fromkeys(i[0] for i in batch)))
-            for item in batch:
-                guid, article = item[0], item[1]
-                fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
-                if guid in seen_guids:
-                    counts["duplicates"] += 1
-                    continue
-                seen_guids.add(guid)
-                if article.id is None:
-                    article = replace(article, id=story_id(source_id, guid))
-                outcome = save_one(
-                    db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
-                )
-                counts[outcome] += 1
+        starts = range(0, len(batch), WRITE_BATCH) if batch else range(1)
+        for start in starts:
+            part = batch[start : start + WRITE_BATCH]
+            with self._write("save articles") as conn:
+                ensure_source(conn, source_id, now)
+                db = Statements(conn)
+                guids = list(dict.fromkeys(i[0] for i in part if i[0] not in seen_guids))
+                existing = stored_entries(db, source_id, guids) if guids else {}
+                for item in part:
+                    guid, article = item[0], item[1]
+                    fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
+                    if guid in seen_guids:
+                        counts["duplicates"] += 1
+                        continue
+                    seen_guids.add(guid)
+                    if article.id is None:
+                        article = replace(article, id=story_id(source_id, guid))
+                    outcome = save_one(
+                        db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
+                    )
+                    counts[outcome] += 1
+                if fetched is not None and start == starts[-1]:
+                    record_fetch_row(conn, source_id, fetched)
         return SaveResult(**counts)
 
     def articles(

@@ -1,0 +1,152 @@
+"""The service's decisions, in-process with a clock the test moves: a failed publish keeps
+its change, is tried again with backoff and shows in /healthz and /metrics; /healthz is
+"degraded" while most sources fail; store calls never run on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import parse_config
+from aggregator.metrics import Metrics
+from aggregator.scheduler import PUBLISH_RETRY, PUBLISH_RETRY_MAX, Service
+from aggregator.store import FetchRecord, Store
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def settings_for(tmp_path: Path, sources: int = 2):  # type: ignore[no-untyped-def]
+    lines = "\n".join(
+        f"  - {{id: s{n}, url: 'http://127.0.0.1:9/s{n}.xml'}}" for n in range(sources)
+    )
+    return parse_config(
+        f"storage: sqlite:///db.sqlite\noutput: {{dir: public, posts_dir: _posts}}\n"
+        f"sources:\n{lines}\n",
+        base_dir=tmp_path,
+    )
+
+
+def publish_job_time(service: Service) -> datetime:
+    job = service.scheduler.get_job("publish")
+    assert job is not None, "no publish is scheduled"
+    when: datetime = job.trigger.run_date
+    return when
+
+
+def test_a_failed_publish_is_retried_with_backoff_and_shows_until_one_succeeds(
+    tmp_path: Path,
+) -> None:
+    async def scheduler_paused() -> None:
+        service.scheduler.start(paused=True)  # jobs are kept and replaced, never run
+        try:
+            story(service)
+        finally:
+            service.scheduler.shutdown(wait=False)
+
+    settings = settings_for(tmp_path)
+    store = Store.open(settings.storage)
+    store.sync_sources(settings.sources)
+    service = Service(settings, store, metrics=Metrics(), clock=Clock(START))
+    asyncio.run(scheduler_paused())
+
+
+def story(service: Service) -> None:
+    clock, metrics, store, settings = (
+        service.clock,
+        service.metrics,
+        service.store,
+        service.settings,
+    )
+    assert isinstance(clock, Clock) and metrics is not None
+    service._publish_soon()  # something was stored
+    assert publish_job_time(service) == START + timedelta(seconds=2)
+    store.close()  # every store call now fails with a StoreError
+
+    service._publish()
+    health = service.health_report()
+    assert health["status"] == "degraded"
+    assert "StoreError" in str(health["publish_error"])
+    assert publish_job_time(service) == START + PUBLISH_RETRY
+    assert service._first_pending_change == START  # the change is still waiting
+
+    clock.now = START + PUBLISH_RETRY
+    service._publish()
+    assert publish_job_time(service) == clock.now + 2 * PUBLISH_RETRY
+    # A new change meanwhile does not cut the backoff short.
+    service._publish_soon()
+    assert publish_job_time(service) == clock.now + 2 * PUBLISH_RETRY
+    assert b"publish_failures_total 2.0" in metrics.render()
+
+    for _ in range(20):
+        service._publish()
+    assert publish_job_time(service) == clock.now + PUBLISH_RETRY_MAX
+
+    # The store is back: the next try publishes and the service is healthy again.
+    service.store = Store.open(settings.storage)
+    clock.now += timedelta(minutes=5)
+    service._publish()
+    health = service.health_report()
+    assert health["status"] == "ok" and health["publish_error"] is None
+    assert service.health.last_publish == clock.now
+    assert service._first_pending_change is None
+    assert (settings.output.dir / "feeds" / "all.xml").is_file()
+    service.store.close()
+
+
+def test_healthz_is_degraded_while_most_sources_fail(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, sources=3)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        service = Service(settings, store, clock=Clock(START))
+
+        def fail(source_id: str) -> None:
+            store.record(
+                source_id,
+                FetchRecord(START, "error", None, "connection refused", START, "backoff"),
+            )
+
+        fail("s0")
+        report = service.health_report()
+        assert (report["status"], report["failing"]) == ("ok", ["s0"])
+        fail("s1")
+        report = service.health_report()
+        assert (report["status"], report["failing"]) == ("degraded", ["s0", "s1"])
+
+
+def test_ticks_read_the_store_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(tmp_path, sources=1)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        # Not due for an hour: the tick only reads the state and follows the schedule.
+        store.record("s0", FetchRecord(START, "ok", None, None, START + timedelta(hours=1)))
+        service = Service(settings, store, clock=Clock(START))
+        threads: list[threading.Thread] = []
+        real_state = store.state
+
+        def state(source_id: str):  # type: ignore[no-untyped-def]
+            threads.append(threading.current_thread())
+            return real_state(source_id)
+
+        monkeypatch.setattr(store, "state", state)
+
+        async def tick() -> threading.Thread:
+            service.fetcher = object()  # type: ignore[assignment]  # any: not used when not due
+            await service._tick("s0", 900.0)
+            return threading.current_thread()
+
+        loop_thread = asyncio.run(tick())
+        assert threads and all(thread is not loop_thread for thread in threads)
