@@ -41,7 +41,13 @@ import pytest
 from aggregator import publish as publishing
 from aggregator.config import parse_config
 from aggregator.model import Article, StoredArticle
-from aggregator.publish import POSTS_MANIFEST, TEMP_SUFFIX, remove_stale_temporaries, write_atomic
+from aggregator.publish import (
+    POSTS_MANIFEST,
+    TEMP_SUFFIX,
+    read_posts_manifest,
+    remove_stale_temporaries,
+    write_atomic,
+)
 from aggregator.store import Store
 from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer, running_server
@@ -333,7 +339,7 @@ def outcome(directory: Path) -> Outcome:
         members.setdefault(article.story_id, set()).add((article.source_id, article.guid))
     posts_dir = directory / "_posts"
     posts = {p.name: p.read_bytes() for p in posts_dir.iterdir() if p.name != POSTS_MANIFEST}
-    manifest = json.loads((posts_dir / POSTS_MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_posts_manifest(posts_dir).posts
     feeds_dir = directory / "public" / "feeds"
     feeds: dict[str, list[str]] = {}
     for channel in ("all", "even"):

@@ -689,3 +689,24 @@ def test_a_save_that_fails_halfway_keeps_the_finished_batches_and_records_no_fet
     result = store.save_articles("alpha", batch, NOW, fetched=fetched_at(NOW))
     assert (result.inserted, result.unchanged) == (WRITE_BATCH, WRITE_BATCH)
     assert store.state("alpha").last_fetch == NOW
+
+
+def test_migration_0006_fills_the_stories_table_from_the_articles(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        store.sync_sources([Source(id="alpha", url="https://a.example/", name="A", home="x")])
+        early = entry(1, date=datetime(2025, 3, 1, 8, 0, tzinfo=UTC))
+        same_url = entry(2, date=datetime(2025, 3, 1, 7, 0, tzinfo=UTC))
+        same_url = (same_url[0], replace(same_url[1], canonical_url=early[1].canonical_url))
+        undated = entry(3, date=None)
+        store.save_articles("alpha", [early, same_url, undated], NOW)
+        expected = store.newest_stories(10)
+        mark = store.change_mark()
+    assert [date for _, date in expected] == [NOW, datetime(2025, 3, 1, 7, 0, tzinfo=UTC)]
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+    engine.dispose()
+    with Store.open(store_url) as store:  # upgraded again: filled from the articles
+        assert store.newest_stories(10) == expected
+        assert store.stories_changed_since(0) == sorted(story for story, _ in expected)
+        assert store.stories_changed_since(mark) == []

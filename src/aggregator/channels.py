@@ -10,7 +10,7 @@ values out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from .model import Channel, StoredArticle, story_id
@@ -25,24 +25,28 @@ def select(channel: Channel, articles: Iterable[StoredArticle]) -> list[StoredAr
     ``seq`` descending (the later insert first), then by story id ascending so the order is
     total and the same on every run.
     """
-    sources = frozenset(channel.sources)
-    categories = frozenset(c.casefold() for c in channel.categories)
-    keywords = keyword_pattern(channel.keywords)
-
-    chosen = [
-        stored
-        for stored in articles
-        if (not sources or stored.source_id in sources)
-        and (
-            (not categories and keywords is None)
-            or (bool(categories) and _has_category(stored, categories))
-            or (keywords is not None and _has_keyword(stored, keywords))
-        )
-    ]
+    shows = matcher(channel)
+    chosen = [stored for stored in articles if shows(stored)]
     # Two stable sorts: id ascending first, so it only decides what date and seq leave tied.
     chosen.sort(key=_story_key)
     chosen.sort(key=_recency_key, reverse=True)
     return chosen[: max(channel.limit, 0)]
+
+
+def matcher(channel: Channel) -> Callable[[StoredArticle], bool]:
+    """Whether ``channel``'s filter lets an article through (its limit aside)."""
+    sources = frozenset(channel.sources)
+    categories = frozenset(c.casefold() for c in channel.categories)
+    keywords = keyword_pattern(channel.keywords)
+
+    def shows(stored: StoredArticle) -> bool:
+        return (not sources or stored.source_id in sources) and (
+            (not categories and keywords is None)
+            or (bool(categories) and _has_category(stored, categories))
+            or (keywords is not None and _has_keyword(stored, keywords))
+        )
+
+    return shows
 
 
 def _has_category(stored: StoredArticle, wanted: frozenset[str]) -> bool:

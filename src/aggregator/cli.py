@@ -25,6 +25,7 @@ from aggregator.model import Source, SourceState, StoredArticle
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
 from aggregator.publish import render_site, write_atomic
+from aggregator.selection import select_from_store
 from aggregator.server import PublishedSite, ServeError, create_app, serve
 from aggregator.store import Store
 from aggregator.stories import kept_items
@@ -350,11 +351,19 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
     _configure_logging()
     site, metrics = PublishedSite(), Metrics()
     with _store_or_exit(ctx, settings) as store:
+        seen: list[object] = [None]
 
         def render() -> None:
-            items = kept_items(store.articles(), pipeline.source_rank(settings))
+            # Rendered again only when the store changed: a new change number, or a
+            # source's fetch state (the index page shows each source's health).
+            states = store.states()
+            looked = (store.change_mark(), sorted(states.items()))
+            if looked == seen[0]:
+                return
+            selection = select_from_store(settings, store, pipeline.source_rank(settings))
             now = utcnow()
-            site.update(render_site(settings, items, now, store.states()), now)
+            site.update(render_site(settings, selection, now, states), now)
+            seen[0] = looked
 
         async def main_loop() -> None:
             stop = asyncio.Event()

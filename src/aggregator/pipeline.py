@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
 
 from aggregator import publish as publishing
 from aggregator.config import Settings
@@ -30,6 +31,7 @@ from aggregator.model import (
 )
 from aggregator.parse import ParseFailure, parse_posts_dir
 from aggregator.schedule import FetchFacts, NextFetch, next_fetch
+from aggregator.selection import changed_posts_since, select_from_store
 from aggregator.store import FetchRecord, Store
 from aggregator.store.story_index import FoldPolicy
 from aggregator.stories import kept_items
@@ -308,6 +310,28 @@ async def run_pass(
 def publish_all(
     settings: Settings, store: Store, now: datetime, notice: str | None = None
 ) -> publishing.PublishResult:
-    """Rewrite every output from the store: one item and one post per story."""
-    items = kept_items(store.articles(), source_rank(settings))
-    return publishing.publish(settings, items, now, store.states(), notice)
+    """Rewrite the outputs from the store: one item and one post per story.
+
+    Each channel and the index page read only as many stories as they show
+    (``selection``). Posts are written for the stories changed since the posts' manifest
+    was last written, or for every story when it is missing or was written otherwise."""
+    rank = source_rank(settings)
+    mark = store.change_mark()  # first: a change after it is written now or next time
+    posts: publishing.PostsToWrite | None = None
+    if settings.output.posts_dir is not None:
+        manifest = publishing.read_posts_manifest(settings.output.posts_dir)
+        if manifest.mark is not None and manifest.covers(ZoneInfo(settings.site.timezone)):
+            posts = publishing.PostsToWrite(
+                changed_posts_since(store, manifest.mark, rank), complete=False, mark=mark
+            )
+        else:
+            posts = publishing.PostsToWrite(kept_items(store.articles(), rank), mark=mark)
+    return publishing.publish(
+        settings,
+        select_from_store(settings, store, rank),
+        now,
+        store.states(),
+        notice,
+        posts=posts or publishing.PostsToWrite(()),
+        stories=store.story_count(),
+    )

@@ -22,7 +22,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,24 +190,48 @@ def channel_meta(settings: Settings, channel_id: str, title: str, description: s
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What the feeds and the index page show: each channel's items (filtered, newest
+    first, cut to its limit) and the latest items of all."""
+
+    channels: Mapping[str, Sequence[StoredArticle]]
+    latest: Sequence[StoredArticle]
+
+
+def latest_items(items: Iterable[StoredArticle]) -> list[StoredArticle]:
+    """The index page's items: the ``INDEX_LATEST`` newest."""
+    by_recency = sorted(items, key=lambda s: (s.article.date or s.first_seen, s.seq))
+    return by_recency[::-1][:INDEX_LATEST]
+
+
+def select_all(settings: Settings, items: Sequence[StoredArticle]) -> Selection:
+    """The selection over every kept item, in memory."""
+    return Selection(
+        {channel.id: select(channel, items) for channel in settings.channels},
+        latest_items(items),
+    )
+
+
 def render_site(
     settings: Settings,
-    articles: Sequence[StoredArticle],
+    articles: Sequence[StoredArticle] | Selection,
     now: datetime,
     states: Mapping[str, SourceState] | None = None,
     notice: str | None = None,
 ) -> dict[str, bytes]:
     """Every file of ``output.dir`` by relative path; pure, so the server can hold it too.
+    ``articles`` is every kept item, or what a ``Selection`` already chose of them.
     ``notice`` is shown on the index page (a refused edit of feeds.yaml)."""
+    chosen = articles if isinstance(articles, Selection) else select_all(settings, articles)
     files: dict[str, bytes] = {}
     for channel in settings.channels:
-        items = select(channel, articles)
+        items = chosen.channels.get(channel.id, [])
         meta = channel_meta(settings, channel.id, channel.title, channel.description)
         for extension, render in FEED_FORMATS.items():
             files[f"feeds/{channel.id}.{extension}"] = render(meta, items, now)
     files[STYLESHEET_PATH] = FEED_XSL  # what RSS and Atom ask browsers to render them with
-    by_recency = sorted(articles, key=lambda s: (s.article.date or s.first_seen, s.seq))
-    latest = by_recency[::-1][:INDEX_LATEST]
+    latest = list(chosen.latest)
     # Dated by what they show, not by the clock, so an unchanged site is byte-identical.
     newest = latest[0].article.date or latest[0].first_seen if latest else None
     updated = newest or _modified(settings.path) or now
@@ -238,15 +262,29 @@ def _modified(path: Path | None) -> datetime | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class PostsToWrite:
+    """The posts a publish writes: every story's (``complete``), or only the stories that
+    changed since the manifest's mark; ``mark`` is the store's change number they cover."""
+
+    items: Sequence[StoredArticle]
+    complete: bool = True
+    mark: int | None = None
+
+
 def publish(
     settings: Settings,
-    articles: Sequence[StoredArticle],
+    articles: Sequence[StoredArticle] | Selection,
     now: datetime,
     states: Mapping[str, SourceState] | None = None,
     notice: str | None = None,
+    posts: PostsToWrite | None = None,
+    stories: int | None = None,
 ) -> PublishResult:
     """Write the feeds, OPML, index page (with the sources' health when ``states`` is
-    given) and posts for ``articles``."""
+    given) and posts. ``articles`` is every kept item (whose posts are all written unless
+    ``posts`` says otherwise), or a ``Selection`` with ``posts`` and the number of
+    ``stories`` given apart."""
     out = settings.output.dir
     files = render_site(settings, articles, now, states, notice)
     remove_stale_temporaries(
@@ -257,36 +295,106 @@ def publish(
     changed = tuple(
         relative for relative, data in files.items() if write_atomic(out / relative, data)
     )
+    if posts is None:
+        assert not isinstance(articles, Selection), "a Selection needs its posts given"
+        posts = PostsToWrite(articles)
+    if stories is None:
+        stories = len(posts.items)
     written = removed = 0
     if settings.output.posts_dir is not None:
         written, removed = write_posts(
-            settings.output.posts_dir, articles, ZoneInfo(settings.site.timezone)
+            settings.output.posts_dir, posts, ZoneInfo(settings.site.timezone)
         )
-    return PublishResult(changed, len(settings.channels), written, removed, files, len(articles))
+    return PublishResult(changed, len(settings.channels), written, removed, files, stories)
+
+
+@dataclass(frozen=True, slots=True)
+class PostsManifest:
+    """What ``posts_dir``'s manifest says: each post's digest, size and story by file name,
+    the store change number the posts cover, and what the posts were written for (the
+    writer's format and the time zone; a difference means writing every post again)."""
+
+    posts: dict[str, tuple[str, int, str | None]]
+    mark: int | None = None
+    written_for: str = ""
+
+    def covers(self, tz: ZoneInfo) -> bool:
+        """Whether only stories changed since ``mark`` need writing."""
+        return self.mark is not None and self.written_for == _written_for(tz)
+
+
+def _written_for(tz: ZoneInfo) -> str:
+    return f"{POSTS_FORMAT} {tz.key}"
+
+
+def read_posts_manifest(posts_dir: Path) -> PostsManifest:
+    """The manifest as written last; an empty one when missing or unreadable. A manifest
+    from before marks (name → "digest size") reads with no mark and no stories."""
+    try:
+        raw = json.loads((posts_dir / POSTS_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return PostsManifest({})
+    if not isinstance(raw, dict):
+        return PostsManifest({})
+    listed = raw.get("posts") if "posts" in raw else raw
+    posts: dict[str, tuple[str, int, str | None]] = {}
+    for name, value in (listed if isinstance(listed, dict) else {}).items():
+        fields = str(value).split(" ")
+        size = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
+        posts[name] = (fields[0], size, fields[2] if len(fields) > 2 else None)
+    mark = raw.get("mark") if "posts" in raw else None
+    return PostsManifest(
+        posts,
+        mark if isinstance(mark, int) else None,
+        str(raw.get("written_for", "")) if "posts" in raw else "",
+    )
+
+
+def _write_manifest(posts_dir: Path, manifest: PostsManifest) -> None:
+    document = {
+        "mark": manifest.mark,
+        "written_for": manifest.written_for,
+        "posts": {
+            name: " ".join(filter(None, (digest, str(size) if size >= 0 else "", story)))
+            for name, (digest, size, story) in manifest.posts.items()
+        },
+    }
+    write_atomic(
+        posts_dir / POSTS_MANIFEST, json.dumps(document, ensure_ascii=False, indent=0).encode()
+    )
 
 
 def write_posts(
-    posts_dir: Path, articles: Sequence[StoredArticle], tz: ZoneInfo
+    posts_dir: Path, posts: PostsToWrite | Sequence[StoredArticle], tz: ZoneInfo
 ) -> tuple[int, int]:
-    """One front-matter post per article; returns (written, removed)."""
+    """One front-matter post per story; returns (written, removed).
+
+    A complete write names every story afresh (``assign_post_filenames``). Otherwise only
+    the given stories are written: each keeps its name while it is still the one its date
+    and title give, and a new name is never one another story holds. A renamed story's
+    old post is removed; a story no longer stored (pruned) keeps its post."""
+    if not isinstance(posts, PostsToWrite):
+        posts = PostsToWrite(posts)
     posts_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = posts_dir / POSTS_MANIFEST
-    try:
-        previous: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        previous = {}
-    by_id = {stored.article.id or stored.guid: stored for stored in articles}
-    names = frontmatter.assign_post_filenames(articles, tz)
-    new_names = {name for name in names.values() if name not in previous}
+    previous = read_posts_manifest(posts_dir)
+    by_id = {stored.article.id or stored.guid: stored for stored in posts.items}
+    if posts.complete:
+        names = frontmatter.assign_post_filenames(posts.items, tz)
+    else:
+        names = _names_beside(previous, posts.items, tz)
+    new_names = {name for name in names.values() if name not in previous.posts}
     if new_names:
         # Claim the new names before writing them: killed halfway, a post still belongs
         # to the manifest, and is removed if its article is renamed later.
-        claimed = previous | dict.fromkeys(new_names, "")
-        write_atomic(manifest_path, json.dumps(claimed, ensure_ascii=False, indent=0).encode())
-    current: dict[str, str] = {}
+        claimed = dict(previous.posts)
+        for story, name in names.items():
+            if name in new_names:
+                claimed[name] = ("", -1, story)
+        _write_manifest(posts_dir, replace(previous, posts=claimed))
+    current: dict[str, tuple[str, int, str | None]] = {}
     written = 0
-    for article_id, name in names.items():
-        article = by_id[article_id].article
+    for story, name in names.items():
+        article = by_id[story].article
         if article.date is not None:  # posts carry their date in the site's time zone
             article = replace(article, date=article.date.astimezone(tz))
         # The manifest remembers each post by a digest of its article's values, so an
@@ -295,18 +403,55 @@ def write_posts(
         # is written again.
         digest = hashlib.sha256(f"{POSTS_FORMAT}{article!r}".encode()).hexdigest()
         path = posts_dir / name
-        recorded = previous.get(name, "").split(" ")
-        if recorded[0] == digest and len(recorded) == 2 and _size(path) == int(recorded[1]):
-            current[name] = previous[name]
+        recorded = previous.posts.get(name)
+        if recorded is not None and recorded[:2] == (digest, _size(path)):
+            current[name] = (digest, recorded[1], story)
             continue
         data = frontmatter.dumps(article).encode()
-        current[name] = f"{digest} {len(data)}"
+        current[name] = (digest, len(data), story)
         written += write_atomic(path, data, durable=False)
     removed = 0
-    for name in previous.keys() - current.keys():
-        # Only names this manifest recorded, and only plain file names inside posts_dir.
-        if Path(name).name == name:
+    for name, (digest, size, story) in previous.posts.items():
+        if name in current:
+            continue
+        # A story among these under another name was renamed: its old post goes. So does,
+        # in a complete write, a post no story is recorded for (an older manifest's). A
+        # story not among these (unchanged, or pruned from the store) keeps its post.
+        stale = story in names if story is not None else posts.complete
+        if not stale:
+            current[name] = (digest, size, story)
+        elif Path(name).name == name:  # only plain file names inside posts_dir
             (posts_dir / name).unlink(missing_ok=True)
             removed += 1
-    write_atomic(manifest_path, json.dumps(current, ensure_ascii=False, indent=0).encode())
+    _write_manifest(posts_dir, PostsManifest(current, posts.mark, _written_for(tz)))
     return written, removed
+
+
+def _names_beside(
+    previous: PostsManifest, items: Sequence[StoredArticle], tz: ZoneInfo
+) -> dict[str, str]:
+    """Story id → post file name for ``items``, beside the posts ``previous`` lists."""
+    held_by: dict[str, str] = {}  # casefolded name → story
+    named: dict[str, str] = {}  # story → its current name
+    for name, (_, _, story) in previous.posts.items():
+        held_by[name.casefold()] = story or ""
+        if story:
+            named[story] = name
+    names: dict[str, str] = {}
+    pending: list[tuple[StoredArticle, str, str]] = []
+    for stored in sorted(items, key=lambda s: s.seq):
+        story = stored.article.id or stored.guid
+        plain = frontmatter.post_filename(stored.article, tz, stored.first_seen)
+        suffixed = frontmatter.post_filename(
+            stored.article, tz, stored.first_seen, suffix=f"-{story[:8]}"
+        )
+        if named.get(story) in (plain, suffixed):
+            names[story] = named[story]  # still right: it keeps its name
+        else:
+            pending.append((stored, plain, suffixed))
+    for stored, plain, suffixed in pending:
+        story = stored.article.id or stored.guid
+        name = plain if held_by.get(plain.casefold(), story) == story else suffixed
+        held_by[name.casefold()] = story
+        names[story] = name
+    return names

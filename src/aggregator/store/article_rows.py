@@ -43,6 +43,7 @@ class StoredEntry:
     content_hash: str
     sketch: bytes | None
     date: datetime | None
+    story_id: str
 
 
 def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict[str, StoredEntry]:
@@ -52,7 +53,7 @@ def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict
         chunk = guids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         for guid, *values in db.all(
-            "SELECT guid, id, content_hash, sketch, date FROM articles "
+            "SELECT guid, id, content_hash, sketch, date, story_id FROM articles "
             f"WHERE source_id = ? AND guid IN ({marks})",
             [source_id, *chunk],
         ):
@@ -61,10 +62,10 @@ def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict
 
 
 def _stored_entry(values: Sequence[Any]) -> StoredEntry:
-    article_id, digest, sketch, date = values
+    article_id, digest, sketch, date, story = values
     if isinstance(date, str):  # SQLite keeps UTCDateTime as naive UTC text
         date = datetime.fromisoformat(date).replace(tzinfo=UTC)
-    return StoredEntry(article_id, digest, None if sketch is None else bytes(sketch), date)
+    return StoredEntry(article_id, digest, None if sketch is None else bytes(sketch), date, story)
 
 
 def save_one(
@@ -83,11 +84,12 @@ def save_one(
     placement = story_index.place(db, article.id, article, fingerprint, policy)
     encoded = encode_article(article)
     sketch = story_index.sketch_of(fingerprint)
+    seq = take_seq(db)
     inserted = db.one(
         _INSERT_ARTICLE,
         (
             article.id,
-            take_seq(db),
+            seq,
             source_id,
             guid,
             article.canonical_url,
@@ -121,6 +123,7 @@ def save_one(
             (claimed.story_id, claimed.rule, claimed.match, claimed.score, article.id),
         )
     story_index.index_sketch(db, article.id, sketch, article.date)
+    touch_story(db, claimed.story_id, seq)
     return "inserted" if claimed.rule is None else "folded"
 
 
@@ -138,8 +141,9 @@ def refresh(
     digest = content_hash(encoded)
     if digest == existing.content_hash:
         return "unchanged"
+    seq = take_seq(db)
     columns: dict[str, Any] = {
-        "seq": take_seq(db),
+        "seq": seq,
         "content_hash": digest,
         "title": article.title,
         "date": db.moment(article.date),
@@ -159,7 +163,28 @@ def refresh(
     if fingerprint is not None:
         story_index.unindex_sketch(db, existing.id, existing.sketch, existing.date)
         story_index.index_sketch(db, existing.id, sketch, article.date)
+    touch_story(db, existing.story_id, seq)
     return "updated"
+
+
+_TOUCH_STORY = (
+    "INSERT INTO stories (id, sort_date, changed_seq) "
+    "SELECT story_id, MIN(COALESCE(date, first_seen)), ? FROM articles WHERE story_id = ? "
+    "GROUP BY story_id "
+    "ON CONFLICT (id) DO UPDATE SET sort_date = excluded.sort_date, "
+    "changed_seq = excluded.changed_seq"
+)
+
+
+def touch_story(db: Statements, story_id: str, seq: int) -> None:
+    """Bring the story's row up to date after a change (numbered ``seq``) to its members;
+    a story left with no members loses its row."""
+    db.run(_TOUCH_STORY, (seq, story_id))
+    db.run(
+        "DELETE FROM stories WHERE id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM articles WHERE story_id = ?)",
+        (story_id, story_id),
+    )
 
 
 def take_seq(db: Statements) -> int:

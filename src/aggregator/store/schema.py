@@ -170,6 +170,20 @@ sketch_bands = Table(
     sqlite_with_rowid=False,
 )
 
+#: One row per story (0006), kept up to date with its members so publishing reads only
+#: what it shows: ``sort_date`` is the earliest member's date (or first_seen when
+#: undated), where the story sits in a channel; ``changed_seq`` the change number of the
+#: latest change to its members, so a publish finds the stories changed since the last.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sort_date", UTCDateTime, nullable=False),
+    Column("changed_seq", BigInteger, nullable=False),
+    Index("ix_stories_sort_date", "sort_date"),
+    Index("ix_stories_changed_seq", "changed_seq"),
+)
+
 #: Articles the operator took out of a story; they never join another by themselves.
 splits = Table(
     "splits",

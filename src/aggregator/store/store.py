@@ -46,14 +46,18 @@ from aggregator.store.article_rows import (
     save_one,
     stored_article,
     stored_entries,
+    touch_story,
 )
 from aggregator.store.driver import Statements
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
 from aggregator.store.schema import (
+    SEQ_COUNTER,
     articles,
     as_utc,
+    counters,
     sources,
     splits,
+    stories,
     story_keys,
 )
 from aggregator.store.source_rows import (
@@ -353,17 +357,15 @@ class Store:
                 raise StoreError(f"article {article_id} is the only member of its story")
             # The story keeps its id; the founder leaving it takes a derived one.
             new = article_id if article_id != old else story_id(article_id, "split")
+            seq = next_seq(conn)
             conn.execute(
                 update(articles)
                 .where(articles.c.id == article_id)
-                .values(
-                    story_id=new,
-                    fold_rule="split",
-                    fold_match=old,
-                    fold_score=None,
-                    seq=next_seq(conn),
-                )
+                .values(story_id=new, fold_rule="split", fold_match=old, fold_score=None, seq=seq)
             )
+            db = Statements(conn)
+            touch_story(db, old, seq)  # one member fewer: its date and its item change
+            touch_story(db, new, seq)
             for kind, key, column in (
                 ("url", row.canonical_url, articles.c.canonical_url),
                 ("hash", row.text_hash, articles.c.text_hash),
@@ -389,6 +391,46 @@ class Store:
                 .on_conflict_do_nothing()
             )
             return new
+
+    # -- what publishing reads --------------------------------------------------------------
+
+    def change_mark(self) -> int:
+        """The latest change number handed out: every change to articles and stories up
+        to it is committed or rolled back, later ones number above it."""
+        with self._read("read the change number") as conn:
+            query = select(counters.c.value).where(counters.c.name == SEQ_COUNTER)
+            return int(conn.execute(query).scalar_one_or_none() or 0)
+
+    def stories_changed_since(self, seq: int) -> list[str]:
+        """Ids of the stories whose members changed after change number ``seq``."""
+        query = select(stories.c.id).where(stories.c.changed_seq > seq).order_by(stories.c.id)
+        with self._read("read changed stories") as conn:
+            return list(conn.execute(query).scalars())
+
+    def newest_stories(self, limit: int, offset: int = 0) -> list[tuple[str, datetime]]:
+        """(story id, its earliest member's date or first_seen), newest first (then by id)."""
+        query = (
+            select(stories.c.id, stories.c.sort_date)
+            .order_by(stories.c.sort_date.desc(), stories.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._read("read the newest stories") as conn:
+            return [(row.id, row.sort_date) for row in conn.execute(query)]
+
+    def story_members(self, story_ids: Sequence[str]) -> list[StoredArticle]:
+        """Every member of these stories."""
+        found: list[StoredArticle] = []
+        with self._read("read stories") as conn:
+            for start in range(0, len(story_ids), 500):
+                chunk = list(story_ids[start : start + 500])
+                query = articles_query().where(articles.c.story_id.in_(chunk))
+                found += [stored_article(row) for row in conn.execute(query)]
+        return found
+
+    def story_count(self) -> int:
+        with self._read("count stories") as conn:
+            return int(conn.execute(select(func.count()).select_from(stories)).scalar_one())
 
     def changed_since(self, seq: int) -> bool:
         """Whether any article was inserted or updated after change number ``seq``."""

@@ -1,0 +1,139 @@
+"""Publishing reads only what it shows, and shows exactly what reading everything would:
+channels and the index page selected page by page from the stories table, posts written
+for the stories changed since the last publish."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator import pipeline, selection
+from aggregator.config import parse_config
+from aggregator.model import Article, story_id
+from aggregator.publish import POSTS_MANIFEST, publish, read_posts_manifest, select_all
+from aggregator.store import Store
+from aggregator.stories import kept_items
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+SOURCES = ("alpha", "beta", "gamma")
+CONFIG = """\
+site: {{title: T, link: 'https://news.example/', timezone: Asia/Seoul}}
+storage: sqlite:///{db}
+output: {{dir: public, posts_dir: _posts}}
+sources:
+  - {{id: alpha, url: 'https://alpha.example/rss'}}
+  - {{id: beta, url: 'https://beta.example/rss'}}
+  - {{id: gamma, url: 'https://gamma.example/rss'}}
+channels:
+  - {{id: all, title: All, limit: 12}}
+  - {{id: ai, title: AI, keywords: [AI], limit: 4}}
+  - {{id: beta, title: Beta, sources: [beta], limit: 3}}
+  - {{id: sports, title: Sports, categories: [Sports], limit: 5}}
+"""
+
+
+def article(rng: random.Random, source: str, n: int, url: int) -> tuple[str, Article]:
+    guid = f"{source}-{n}"
+    dated = rng.random() > 0.15
+    return guid, Article(
+        title=f"{rng.choice(['AI', 'Rates', 'Storm', 'Cup'])} story {n} from {source}",
+        categories=(rng.choice(["Sports", "World", "Tech"]),),
+        excerpt=f"Excerpt {n}.",
+        feature_text=f"Excerpt {n}.",
+        image=None,
+        body=f"<p>Body {n} of {source}.</p>",
+        # Whole hours over a few days: equal dates across stories happen often.
+        date=NOW - timedelta(hours=rng.randrange(0, 72)) if dated else None,
+        source=source.title(),
+        source_url=f"https://{source}.example/",
+        # A shared URL folds retellings from other sources into one story.
+        canonical_url=f"https://wire.example/{url}",
+        id=story_id(source, guid),
+    )
+
+
+def fill(store: Store, rng: random.Random, count: int, start: int = 0) -> None:
+    for source in SOURCES:
+        batch = [
+            article(rng, source, n, rng.randrange(0, count * 2))
+            for n in range(start, start + count)
+        ]
+        store.save_articles(source, batch, NOW - timedelta(minutes=rng.randrange(0, 600)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_paged_selection_is_what_selecting_over_everything_gives(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selection, "PAGE", 7)  # many pages, and stops between them
+    settings = parse_config(CONFIG.format(db=tmp_path / "db.sqlite"), base_dir=tmp_path)
+    rng = random.Random(seed)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        fill(store, rng, 40)
+        rank = pipeline.source_rank(settings)
+        everything = kept_items(store.articles(), rank)
+        assert len(everything) < 120  # stories were folded
+        assert store.story_count() == len(everything)
+        expected = select_all(settings, everything)
+        paged = selection.select_from_store(settings, store, rank)
+        assert dict(paged.channels) == dict(expected.channels)
+        assert list(paged.latest) == list(expected.latest)
+        assert all(paged.channels[c.id] for c in settings.channels)
+
+
+def test_posts_follow_changes_and_match_a_complete_publish(tmp_path: Path) -> None:
+    settings = parse_config(CONFIG.format(db=tmp_path / "db.sqlite"), base_dir=tmp_path)
+    rng = random.Random(7)
+    posts_dir = settings.output.posts_dir
+    assert posts_dir is not None
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        fill(store, rng, 30)
+        first = pipeline.publish_all(settings, store, NOW)
+        assert first.posts_written == first.stories == store.story_count()
+        mark = read_posts_manifest(posts_dir).mark
+        assert mark == store.change_mark()
+
+        # Nothing changed: no post is even looked at.
+        again = pipeline.publish_all(settings, store, NOW)
+        assert (again.posts_written, again.posts_removed, again.changed) == (0, 0, ())
+
+        # New stories, retellings of stored ones, and a story whose title was edited.
+        fill(store, rng, 10, start=30)
+        stored = store.articles()[0]
+        edited = (
+            stored.guid,
+            Article(**{**_fields(stored.article), "title": "A new headline entirely"}),
+        )
+        store.save_articles(stored.source_id, [edited], NOW)
+        changed = set(store.stories_changed_since(mark or 0))
+        before = {p.name: p.read_bytes() for p in posts_dir.iterdir()}
+        result = pipeline.publish_all(settings, store, NOW)
+        assert 0 < result.posts_written <= len(changed)
+        assert result.posts_removed >= 1  # the edited headline's old post
+        after = {p.name: p.read_bytes() for p in posts_dir.iterdir()}
+        untouched = {
+            name
+            for name, (_, _, story) in read_posts_manifest(posts_dir).posts.items()
+            if story not in changed
+        }
+        assert untouched and all(after[name] == before[name] for name in untouched)
+
+        # The same posts, byte for byte, as writing every story into an empty directory.
+        fresh = tmp_path / "fresh"
+        reference = parse_config(CONFIG.format(db=tmp_path / "db.sqlite"), base_dir=fresh)
+        fresh.mkdir()
+        publish(reference, kept_items(store.articles(), pipeline.source_rank(settings)), NOW)
+        expected = {
+            p.name: p.read_bytes() for p in (fresh / "_posts").iterdir() if p.name != POSTS_MANIFEST
+        }
+        posts = {name: data for name, data in after.items() if name != POSTS_MANIFEST}
+        assert posts == expected
+
+
+def _fields(value: Article) -> dict[str, object]:
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
