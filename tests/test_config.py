@@ -509,3 +509,21 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 )
 def test_sqlite_urls_are_made_absolute(storage: str, expected: str) -> None:
     assert parse(MINIMAL + f"storage: '{storage}'\n").storage == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", timedelta(days=90)),
+        ("retention: 30d\n", timedelta(days=30)),
+        ("retention: null\n", None),
+    ],
+)
+def test_retention_has_a_default_and_can_keep_everything(text: str, expected: object) -> None:
+    assert parse(text + "sources: [{id: a, url: 'https://a.example/'}]\n").retention == expected
+
+
+@pytest.mark.parametrize("value", ["12h", "soon", "-1d"])
+def test_a_retention_shorter_than_a_day_or_not_a_duration_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="retention"):
+        parse(f"retention: {value}\nsources: [{{id: a, url: 'https://a.example/'}}]\n")

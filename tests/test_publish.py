@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import feedparser
 from aggregator import frontmatter
 from aggregator.config import parse_config
 from aggregator.model import Article, SourceState, StoredArticle
-from aggregator.publish import POSTS_MANIFEST, publish, write_atomic
+from aggregator.publish import (
+    LEGACY_POSTS_MANIFEST,
+    POSTS_MANIFEST,
+    publish,
+    read_posts_manifest,
+    write_atomic,
+)
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 CONFIG = """
@@ -114,3 +121,20 @@ def test_the_index_page_shows_each_sources_health(tmp_path: Path) -> None:
     assert "failing (3)" in page and "HTTP 500 Internal Server Error" in page
     assert '<link rel="alternate" type="application/rss+xml"' in page
     assert 'href="feeds/ai.atom"' in page and "AI chips ship" in page
+
+
+def test_a_manifest_from_before_marks_is_read_once_and_replaced(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    articles = [stored(1, "AI chips ship", 20), stored(2, "Rain expected", 21)]
+    publish(config, articles, NOW)
+    posts = tmp_path / "_posts"
+    current = read_posts_manifest(posts).posts
+    # The JSON manifest of earlier versions: name -> "digest size".
+    legacy = {name: f"{digest} {size}" for name, (digest, size, _) in current.items()}
+    (posts / LEGACY_POSTS_MANIFEST).write_text(json.dumps(legacy), "utf-8")
+    (posts / POSTS_MANIFEST).unlink()
+
+    again = publish(config, articles, NOW)
+    assert (again.posts_written, again.posts_removed) == (0, 0)  # the digests were known
+    assert not (posts / LEGACY_POSTS_MANIFEST).exists()
+    assert read_posts_manifest(posts).posts == current

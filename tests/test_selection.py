@@ -137,3 +137,40 @@ def test_posts_follow_changes_and_match_a_complete_publish(tmp_path: Path) -> No
 
 def _fields(value: Article) -> dict[str, object]:
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+def test_pruned_stories_leave_the_channels_and_keep_their_posts(tmp_path: Path) -> None:
+    settings = parse_config(CONFIG.format(db=tmp_path / "db.sqlite"), base_dir=tmp_path)
+    posts_dir = settings.output.posts_dir
+    assert posts_dir is not None and settings.retention == timedelta(days=90)
+    rng = random.Random(3)
+    long_ago = NOW - timedelta(days=120)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        old = [article(rng, "alpha", n, 1000 + n) for n in range(100, 105)]
+        old = [
+            (guid, _replace(a, date=long_ago - timedelta(hours=n)))
+            for n, (guid, a) in enumerate(old)
+        ]
+        store.save_articles("alpha", old, long_ago)
+        fill(store, rng, 5)
+        pipeline.publish_all(settings, store, NOW)
+        posts_before = {p.name: p.read_bytes() for p in posts_dir.iterdir()}
+
+        assert pipeline.prune(settings, store, NOW) == 5
+        result = pipeline.publish_all(settings, store, NOW)
+        assert (result.posts_written, result.posts_removed) == (0, 0)
+        assert {p.name: p.read_bytes() for p in posts_dir.iterdir()} == posts_before
+        shown = {
+            a.article.id
+            for items in selection.select_from_store(
+                settings, store, pipeline.source_rank(settings)
+            ).channels.values()
+            for a in items
+        }
+        assert not shown & {a.id for _, a in old}
+        assert pipeline.prune(settings, store, NOW) == 0
+
+
+def _replace(value: Article, **changes: object) -> Article:
+    return Article(**{**_fields(value), **changes})  # type: ignore[arg-type]

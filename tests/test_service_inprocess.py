@@ -150,3 +150,14 @@ def test_ticks_read_the_store_off_the_event_loop(
 
         loop_thread = asyncio.run(tick())
         assert threads and all(thread is not loop_thread for thread in threads)
+
+
+def test_the_service_prunes_at_start_and_then_hourly(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, sources=1)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        service = Service(settings, store, clock=Clock(START))
+        service._schedule_all()
+        job = service.scheduler.get_job("prune")
+        assert job is not None and job.next_run_time == START
+        assert job.trigger.interval == timedelta(hours=1)

@@ -710,3 +710,74 @@ def test_migration_0006_fills_the_stories_table_from_the_articles(store_url: str
         assert store.newest_stories(10) == expected
         assert store.stories_changed_since(0) == sorted(story for story, _ in expected)
         assert store.stories_changed_since(mark) == []
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+def count(store_url: str, table: str) -> int:
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_pruning_removes_exactly_what_is_older_than_the_cutoff(store_url: str) -> None:
+    old_time, cutoff, recent = NOW - timedelta(days=100), NOW - timedelta(days=90), NOW
+    with Store.open(store_url) as store:
+        store.sync_sources(
+            [
+                Source(id="alpha", url="https://a.example/", name="A", home="x"),
+                Source(id="beta", url="https://b.example/", name="B", home="x"),
+            ]
+        )
+        # Seen and dated long ago: goes. Founds a story a recent article joins by URL.
+        gone = fingerprinted(1, "alpha", WIRE)
+        gone = (gone[0], replace(gone[1], date=old_time), gone[2])
+        store.save_articles("alpha", [gone], old_time)
+        joins = fingerprinted(2, "beta", WIRE)
+        joins = (joins[0], replace(joins[1], canonical_url=gone[1].canonical_url), joins[2])
+        # Seen long ago but dated recently (a feed that re-dates its items): stays.
+        redated = entry(3, date=recent)
+        # Seen recently, dated long ago (an old item just published): stays.
+        late = entry(4, date=old_time)
+        store.save_articles("alpha", [redated], old_time)
+        store.save_articles("alpha", [late], recent)
+        store.save_articles("beta", [joins], recent)
+        story = store.article(joins[1].id or "")
+        assert story is not None and story.story_id == gone[1].id  # folded by URL
+        bands_before = count(store_url, "sketch_bands")
+        mark = store.change_mark()
+
+        assert store.prune(cutoff) == 1
+        assert store.article(gone[1].id or "") is None
+        remaining = {a.article.id for a in store.articles()}
+        assert remaining == {joins[1].id, redated[1].id, late[1].id}
+        # The story keeps its id with its remaining member, and moves to its date...
+        assert [a.story_id for a in store.story(story.story_id)] == [story.story_id]
+        assert (story.story_id, joins[1].date) in store.newest_stories(10)
+        # ...without being marked changed: its post stays as written.
+        assert store.stories_changed_since(mark) == []
+        assert count(store_url, "sketch_bands") < bands_before
+        # The URL key is still the story's: the remaining member holds it.
+        fourth = entry(5, canonical_url=gone[1].canonical_url)
+        assert store.save_articles("beta", [fourth], recent).folded == 1
+
+    with Store.open(store_url) as store:  # across a restart: nothing more to prune
+        assert store.prune(cutoff) == 0
+        assert len(store.articles()) == 4
+
+
+def test_a_story_pruned_whole_leaves_no_row_key_or_band(store_url: str) -> None:
+    old_time = NOW - timedelta(days=100)
+    with Store.open(store_url) as store:
+        store.sync_sources([Source(id="alpha", url="https://a.example/", name="A", home="x")])
+        gone = fingerprinted(1, "alpha", WIRE)
+        gone = (gone[0], replace(gone[1], date=old_time), gone[2])
+        store.save_articles("alpha", [gone], old_time)
+        assert store.prune(NOW - timedelta(days=90)) == 1
+        assert store.story_count() == 0 and store.articles() == []
+    for table in ("sketch_bands", "story_keys", "stories"):
+        assert count(store_url, table) == 0, table

@@ -116,8 +116,11 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
                 if s.id not in states or pipeline.is_due(states[s.id], now)
             ]
         reports = _run_with_progress(settings, store, chosen)
+        pruned = pipeline.prune(settings, store, utcnow())
         result = pipeline.publish_all(settings, store, utcnow())
     failed = [report for report in reports if report.failed]
+    if pruned:
+        click.echo(f"pruned: {pruned} articles first seen over {_span(settings)} ago", err=True)
     for report in failed:
         click.echo(f"failed: {report.source_id}: {report.error}", err=True)
     for report in reports:
@@ -127,6 +130,10 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
             click.echo(f"moved: {report.source_id}: now at {report.moved_to}", err=True)
     click.echo(_summary(reports, result.channels, len(result.changed)))
     ctx.exit(1 if failed else 0)
+
+
+def _span(settings: Settings) -> str:
+    return _duration(settings.retention.total_seconds()) if settings.retention else "ever"
 
 
 def _run_with_progress(
@@ -166,6 +173,14 @@ def sources(ctx: click.Context) -> None:
         (source, states.get(source.id) or SourceState(source.id)) for source in settings.sources
     ]
     click.echo(health_table(rows, tz))
+    stored = sum(state.article_count for _, state in rows)
+    if settings.retention is None:
+        click.echo(f"{stored} articles stored; every article is kept (retention: null)")
+    else:
+        click.echo(
+            f"{stored} articles stored; those first seen and dated over "
+            f"{_span(settings)} ago are removed (retention), their posts stay"
+        )
 
 
 def health_table(rows: Sequence[tuple[Source, SourceState]], tz: tzinfo) -> str:

@@ -307,6 +307,16 @@ async def run_pass(
         return list(await asyncio.gather(*(one(source) for source in sources)))
 
 
+def prune(settings: Settings, store: Store, now: datetime) -> int:
+    """Apply ``retention``: remove the articles older than it; how many went."""
+    if settings.retention is None:
+        return 0
+    removed = store.prune(now - settings.retention)
+    if removed:
+        log.info("pruned %d articles older than %s", removed, settings.retention)
+    return removed
+
+
 def publish_all(
     settings: Settings, store: Store, now: datetime, notice: str | None = None
 ) -> publishing.PublishResult:
@@ -322,10 +332,15 @@ def publish_all(
         manifest = publishing.read_posts_manifest(settings.output.posts_dir)
         if manifest.mark is not None and manifest.covers(ZoneInfo(settings.site.timezone)):
             posts = publishing.PostsToWrite(
-                changed_posts_since(store, manifest.mark, rank), complete=False, mark=mark
+                changed_posts_since(store, manifest.mark, rank),
+                complete=False,
+                mark=mark,
+                previous=manifest,
             )
         else:
-            posts = publishing.PostsToWrite(kept_items(store.articles(), rank), mark=mark)
+            posts = publishing.PostsToWrite(
+                kept_items(store.articles(), rank), mark=mark, previous=manifest
+            )
     return publishing.publish(
         settings,
         select_from_store(settings, store, rank),

@@ -39,7 +39,9 @@ from aggregator.syndication import FEED_FORMATS, ChannelMeta
 
 log = logging.getLogger(__name__)
 
-POSTS_MANIFEST = ".aggregator-posts.json"
+POSTS_MANIFEST = ".aggregator-posts.tsv"
+#: Where the manifest was kept, as JSON, before it had marks; read once, then removed.
+LEGACY_POSTS_MANIFEST = ".aggregator-posts.json"
 #: Bump when the post writer's output changes, so every post is rewritten once.
 POSTS_FORMAT = "1"
 INDEX_LATEST = 30
@@ -270,6 +272,8 @@ class PostsToWrite:
     items: Sequence[StoredArticle]
     complete: bool = True
     mark: int | None = None
+    #: The manifest as already read; read again from ``posts_dir`` when None.
+    previous: PostsManifest | None = None
 
 
 def publish(
@@ -328,40 +332,57 @@ def _written_for(tz: ZoneInfo) -> str:
 
 
 def read_posts_manifest(posts_dir: Path) -> PostsManifest:
-    """The manifest as written last; an empty one when missing or unreadable. A manifest
-    from before marks (name → "digest size") reads with no mark and no stories."""
+    """The manifest as written last; an empty one when missing or unreadable.
+
+    The manifest is a header line (JSON: the mark and what the posts were written for)
+    and then one line per post, "name<TAB>digest<TAB>size<TAB>story": cheap to read and
+    write whatever the number of posts. A manifest from before (``LEGACY_POSTS_MANIFEST``,
+    JSON name → "digest size") reads with no mark and no stories."""
     try:
-        raw = json.loads((posts_dir / POSTS_MANIFEST).read_text(encoding="utf-8"))
+        lines = (posts_dir / POSTS_MANIFEST).read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError:
+        return _read_legacy_manifest(posts_dir / LEGACY_POSTS_MANIFEST)
     except (OSError, ValueError):
         return PostsManifest({})
-    if not isinstance(raw, dict):
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
         return PostsManifest({})
-    listed = raw.get("posts") if "posts" in raw else raw
+    if not isinstance(header, dict):
+        return PostsManifest({})
     posts: dict[str, tuple[str, int, str | None]] = {}
-    for name, value in (listed if isinstance(listed, dict) else {}).items():
+    for line in lines[1:]:
+        fields = line.split("\t")
+        if len(fields) == 4 and fields[2].lstrip("-").isdigit():
+            posts[fields[0]] = (fields[1], int(fields[2]), fields[3] or None)
+    mark = header.get("mark")
+    return PostsManifest(
+        posts, mark if isinstance(mark, int) else None, str(header.get("written_for", ""))
+    )
+
+
+def _read_legacy_manifest(path: Path) -> PostsManifest:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return PostsManifest({})
+    posts: dict[str, tuple[str, int, str | None]] = {}
+    for name, value in (raw if isinstance(raw, dict) else {}).items():
         fields = str(value).split(" ")
         size = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else -1
-        posts[name] = (fields[0], size, fields[2] if len(fields) > 2 else None)
-    mark = raw.get("mark") if "posts" in raw else None
-    return PostsManifest(
-        posts,
-        mark if isinstance(mark, int) else None,
-        str(raw.get("written_for", "")) if "posts" in raw else "",
-    )
+        posts[name] = (fields[0], size, None)
+    return PostsManifest(posts)
 
 
 def _write_manifest(posts_dir: Path, manifest: PostsManifest) -> None:
-    document = {
-        "mark": manifest.mark,
-        "written_for": manifest.written_for,
-        "posts": {
-            name: " ".join(filter(None, (digest, str(size) if size >= 0 else "", story)))
-            for name, (digest, size, story) in manifest.posts.items()
-        },
-    }
-    write_atomic(
-        posts_dir / POSTS_MANIFEST, json.dumps(document, ensure_ascii=False, indent=0).encode()
-    )
+    header = json.dumps({"mark": manifest.mark, "written_for": manifest.written_for})
+    lines = [
+        f"{name}\t{digest}\t{size}\t{story or ''}"
+        for name, (digest, size, story) in manifest.posts.items()
+        if "\t" not in name and "\n" not in name
+    ]
+    write_atomic(posts_dir / POSTS_MANIFEST, "\n".join([header, *lines]).encode())
+    (posts_dir / LEGACY_POSTS_MANIFEST).unlink(missing_ok=True)
 
 
 def write_posts(
@@ -376,7 +397,7 @@ def write_posts(
     if not isinstance(posts, PostsToWrite):
         posts = PostsToWrite(posts)
     posts_dir.mkdir(parents=True, exist_ok=True)
-    previous = read_posts_manifest(posts_dir)
+    previous = posts.previous if posts.previous is not None else read_posts_manifest(posts_dir)
     by_id = {stored.article.id or stored.guid: stored for stored in posts.items}
     if posts.complete:
         names = frontmatter.assign_post_filenames(posts.items, tz)

@@ -42,6 +42,8 @@ PUBLISH_MAX_DELAY = timedelta(seconds=30)
 STOP_GRACE_SECONDS = 10.0
 #: How often feeds.yaml is checked for edits.
 CONFIG_CHECK_SECONDS = 1.0
+#: How often articles past ``retention`` are removed (and once at start).
+PRUNE_EVERY = timedelta(hours=1)
 #: A failed publish is tried again after this long, doubled after each failure...
 PUBLISH_RETRY = timedelta(seconds=5)
 #: ...up to this.
@@ -178,6 +180,13 @@ class Service:
         for job in self.scheduler.get_jobs():
             if job.id.startswith("source:") and job.id not in wanted:
                 job.remove()
+        if self.scheduler.get_job("prune") is None:
+            # A sync job: APScheduler runs it in its thread pool, beside the event loop.
+            self.scheduler.add_job(
+                self._prune, IntervalTrigger(seconds=PRUNE_EVERY.total_seconds(), timezone=UTC),
+                id="prune", name="prune", next_run_time=self.clock(), coalesce=True,
+                max_instances=1, replace_existing=True,
+            )  # fmt: skip
         for job_id, source in wanted.items():
             self._schedule(job_id, source)
 
@@ -259,6 +268,16 @@ class Service:
                 report.folded,
             )
         if report.changed:
+            self._publish_soon()
+
+    def _prune(self) -> None:
+        """Apply ``retention``; the channels lose what left the store at the next publish."""
+        try:
+            removed = pipeline.prune(self.settings, self.store, self.clock())
+        except StoreError as error:
+            log.error("pruning old articles failed (tried again later): %s", error)
+            return
+        if removed:
             self._publish_soon()
 
     def _publish_soon(self) -> None:

@@ -11,12 +11,13 @@ current directory.
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from aggregator.config.fields import (
     NULL_LIST,
@@ -33,6 +34,7 @@ from aggregator.config.fields import (
 )
 from aggregator.config.settings import (
     DEFAULT_FEATURE_TEXT,
+    DEFAULT_RETENTION,
     DEFAULT_STORAGE,
     DedupSettings,
     FetchSettings,
@@ -84,6 +86,12 @@ class _ChannelModel(_Model):
     limit: Annotated[int, Field(ge=1, le=10000)] = 50
 
 
+def _at_least_a_day(value: timedelta | None) -> timedelta | None:
+    if value is not None and value < timedelta(days=1):
+        raise ValueError("expected at least 1d (or null to keep every article)")
+    return value
+
+
 class FileModel(_Model):
     """A whole feeds.yaml, as validated (before defaults are filled in)."""
 
@@ -94,6 +102,8 @@ class FileModel(_Model):
     fetch: Annotated[FetchSettings, NULL_MAP] = FetchSettings()
     dedup: Annotated[DedupSettings, NULL_MAP] = DedupSettings()
     publish: Annotated[PublishSettings, NULL_MAP] = PublishSettings()
+    #: Articles first seen (and dated) longer ago than this leave the store; null keeps all.
+    retention: Annotated[Duration | None, AfterValidator(_at_least_a_day)] = DEFAULT_RETENTION
     sources: list[_SourceModel] = Field(min_length=1)  # a tuple would miscount bad items
     channels: Annotated[tuple[_ChannelModel, ...], NULL_LIST] = ()
 
@@ -139,6 +149,7 @@ def build_settings(model: FileModel, base: Path) -> Settings:
         fetch=fetch,
         dedup=model.dedup,
         publish=model.publish,
+        retention=model.retention,
         sources=tuple(_source(source, site, fetch) for source in model.sources),
         channels=channels or (Channel(id="all", title=site.title, description=site.description),),
     )

@@ -53,6 +53,11 @@ class Output:
     posts_dir: Path | None = Path("_posts")
 
 
+#: How long articles stay in the store by default: a season of news, far beyond any
+#: folding window, at a size that stays small.
+DEFAULT_RETENTION = timedelta(days=90)
+
+
 @with_config(STRICT)
 @dataclass(frozen=True, slots=True)
 class Server:
@@ -127,6 +132,8 @@ class Settings:
     fetch: FetchSettings = FetchSettings()
     dedup: DedupSettings = DedupSettings()
     publish: PublishSettings = PublishSettings()
+    #: Articles first seen (and dated) longer ago than this are pruned; None keeps all.
+    retention: timedelta | None = DEFAULT_RETENTION
     sources: tuple[Source, ...] = ()
     #: Never empty once loaded: by default one channel ``all``.
     channels: tuple[Channel, ...] = ()

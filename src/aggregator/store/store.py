@@ -50,6 +50,7 @@ from aggregator.store.article_rows import (
 )
 from aggregator.store.driver import Statements
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
+from aggregator.store.retention import prune_batch
 from aggregator.store.schema import (
     SEQ_COUNTER,
     articles,
@@ -70,6 +71,8 @@ from aggregator.store.source_rows import (
 )
 from aggregator.store.story_index import FoldPolicy
 
+#: Articles pruned per write transaction at most.
+PRUNE_BATCH = 500
 #: Entries saved per write transaction at most: a big document never holds the write
 #: lock (and, on SQLite, every other writer) for long.
 WRITE_BATCH = 100
@@ -391,6 +394,17 @@ class Store:
                 .on_conflict_do_nothing()
             )
             return new
+
+    def prune(self, cutoff: datetime) -> int:
+        """Remove the articles first seen and dated before ``cutoff`` (see
+        ``retention``), ``PRUNE_BATCH`` to a transaction; how many went."""
+        removed = 0
+        while True:
+            with self._write("prune old articles") as conn:
+                count = prune_batch(Statements(conn), as_utc(cutoff), PRUNE_BATCH)
+            removed += count
+            if count < PRUNE_BATCH:
+                return removed
 
     # -- what publishing reads --------------------------------------------------------------
 
