@@ -9,9 +9,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
+from aggregator import pipeline
 from aggregator.config import parse_config
+from aggregator.fetch import Fetcher
 from aggregator.metrics import Metrics
 from aggregator.scheduler import PUBLISH_RETRY, PUBLISH_RETRY_MAX, Service
 from aggregator.store import FetchRecord, Store
@@ -161,3 +164,66 @@ def test_the_service_prunes_at_start_and_then_hourly(tmp_path: Path) -> None:
         job = service.scheduler.get_job("prune")
         assert job is not None and job.next_run_time == START
         assert job.trigger.interval == timedelta(hours=1)
+
+
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>S</title>'
+    "<link>https://s.example/</link><item><title>A story</title>"
+    "<link>https://s.example/1</link><guid>s-1</guid>"
+    "<pubDate>Tue, 01 Dec 2026 08:00:00 +0000</pubDate><description>Text.</description>"
+    "</item></channel></rss>"
+)
+
+
+def test_a_failure_and_a_recovery_republish_the_index_page(tmp_path: Path) -> None:
+    answers = {"status": 500}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if answers["status"] != 200:
+            return httpx.Response(answers["status"])
+        return httpx.Response(
+            200,
+            headers={"content-type": "application/rss+xml"},
+            stream=httpx.ByteStream(RSS.encode()),  # read as the fetcher streams it
+        )
+
+    settings = settings_for(tmp_path, sources=1)
+    clock = Clock(START)
+    index = settings.output.dir / "index.html"
+
+    async def scenario() -> None:
+        with Store.open(settings.storage) as store:
+            store.sync_sources(settings.sources)
+            service = Service(settings, store, clock=clock)
+            service.fetcher = Fetcher(
+                pipeline.fetch_limits(settings), transport=httpx.MockTransport(handler)
+            )
+            service.scheduler.start(paused=True)
+            try:
+                source = settings.sources[0]
+                service._publish()
+                assert "not fetched yet" in index.read_text("utf-8")
+
+                await service._pass(source, store.state(source.id))  # fails: 500
+                assert service.scheduler.get_job("publish") is not None
+                service._publish()
+                assert "failing (1)" in index.read_text("utf-8")
+
+                service.scheduler.remove_job("publish")
+                answers["status"] = 200
+                clock.now += timedelta(hours=1)
+                await service._pass(source, store.state(source.id))  # recovers
+                assert service.scheduler.get_job("publish") is not None
+                service._publish()
+                assert "failing" not in index.read_text("utf-8")
+
+                service.scheduler.remove_job("publish")
+                answers["status"] = 304
+                clock.now += timedelta(hours=1)
+                await service._pass(source, store.state(source.id))  # nothing new, healthy
+                assert service.scheduler.get_job("publish") is None
+            finally:
+                service.scheduler.shutdown(wait=False)
+                await service.fetcher.aclose()
+
+    asyncio.run(scenario())

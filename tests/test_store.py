@@ -781,3 +781,9 @@ def test_a_story_pruned_whole_leaves_no_row_key_or_band(store_url: str) -> None:
         assert store.story_count() == 0 and store.articles() == []
     for table in ("sketch_bands", "story_keys", "stories"):
         assert count(store_url, table) == 0, table
+
+
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()

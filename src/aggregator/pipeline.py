@@ -101,11 +101,13 @@ async def update(
     settings: Settings,
     now: datetime,
     digester: Digester | None = None,
+    state: SourceState | None = None,
 ) -> SourceReport:
     """Fetch, parse, normalize and store one source; record how it went. Documents are
-    digested by ``digester`` (in a thread when None)."""
+    digested by ``digester`` (in a thread when None); ``state`` is the source's stored
+    state when the caller has just read it."""
     try:
-        return await _update(source, store, fetcher, settings, now, digester or Digester())
+        return await _update(source, store, fetcher, settings, now, digester or Digester(), state)
     except Exception as error:  # a bug must not take the other sources down with it
         log.exception("source %s: unexpected failure", source.id)
         reason = f"internal error: {type(error).__name__}: {error}"
@@ -122,10 +124,13 @@ async def _update(
     settings: Settings,
     now: datetime,
     digester: Digester,
+    known_state: SourceState | None,
 ) -> SourceReport:
     # Store calls wait on the write lock while another source's batch is saved: they run
     # beside the event loop, so the other sources' requests and timers never wait with them.
-    state = await asyncio.to_thread(store.state, source.id)
+    state: SourceState = (
+        known_state if known_state is not None else await asyncio.to_thread(store.state, source.id)
+    )
     digested: Digest | ParseFailure
     if source.url.startswith("file:"):
         digested = await asyncio.to_thread(_digest_posts_dir, source, settings, now)
@@ -288,6 +293,8 @@ async def run_pass(
     it is sent."""
     slots = asyncio.Semaphore(max(1, settings.fetch.concurrency))
     workers = worker_count(settings.fetch.workers, len(sources))
+    # Every source's state in one read, not one each.
+    states = await asyncio.to_thread(store.states)
     async with Fetcher(fetch_limits(settings)) as fetcher, Digester(workers) as digester:
 
         async def one(source: Source) -> SourceReport:
@@ -299,6 +306,7 @@ async def run_pass(
                     settings=settings,
                     now=clock(),
                     digester=digester,
+                    state=states.get(source.id),
                 )
             if on_done:
                 on_done(report)

@@ -221,7 +221,7 @@ class Service:
         if task is not None:
             self._passes.add(task)
         try:
-            await self._pass(source)
+            await self._pass(source, state)
         finally:
             if task is not None:
                 self._passes.discard(task)
@@ -239,11 +239,17 @@ class Service:
         elif state.next_due is not None:
             job.modify(next_run_time=max(state.next_due, self.clock()))
 
-    async def _pass(self, source: Source) -> None:
+    async def _pass(self, source: Source, before: SourceState) -> None:
+        """One source's pass; ``before`` is its state as the pass began."""
         assert self.fetcher is not None
         now = self.clock()
         report = await pipeline.update(
-            source, store=self.store, fetcher=self.fetcher, settings=self.settings, now=now
+            source,
+            store=self.store,
+            fetcher=self.fetcher,
+            settings=self.settings,
+            now=now,
+            state=before,
         )
         if self.metrics is not None:
             self.metrics.record_fetch(source.id, report.status, report.inserted, report.folded)
@@ -267,7 +273,10 @@ class Service:
                 report.updated,
                 report.folded,
             )
-        if report.changed:
+        # New articles change the channels; a first fetch, a failure or a recovery
+        # changes the source's health on the index page.
+        health_moved = before.last_fetch is None or report.failed != (before.last_status == "error")
+        if report.changed or health_moved:
             self._publish_soon()
 
     def _prune(self) -> None:
