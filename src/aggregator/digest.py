@@ -142,6 +142,7 @@ class Digester:
     def __init__(self, workers: int = 0) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
 
     async def __aenter__(self) -> Digester:
         return self
@@ -152,6 +153,10 @@ class Digester:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the worker processes (work they hold is abandoned)."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
@@ -176,7 +181,7 @@ class Digester:
                 excerpt_length=excerpt_length,
                 now=now,
             )
-        pool = self._executor()
+        pool = self._pool or await self._start()
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
@@ -188,16 +193,25 @@ class Digester:
                 pool.shutdown(wait=False, cancel_futures=True)
             return ParseFailure("the worker process digesting this document died")
 
-    def _executor(self) -> Executor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            # Workers fork from a server that has imported the digesting code once, not
-            # from this process with its threads, connections and event loop.
-            context.set_forkserver_preload([__name__])
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_ignore_interrupts
-            )
+    async def _start(self) -> Executor:
+        """The pool, its processes started beside the event loop: starting the forkserver
+        and forking from it waits for them, which must not stall every other source's
+        requests and timers (nor the HTTP server's answers)."""
+        async with self._starting:
+            if self._pool is None:
+                self._pool = await asyncio.to_thread(self._started_pool)
         return self._pool
+
+    def _started_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has imported the digesting code once, not from
+        # this process with its threads, connections and event loop.
+        context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
+        # A submit forks one more worker while none is idle: all of them, now.
+        for started in [pool.submit(int) for _ in range(self.workers)]:
+            started.result()
+        return pool
 
 
 def _digest_call(

@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from aggregator import pipeline, websub
 from aggregator.config import Settings, load_config
+from aggregator.digest import Digester, worker_count
 from aggregator.errors import ConfigError, StoreError
 from aggregator.fetch import Fetcher
 from aggregator.metrics import Metrics
@@ -98,6 +99,7 @@ class Service:
         self.metrics = metrics
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.fetcher: Fetcher | None = None
+        self.digester = Digester()
         self._on_published = on_published
         self._first_pending_change: datetime | None = None
         self._publish_retry_at = clock()
@@ -110,6 +112,11 @@ class Service:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; passes under way get a bounded time to finish."""
         self.fetcher = Fetcher(pipeline.fetch_limits(self.settings))
+        # Parsing runs in worker processes for many sources: in threads it would hold the
+        # interpreter lock the event loop (and the HTTP server) needs.
+        self.digester = Digester(
+            worker_count(self.settings.fetch.workers, len(self.settings.sources))
+        )
         self._loop = asyncio.get_running_loop()
         watcher = asyncio.create_task(self._watch_config(stop))
         try:
@@ -136,6 +143,7 @@ class Service:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await self.fetcher.aclose()
+            await self.digester.aclose()
             log.info("stopped")
 
     def health_report(self) -> dict[str, object]:
@@ -250,6 +258,7 @@ class Service:
             settings=self.settings,
             now=now,
             state=before,
+            digester=self.digester,
         )
         if self.metrics is not None:
             self.metrics.record_fetch(source.id, report.status, report.inserted, report.folded)
