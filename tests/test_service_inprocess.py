@@ -5,6 +5,7 @@ its change, is tried again with backoff and shows in /healthz and /metrics; /hea
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from aggregator import pipeline
 from aggregator.config import parse_config
+from aggregator.digest import Digester
 from aggregator.fetch import Fetcher
 from aggregator.metrics import Metrics
 from aggregator.scheduler import PUBLISH_RETRY, PUBLISH_RETRY_MAX, Service
@@ -225,5 +227,47 @@ def test_a_failure_and_a_recovery_republish_the_index_page(tmp_path: Path) -> No
             finally:
                 service.scheduler.shutdown(wait=False)
                 await service.fetcher.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_with_worker_processes_the_service_publishes_in_one_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = parse_config(
+        "storage: sqlite:///db.sqlite\noutput: {dir: public, posts_dir: _posts}\n"
+        "fetch: {workers: 1}\nsources:\n  - {id: s0, url: 'http://127.0.0.1:9/s0.xml'}\n",
+        base_dir=tmp_path,
+    )
+    published: list[object] = []
+
+    async def scenario() -> None:
+        with Store.open(settings.storage) as store:
+            store.sync_sources(settings.sources)
+            service = Service(
+                settings,
+                store,
+                clock=Clock(START),
+                on_published=lambda files, when: published.append(files),
+            )
+            service.digester = Digester(1)
+            await service.digester._start()
+            worker = next(iter(service.digester._pool._processes))  # type: ignore[union-attr]
+
+            def not_here(*args: object) -> None:
+                raise OSError("published in the service's own process")
+
+            try:
+                with monkeypatch.context() as patched:  # this process only, not the workers
+                    patched.setattr(pipeline, "publish_all", not_here)
+                    await asyncio.to_thread(service._publish)
+                assert service.health.publish_error is None
+                assert published and (settings.output.dir / "feeds" / "all.xml").is_file()
+                # What the worker wrote is what publishing here writes: nothing changes.
+                again = pipeline.publish_all(settings, store, START)
+                assert again.changed == () and again.posts_written == 0
+                assert worker != os.getpid()
+            finally:
+                await service.digester.aclose()
 
     asyncio.run(scenario())

@@ -14,12 +14,13 @@ import asyncio
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TypeVar
 
 from aggregator.dedup import Fingerprint
 from aggregator.model import Article, Cadence, Entry, ParsedFeed, Source
@@ -27,6 +28,8 @@ from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normal
 from aggregator.parse import ParseFailure, parse_feed
 from aggregator.sanitize import html_to_text
 from aggregator.schedule import cadence_of
+
+T = TypeVar("T")
 
 #: Below this many letters and digits a text is too short to judge by similarity (a
 #: headline with a number would match every other one of its kind); such stories are
@@ -192,6 +195,25 @@ class Digester:
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
             return ParseFailure("the worker process digesting this document died")
+
+    @property
+    def running(self) -> bool:
+        """Whether worker processes are up (started by a first ``digest``)."""
+        return self._pool is not None
+
+    def call(self, function: Callable[..., T], *args: object) -> T:
+        """``function(*args)`` in a worker process, waited for: call it from a thread,
+        never from the event loop, and only while ``running``. A worker that dies raises
+        ``OSError``; the next ``digest`` starts a new pool."""
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("no worker processes are running")
+        try:
+            return pool.submit(function, *args).result()
+        except BrokenProcessPool as error:
+            if self._pool is pool:
+                self._pool = None
+            raise OSError("a worker process died") from error
 
     async def _start(self) -> Executor:
         """The pool, its processes started beside the event loop: starting the forkserver

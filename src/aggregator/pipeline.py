@@ -325,6 +325,21 @@ def prune(settings: Settings, store: Store, now: datetime) -> int:
     return removed
 
 
+#: Stores opened by ``publish_stored`` in this process, by URL.
+_OPENED: dict[str, Store] = {}
+
+
+def publish_stored(
+    settings: Settings, now: datetime, notice: str | None = None
+) -> publishing.PublishResult:
+    """``publish_all`` over the store ``settings`` name, opened once per process: what a
+    worker process runs, so rendering never holds the service's interpreter lock."""
+    store = _OPENED.get(settings.storage)
+    if store is None:
+        store = _OPENED[settings.storage] = Store.open(settings.storage)
+    return publish_all(settings, store, now, notice)
+
+
 def publish_all(
     settings: Settings, store: Store, now: datetime, notice: str | None = None
 ) -> publishing.PublishResult:

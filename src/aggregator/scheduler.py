@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -123,6 +124,11 @@ class Service:
             await asyncio.to_thread(self._publish)
             self._schedule_all()
             self.scheduler.start()
+            # Everything loaded so far (modules, settings, the first publish's leftovers)
+            # lives as long as the process: kept out of the collector's full passes, which
+            # otherwise walk it all and hold the event loop 100 ms or more each time.
+            gc.collect()
+            gc.freeze()
             log.info(
                 "running: %d sources, %d channels, output in %s",
                 len(self.settings.sources),
@@ -324,7 +330,14 @@ class Service:
                 if self.health.config_error
                 else None
             )
-            result = pipeline.publish_all(self.settings, self.store, self.clock(), notice)
+            if self.digester.running:
+                # Rendering is CPU-bound Python: in a worker process it never holds the
+                # interpreter lock the event loop (and every HTTP answer) needs.
+                result = self.digester.call(
+                    pipeline.publish_stored, self.settings, self.clock(), notice
+                )
+            else:
+                result = pipeline.publish_all(self.settings, self.store, self.clock(), notice)
         except (OSError, StoreError) as error:
             self._publish_failed(error, pending)
             return
