@@ -200,3 +200,27 @@ def test_a_pass_stores_the_same_with_worker_processes_or_without(
     assert len(with_workers) == 90
     assert len({story for _, story, _, _ in with_workers}) < 90  # retellings were folded
     assert with_workers == without
+
+
+def test_call_runs_in_a_worker_and_turns_a_dead_or_stopped_pool_into_os_error() -> None:
+    async def go() -> None:
+        digester = Digester(1)
+        with pytest.raises(RuntimeError):
+            digester.call(os.getpid)  # nothing started yet
+        await digester._start()
+        assert digester.running
+        assert await asyncio.to_thread(digester.call, os.getpid) != os.getpid()
+        pool = digester._pool
+        assert pool is not None
+        for pid in list(pool._processes):  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        with pytest.raises(OSError, match="died"):
+            await asyncio.to_thread(digester.call, os.getpid)
+        assert not digester.running  # the next digest starts a new pool
+        await digester._start()
+        await digester.aclose()
+        with pytest.raises(RuntimeError):  # stopped: nothing runs any more
+            digester.call(os.getpid)
+
+    asyncio.run(go())

@@ -203,17 +203,22 @@ class Digester:
 
     def call(self, function: Callable[..., T], *args: object) -> T:
         """``function(*args)`` in a worker process, waited for: call it from a thread,
-        never from the event loop, and only while ``running``. A worker that dies raises
-        ``OSError``; the next ``digest`` starts a new pool."""
+        never from the event loop, and only while ``running``. A worker that dies, or a
+        pool shut down meanwhile, raises ``OSError``; the next ``digest`` starts a new
+        pool after a death."""
         pool = self._pool
         if pool is None:
             raise RuntimeError("no worker processes are running")
         try:
             return pool.submit(function, *args).result()
-        except BrokenProcessPool as error:
+        except BrokenProcessPool as error:  # (a RuntimeError too, so first)
             if self._pool is pool:
                 self._pool = None
             raise OSError("a worker process died") from error
+        except RuntimeError as error:
+            if self._pool is not pool:  # shut down meanwhile: the service is stopping
+                raise OSError(f"the worker processes are stopping: {error}") from error
+            raise
 
     async def _start(self) -> Executor:
         """The pool, its processes started beside the event loop: starting the forkserver
