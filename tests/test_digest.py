@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from aggregator.digest import Digest, Digester, digest_document, worker_count
 from aggregator.model import Source
 from aggregator.parse import ParseFailure
 from aggregator.store import Store
+from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -224,3 +227,69 @@ def test_call_runs_in_a_worker_and_turns_a_dead_or_stopped_pool_into_os_error() 
             digester.call(os.getpid)
 
     asyncio.run(go())
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``, from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_worker_processes_go_when_the_pass_is_killed_outright(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    lines = []
+    for n in range(9):
+        url = feed_server.serve(f"/o{n}.xml", rss(n, 6))
+        lines.append(f"  - {{id: o{n}, url: '{url}'}}")
+    # One source trickles its answer, so the pass is under way when it is killed.
+    slow = feed_server.serve("/slow.xml", rss(9, 6), trickle=0.05)
+    lines.append(f"  - {{id: slow, url: '{slow}'}}")
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "storage: sqlite:///db.sqlite\nfetch: {workers: 2, timeout: 5m}\nsources:\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    process = subprocess.Popen(
+        [str(AGGREGATOR), "-c", str(config), "fetch", "--all"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        family: set[int] = set()
+        while time.monotonic() < deadline and len(family) < 3:
+            # The forkserver is the pass's child; the workers are the forkserver's.
+            family = {server for server in children(process.pid)}
+            family |= {worker for server in set(family) for worker in children(server)}
+            time.sleep(0.1)
+        assert len(family) >= 3, "the forkserver and two workers never started"
+        assert process.poll() is None, "the pass ended before it could be killed"
+        process.kill()
+        process.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(alive(pid) for pid in family):
+            time.sleep(0.1)
+        assert not [pid for pid in family if alive(pid)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -129,9 +132,36 @@ def worker_count(setting: int | str, sources: int) -> int:
     return cores if cores and cores > 1 else 0
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(parent: int) -> None:
+    """Set up a worker process of ``parent`` (the process that started the pool)."""
     # Ctrl-C reaches the whole process group; the parent decides how a pass stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, out of memory) never tells its workers, and they
+    # would wait for work for ever, keeping the forkserver alive too: they go with it.
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle = os.pidfd_open(parent)
+    except (AttributeError, OSError):  # not Linux 5.3+: look once a second
+        handle = None
+    if handle is not None:
+        select.select([handle], [], [])  # readable once the process has ended
+    else:
+        while _alive(parent):
+            time.sleep(1.0)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Digester:
@@ -234,7 +264,9 @@ class Digester:
         # Workers fork from a server that has imported the digesting code once, not from
         # this process with its threads, connections and event loop.
         context.set_forkserver_preload([__name__])
-        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+        )
         # A submit forks one more worker while none is idle: all of them, now.
         for started in [pool.submit(int) for _ in range(self.workers)]:
             started.result()
