@@ -13,15 +13,14 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import select
 import signal
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import TypeVar
 
@@ -29,6 +28,7 @@ from aggregator.dedup import Fingerprint
 from aggregator.model import Article, Cadence, Entry, ParsedFeed, Source
 from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
 from aggregator.parse import ParseFailure, parse_feed
+from aggregator.processes import wait_until_ended
 from aggregator.sanitize import html_to_text
 from aggregator.schedule import cadence_of
 
@@ -142,26 +142,8 @@ def _start_worker(parent: int) -> None:
 
 
 def _exit_with(parent: int) -> None:
-    try:
-        handle = os.pidfd_open(parent)
-    except (AttributeError, OSError):  # not Linux 5.3+: look once a second
-        handle = None
-    if handle is not None:
-        select.select([handle], [], [])  # readable once the process has ended
-    else:
-        while _alive(parent):
-            time.sleep(1.0)
+    wait_until_ended(parent)
     os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Digester:
@@ -204,22 +186,21 @@ class Digester:
         excerpt_length: int,
         now: datetime,
     ) -> Digest | ParseFailure:
+        # A partial of a module function: picklable, so the same call runs in either place.
+        digesting = partial(
+            digest_document,
+            body,
+            url=url,
+            content_type=content_type,
+            source=source,
+            excerpt_length=excerpt_length,
+            now=now,
+        )
         if not self.workers:
-            return await asyncio.to_thread(
-                digest_document,
-                body,
-                url=url,
-                content_type=content_type,
-                source=source,
-                excerpt_length=excerpt_length,
-                now=now,
-            )
+            return await asyncio.to_thread(digesting)
         pool = self._pool or await self._start()
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                pool, _digest_call, body, url, content_type, source, excerpt_length, now
-            )
+            return await asyncio.get_running_loop().run_in_executor(pool, digesting)
         except BrokenProcessPool:
             if self._pool is pool:
                 self._pool = None
@@ -271,22 +252,3 @@ class Digester:
         for started in [pool.submit(int) for _ in range(self.workers)]:
             started.result()
         return pool
-
-
-def _digest_call(
-    body: bytes,
-    url: str,
-    content_type: str | None,
-    source: Source,
-    excerpt_length: int,
-    now: datetime,
-) -> Digest | ParseFailure:
-    # run_in_executor passes positional arguments only.
-    return digest_document(
-        body,
-        url=url,
-        content_type=content_type,
-        source=source,
-        excerpt_length=excerpt_length,
-        now=now,
-    )

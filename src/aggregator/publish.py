@@ -35,6 +35,7 @@ from aggregator.feed_style import FEED_XSL, STYLESHEET_PATH
 from aggregator.index_page import render_index
 from aggregator.model import SourceState, StoredArticle
 from aggregator.opml import render_opml
+from aggregator.processes import process_alive
 from aggregator.syndication import FEED_FORMATS, ChannelMeta
 
 log = logging.getLogger(__name__)
@@ -165,17 +166,7 @@ def _in_use(path: str, pid: int, token: str, age: float, older_than: float) -> b
             return False  # an earlier process that had our pid
         with _writing_lock:
             return path in _writing
-    return age <= older_than and _alive(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
+    return age <= older_than and process_alive(pid)
 
 
 def channel_meta(settings: Settings, channel_id: str, title: str, description: str) -> ChannelMeta:

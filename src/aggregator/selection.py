@@ -83,7 +83,7 @@ class _Wanted:
             return True
         dates = sorted(
             (
-                as_utc(item.article.date) if item.article.date else as_utc(item.first_seen)
+                as_utc(item.article.date or item.first_seen)
                 for item in self.items
                 if item.article.date or not self.undated_last
             ),
