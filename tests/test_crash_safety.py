@@ -33,21 +33,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import feedparser
 import pytest
 
+from aggregator import atomic_files
 from aggregator import publish as publishing
 from aggregator.config import parse_config
 from aggregator.model import Article, StoredArticle
-from aggregator.publish import (
-    POSTS_MANIFEST,
-    TEMP_SUFFIX,
-    read_posts_manifest,
-    remove_stale_temporaries,
-    write_atomic,
-)
+from aggregator.post_ledger import PostLedger
+from aggregator.post_writing import SCRATCH_DIR
+from aggregator.publish import TEMP_SUFFIX, remove_stale_temporaries, write_atomic
 from aggregator.store import Store
 from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer, running_server
@@ -243,7 +241,12 @@ class KillReport:
 
 def temporaries(directory: Path) -> bool:
     """Whether a publish is writing a file in ``directory`` (output, feeds or posts)."""
-    for folder in (directory / "_posts", directory / "public", directory / "public" / "feeds"):
+    folders = (
+        directory / "_posts" / SCRATCH_DIR,
+        directory / "public",
+        directory / "public" / "feeds",
+    )
+    for folder in folders:
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
             if any(entry.name.endswith(".tmp") for entry in entries):
                 return True
@@ -338,8 +341,9 @@ def outcome(directory: Path) -> Outcome:
     for article in stored:
         members.setdefault(article.story_id, set()).add((article.source_id, article.guid))
     posts_dir = directory / "_posts"
-    posts = {p.name: p.read_bytes() for p in posts_dir.iterdir() if p.name != POSTS_MANIFEST}
-    manifest = read_posts_manifest(posts_dir).posts
+    posts = {p.name: p.read_bytes() for p in posts_dir.glob("*.md")}
+    with PostLedger.open(posts_dir) as ledger:
+        manifest = ledger.entries()
     feeds_dir = directory / "public" / "feeds"
     feeds: dict[str, list[str]] = {}
     for channel in ("all", "even"):
@@ -520,7 +524,7 @@ def test_write_atomic_names_its_temporary_file_after_its_process(
         renamed.append(os.path.basename(source))
         raise OSError("disk gone")
 
-    monkeypatch.setattr(publishing.os, "replace", interrupted)
+    monkeypatch.setattr(atomic_files.os, "replace", interrupted)
     with pytest.raises(OSError, match="disk gone"):
         write_atomic(tmp_path / "all.xml", b"<rss/>")
     [name] = renamed
@@ -531,7 +535,7 @@ def test_write_atomic_names_its_temporary_file_after_its_process(
 def test_temporary_files_whose_writer_is_gone_are_removed_and_nothing_else(
     tmp_path: Path,
 ) -> None:
-    mine = publishing._PROCESS_TOKEN
+    mine = atomic_files._PROCESS_TOKEN
     gone = [
         temporary(tmp_path, "a.md", dead_pid(), "0123abcd"),
         # An earlier process that had this pid (a container's pid 1 restarted).
@@ -568,7 +572,7 @@ def test_a_file_being_written_by_this_process_is_left_alone(
         fsync(fd)
         seen.append(remove_stale_temporaries(tmp_path))
 
-    monkeypatch.setattr(publishing.os, "fsync", cleanup_meanwhile)
+    monkeypatch.setattr(atomic_files.os, "fsync", cleanup_meanwhile)
     assert write_atomic(tmp_path / "index.html", b"<html></html>")
     assert seen == [[]]
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
@@ -580,13 +584,13 @@ def test_publish_first_removes_what_a_killed_publish_left(tmp_path: Path) -> Non
     )
     feeds, posts = tmp_path / "public" / "feeds", tmp_path / "_posts"
     feeds.mkdir(parents=True)
-    posts.mkdir()
+    (posts / SCRATCH_DIR).mkdir(parents=True)
     pid = dead_pid()
     left = [
         temporary(tmp_path / "public", "index.html", pid, "0123abcd"),
         temporary(feeds, "all.xml", pid, "0123abcd"),
-        temporary(posts, "2026-11-20-a-post.md", pid, "0123abcd"),
-        temporary(posts, POSTS_MANIFEST, pid, "0123abcd"),
+        temporary(posts / SCRATCH_DIR, "2026-11-20-a-post.md", pid, "0123abcd"),
+        temporary(posts, "2026-11-19-older.md", pid, "0123abcd"),  # written beside, before
     ]
     publishing.publish(settings, [stored_article("A post")], NOW)
     assert not any(path.exists() for path in left)
@@ -618,24 +622,26 @@ def test_a_post_written_just_before_a_kill_is_removed_when_its_article_is_rename
     )
     publishing.publish(settings, [stored_article("First title")], NOW)
 
-    def killed_before_the_manifest(path: Path, data: bytes, durable: bool = True) -> bool:
-        if path.name == POSTS_MANIFEST:
+    update = PostLedger.update
+
+    def killed_before_the_ledger(ledger: PostLedger, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("mark") is not None or kwargs.get("written_for") is not None:
             raise KeyboardInterrupt("SIGKILL")  # the process ends here: nothing after runs
-        return write_atomic(path, data, durable=durable)
+        update(ledger, *args, **kwargs)  # claiming the new name
 
     with monkeypatch.context() as patched:  # the outlet edited its headline; killed
-        patched.setattr(publishing, "write_atomic", killed_before_the_manifest)
+        patched.setattr(PostLedger, "update", killed_before_the_ledger)
         with pytest.raises(KeyboardInterrupt):
             publishing.publish(settings, [stored_article("Second title")], NOW)
     publishing.publish(settings, [stored_article("Third title")], NOW)  # edited again
 
-    posts = sorted(p.name for p in (tmp_path / "_posts").iterdir() if p.name != POSTS_MANIFEST)
+    posts = sorted(p.name for p in (tmp_path / "_posts").glob("*.md"))
     assert posts == ["2026-11-20-third-title.md"]  # one story, one post
 
 
 def test_a_post_left_empty_by_a_power_cut_is_written_again(tmp_path: Path) -> None:
     # Posts are not fsynced: after a power cut one may be empty under its name, while the
-    # manifest (fsynced) says it was written. The next publish notices by its size.
+    # ledger (a SQLite file, synced) says it was written. The next publish notices by its size.
     settings = parse_config(
         'sources:\n  - {id: wire, url: "https://wire.example.com/feed"}\n', base_dir=tmp_path
     )

@@ -12,13 +12,8 @@ import feedparser
 from aggregator import frontmatter
 from aggregator.config import parse_config
 from aggregator.model import Article, SourceState, StoredArticle
-from aggregator.publish import (
-    LEGACY_POSTS_MANIFEST,
-    POSTS_MANIFEST,
-    publish,
-    read_posts_manifest,
-    write_atomic,
-)
+from aggregator.post_ledger import JSON_MANIFEST, LEDGER_NAME, TSV_MANIFEST, PostLedger
+from aggregator.publish import publish, write_atomic
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 CONFIG = """
@@ -90,8 +85,8 @@ def test_posts_follow_their_articles_and_foreign_files_are_left_alone(tmp_path: 
     )
     result = publish(config, [renamed], NOW)
     assert result.posts_written == 1 and result.posts_removed == 1
-    names = sorted(p.name for p in posts.iterdir())
-    assert names == [POSTS_MANIFEST, "2020-01-01-hand-written.md", "2026-11-20-better-title.md"]
+    names = sorted(p.name for p in posts.iterdir() if p.is_file())
+    assert names == [LEDGER_NAME, "2020-01-01-hand-written.md", "2026-11-20-better-title.md"]
 
 
 def test_posts_can_be_disabled(tmp_path: Path) -> None:
@@ -128,13 +123,36 @@ def test_a_manifest_from_before_marks_is_read_once_and_replaced(tmp_path: Path) 
     articles = [stored(1, "AI chips ship", 20), stored(2, "Rain expected", 21)]
     publish(config, articles, NOW)
     posts = tmp_path / "_posts"
-    current = read_posts_manifest(posts).posts
+    with PostLedger.open(posts) as ledger:
+        current = ledger.entries()
     # The JSON manifest of earlier versions: name -> "digest size".
-    legacy = {name: f"{digest} {size}" for name, (digest, size, _) in current.items()}
-    (posts / LEGACY_POSTS_MANIFEST).write_text(json.dumps(legacy), "utf-8")
-    (posts / POSTS_MANIFEST).unlink()
+    legacy = {name: f"{entry.digest} {entry.size}" for name, entry in current.items()}
+    (posts / JSON_MANIFEST).write_text(json.dumps(legacy), "utf-8")
+    (posts / LEDGER_NAME).unlink()
 
     again = publish(config, articles, NOW)
     assert (again.posts_written, again.posts_removed) == (0, 0)  # the digests were known
-    assert not (posts / LEGACY_POSTS_MANIFEST).exists()
-    assert read_posts_manifest(posts).posts == current
+    assert not (posts / JSON_MANIFEST).exists()
+    with PostLedger.open(posts) as ledger:
+        assert ledger.entries() == current
+
+
+def test_a_tab_separated_manifest_is_taken_over_with_its_mark(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    articles = [stored(1, "AI chips ship", 20), stored(2, "Rain expected", 21)]
+    publish(config, articles, NOW)
+    posts = tmp_path / "_posts"
+    with PostLedger.open(posts) as ledger:
+        current, written_for = ledger.entries(), ledger.written_for
+    lines = [json.dumps({"mark": 41, "written_for": written_for})] + [
+        f"{name}\t{entry.digest}\t{entry.size}\t{entry.story}" for name, entry in current.items()
+    ]
+    (posts / TSV_MANIFEST).write_text("\n".join(lines), "utf-8")
+    (posts / LEDGER_NAME).unlink()
+
+    with PostLedger.open(posts) as ledger:
+        assert (ledger.mark, ledger.written_for) == (41, written_for)
+        assert ledger.entries() == current
+    assert not (posts / TSV_MANIFEST).exists()
+    again = publish(config, articles, NOW)
+    assert (again.posts_written, again.posts_removed) == (0, 0)

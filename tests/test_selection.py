@@ -5,15 +5,18 @@ for the stories changed since the last publish."""
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aggregator import pipeline, selection
 from aggregator.config import parse_config
 from aggregator.model import Article, story_id
-from aggregator.publish import POSTS_MANIFEST, publish, read_posts_manifest, select_all
+from aggregator.post_ledger import PostLedger
+from aggregator.publish import publish, select_all
 from aggregator.store import Store
 from aggregator.stories import kept_items
 
@@ -31,6 +34,7 @@ channels:
   - {{id: all, title: All, limit: 12}}
   - {{id: ai, title: AI, keywords: [AI], limit: 4}}
   - {{id: beta, title: Beta, sources: [beta], limit: 3}}
+  - {{id: pair, title: Pair, sources: [gamma, alpha], categories: [World], limit: 4}}
   - {{id: sports, title: Sports, categories: [Sports], limit: 5}}
 """
 
@@ -79,8 +83,18 @@ def test_paged_selection_is_what_selecting_over_everything_gives(
         assert len(everything) < 120  # stories were folded
         assert store.story_count() == len(everything)
         expected = select_all(settings, everything)
+        read: list[tuple[str, ...]] = []
+        newest_stories = store.newest_stories
+
+        def recorded(limit: int, offset: int = 0, sources: Collection[str] = ()) -> Any:
+            read.append(tuple(sorted(sources)))
+            return newest_stories(limit, offset, sources)
+
+        monkeypatch.setattr(store, "newest_stories", recorded)
         paged = selection.select_from_store(settings, store, rank)
         assert dict(paged.channels) == dict(expected.channels)
+        # The source-limited channels page through their sources' stories only.
+        assert {("beta",), ("alpha", "gamma")} <= set(read)
         assert list(paged.latest) == list(expected.latest)
         assert all(paged.channels[c.id] for c in settings.channels)
 
@@ -95,7 +109,8 @@ def test_posts_follow_changes_and_match_a_complete_publish(tmp_path: Path) -> No
         fill(store, rng, 30)
         first = pipeline.publish_all(settings, store, NOW)
         assert first.posts_written == first.stories == store.story_count()
-        mark = read_posts_manifest(posts_dir).mark
+        with PostLedger.open(posts_dir) as ledger:
+            mark = ledger.mark
         assert mark == store.change_mark()
 
         # Nothing changed: no post is even looked at.
@@ -111,16 +126,14 @@ def test_posts_follow_changes_and_match_a_complete_publish(tmp_path: Path) -> No
         )
         store.save_articles(stored.source_id, [edited], NOW)
         changed = set(store.stories_changed_since(mark or 0))
-        before = {p.name: p.read_bytes() for p in posts_dir.iterdir()}
+        before = posts_in(posts_dir)
         result = pipeline.publish_all(settings, store, NOW)
         assert 0 < result.posts_written <= len(changed)
         assert result.posts_removed >= 1  # the edited headline's old post
-        after = {p.name: p.read_bytes() for p in posts_dir.iterdir()}
-        untouched = {
-            name
-            for name, (_, _, story) in read_posts_manifest(posts_dir).posts.items()
-            if story not in changed
-        }
+        after = posts_in(posts_dir)
+        with PostLedger.open(posts_dir) as ledger:
+            recorded = ledger.entries()
+        untouched = {name for name, entry in recorded.items() if entry.story not in changed}
         assert untouched and all(after[name] == before[name] for name in untouched)
 
         # The same posts, byte for byte, as writing every story into an empty directory.
@@ -128,11 +141,11 @@ def test_posts_follow_changes_and_match_a_complete_publish(tmp_path: Path) -> No
         reference = parse_config(CONFIG.format(db=tmp_path / "db.sqlite"), base_dir=fresh)
         fresh.mkdir()
         publish(reference, kept_items(store.articles(), pipeline.source_rank(settings)), NOW)
-        expected = {
-            p.name: p.read_bytes() for p in (fresh / "_posts").iterdir() if p.name != POSTS_MANIFEST
-        }
-        posts = {name: data for name, data in after.items() if name != POSTS_MANIFEST}
-        assert posts == expected
+        assert after == posts_in(fresh / "_posts")
+
+
+def posts_in(posts_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in posts_dir.glob("*.md")}
 
 
 def _fields(value: Article) -> dict[str, object]:
@@ -155,12 +168,12 @@ def test_pruned_stories_leave_the_channels_and_keep_their_posts(tmp_path: Path) 
         store.save_articles("alpha", old, long_ago)
         fill(store, rng, 5)
         pipeline.publish_all(settings, store, NOW)
-        posts_before = {p.name: p.read_bytes() for p in posts_dir.iterdir()}
+        posts_before = posts_in(posts_dir)
 
         assert pipeline.prune(settings, store, NOW) == 5
         result = pipeline.publish_all(settings, store, NOW)
         assert (result.posts_written, result.posts_removed) == (0, 0)
-        assert {p.name: p.read_bytes() for p in posts_dir.iterdir()} == posts_before
+        assert posts_in(posts_dir) == posts_before
         shown = {
             a.article.id
             for items in selection.select_from_store(

@@ -25,6 +25,7 @@ from aggregator.model import Source, SourceState, StoredArticle
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
 from aggregator.publish import render_site, write_atomic
+from aggregator.render_cache import RenderCache
 from aggregator.selection import select_from_store
 from aggregator.server import PublishedSite, ServeError, create_app, serve
 from aggregator.store import Store
@@ -367,6 +368,7 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
     site, metrics = PublishedSite(), Metrics()
     with _store_or_exit(ctx, settings) as store:
         seen: list[object] = [None]
+        cache = RenderCache()
 
         def render() -> None:
             # Rendered again only when the store changed: a new change number, or a
@@ -377,7 +379,7 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
                 return
             selection = select_from_store(settings, store, pipeline.source_rank(settings))
             now = utcnow()
-            site.update(render_site(settings, selection, now, states), now)
+            site.update(render_site(settings, selection, now, states, cache=cache), now)
             seen[0] = looked
 
         async def main_loop() -> None:

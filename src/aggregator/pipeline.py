@@ -30,6 +30,8 @@ from aggregator.model import (
     Validators,
 )
 from aggregator.parse import ParseFailure, parse_posts_dir
+from aggregator.post_ledger import PostLedger
+from aggregator.post_writing import PostsToWrite, covers
 from aggregator.schedule import FetchFacts, NextFetch, next_fetch
 from aggregator.selection import changed_posts_since, select_from_store
 from aggregator.store import FetchRecord, Store
@@ -350,26 +352,20 @@ def publish_all(
     was last written, or for every story when it is missing or was written otherwise."""
     rank = source_rank(settings)
     mark = store.change_mark()  # first: a change after it is written now or next time
-    posts: publishing.PostsToWrite | None = None
+    posts: PostsToWrite | None = None
     if settings.output.posts_dir is not None:
-        manifest = publishing.read_posts_manifest(settings.output.posts_dir)
-        if manifest.mark is not None and manifest.covers(ZoneInfo(settings.site.timezone)):
-            posts = publishing.PostsToWrite(
-                changed_posts_since(store, manifest.mark, rank),
-                complete=False,
-                mark=mark,
-                previous=manifest,
-            )
+        with PostLedger.open(settings.output.posts_dir) as ledger:
+            since = ledger.mark if covers(ledger, ZoneInfo(settings.site.timezone)) else None
+        if since is not None:
+            posts = PostsToWrite(changed_posts_since(store, since, rank), complete=False, mark=mark)
         else:
-            posts = publishing.PostsToWrite(
-                kept_items(store.articles(), rank), mark=mark, previous=manifest
-            )
+            posts = PostsToWrite(kept_items(store.articles(), rank), mark=mark)
     return publishing.publish(
         settings,
         select_from_store(settings, store, rank),
         now,
         store.states(),
         notice,
-        posts=posts or publishing.PostsToWrite(()),
+        posts=posts or PostsToWrite(()),
         stories=store.story_count(),
     )

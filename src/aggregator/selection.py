@@ -27,29 +27,39 @@ PAGE = 200
 
 def select_from_store(settings: Settings, store: Store, rank: Mapping[str, int]) -> Selection:
     """Each channel's items and the index page's, as ``publish.select_all`` would choose
-    them from every kept item."""
+    them from every kept item.
+
+    Channels limited to some sources page through only the stories those sources told
+    (selected in SQL), so a channel of a few small outlets does not read the whole store;
+    the others, and the index page, share one pass over every story."""
     wanted: dict[str, _Wanted] = {
         channel.id: _Wanted(channel.limit, matcher(channel)) for channel in settings.channels
     }
     latest = _Wanted(INDEX_LATEST, lambda item: True, undated_last=False)
-    for page, floor in _pages(store, rank):
-        for item in page:
-            for want in (*wanted.values(), latest):
-                want.offer(item)
-        if all(want.enough(floor) for want in (*wanted.values(), latest)):
-            break
+    groups: dict[frozenset[str], list[_Wanted]] = {frozenset(): [latest]}
+    for channel in settings.channels:
+        groups.setdefault(frozenset(channel.sources), []).append(wanted[channel.id])
+    for sources, lists in groups.items():
+        for page, floor in _pages(store, rank, sources):
+            for item in page:
+                for want in lists:
+                    want.offer(item)
+            if all(want.enough(floor) for want in lists):
+                break
     return Selection(
         {c.id: select(c, wanted[c.id].items) for c in settings.channels},
         latest_items(latest.items),
     )
 
 
-def _pages(store: Store, rank: Mapping[str, int]) -> Iterator[tuple[list[StoredArticle], datetime]]:
-    """Kept items a page of stories at a time, with the page's oldest story date: no story
-    in a later page is dated after it."""
+def _pages(
+    store: Store, rank: Mapping[str, int], sources: frozenset[str]
+) -> Iterator[tuple[list[StoredArticle], datetime]]:
+    """Kept items a page of stories at a time (of the stories ``sources`` told, when
+    given), with the page's oldest story date: no story in a later page is dated after it."""
     offset = 0
     while True:
-        page = store.newest_stories(PAGE, offset)
+        page = store.newest_stories(PAGE, offset, sources)
         if not page:
             return
         yield kept_items(store.story_members([story for story, _ in page]), rank), page[-1][1]
