@@ -21,7 +21,7 @@ from aggregator.publish import INDEX_LATEST, Selection, latest_items
 from aggregator.store import Store
 from aggregator.stories import kept_items
 
-#: Stories read at a time.
+#: Stories read at a time, at most.
 PAGE = 200
 
 
@@ -40,7 +40,8 @@ def select_from_store(settings: Settings, store: Store, rank: Mapping[str, int])
     for channel in settings.channels:
         groups.setdefault(frozenset(channel.sources), []).append(wanted[channel.id])
     for sources, lists in groups.items():
-        for page, floor in _pages(store, rank, sources):
+        first = max(want.limit for want in lists)
+        for page, floor in _pages(store, rank, sources, first + first // 4 + 8):
             for item in page:
                 for want in lists:
                     want.offer(item)
@@ -53,19 +54,22 @@ def select_from_store(settings: Settings, store: Store, rank: Mapping[str, int])
 
 
 def _pages(
-    store: Store, rank: Mapping[str, int], sources: frozenset[str]
+    store: Store, rank: Mapping[str, int], sources: frozenset[str], first: int
 ) -> Iterator[tuple[list[StoredArticle], datetime]]:
     """Kept items a page of stories at a time (of the stories ``sources`` told, when
-    given), with the page's oldest story date: no story in a later page is dated after it."""
-    offset = 0
+    given), with the page's oldest story date: no story in a later page is dated after it.
+    The first page is ``first`` stories (about what the lists show), each later one twice
+    the one before, up to ``PAGE``."""
+    offset, size = 0, max(1, min(first, PAGE))
     while True:
-        page = store.newest_stories(PAGE, offset, sources)
+        page = store.newest_stories(size, offset, sources)
         if not page:
             return
         yield kept_items(store.story_members([story for story, _ in page]), rank), page[-1][1]
-        if len(page) < PAGE:
+        if len(page) < size:
             return
-        offset += PAGE
+        offset += size
+        size = min(size * 2, PAGE)
 
 
 class _Wanted:
