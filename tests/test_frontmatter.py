@@ -298,3 +298,23 @@ def test_the_direct_writer_is_byte_equal_wherever_it_writes(
     )
     direct, emitted = _both_writers(article)
     assert direct is None or direct == emitted
+
+
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("body", "<p>{% raise %}</p>"),
+        ("body", "<p>{{ site.secret_api_token }}</p>"),
+        ("title", "Templates: {% include missing.html %}"),
+        ("excerpt", "{{ site | jsonify }}"),
+    ],
+)
+def test_posts_holding_liquid_markers_are_not_run_through_liquid(field: str, text: str) -> None:
+    article = replace(frontmatter.loads(seed_text()), **{field: text})
+    written = frontmatter.dumps(article)
+    front = written.split("---\n")[1]
+    assert front.endswith("render_with_liquid: false\n")
+    assert frontmatter.emitted_front_matter(frontmatter.front_matter_values(article)) == front
+    assert frontmatter.loads(written) == article
+    # Without markers, nothing is added (the reference stays byte for byte).
+    assert "render_with_liquid" not in frontmatter.dumps(replace(article, **{field: "plain"}))

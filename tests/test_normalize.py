@@ -9,6 +9,7 @@ import pytest
 
 from aggregator.model import Entry, Source, Templates, story_id
 from aggregator.normalize import cut_text, entry_guid, is_wanted, normalize
+from aggregator.sanitize import MAX_DEPTH, html_to_text, limit_nesting, sanitize_html
 from tests.conftest import ADSKOREA, seed_article, seed_content
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -228,3 +229,29 @@ def test_include_and_exclude_filters() -> None:
     assert is_wanted(article, plain_source(include=("(?i)ai\\b",)))
     assert not is_wanted(article, plain_source(include=("weather",)))
     assert not is_wanted(article, plain_source(exclude=("Sales",)))
+
+
+def test_no_data_attribute_survives_sanitizing() -> None:
+    # On a page that loads htmx, data-hx-on::… runs script; Alpine reads x-data the same way.
+    html = (
+        '<p data-hx-on::before-request="alert(1)" data-x="1" title="t">'
+        '<a href="/next" data-hx-get="/steal">next</a></p>'
+    )
+    cleaned = sanitize_html(html, "https://outlet.example/news/")
+    assert "data-" not in cleaned
+    assert cleaned == (
+        '<p title="t"><a href="https://outlet.example/next" rel="noopener noreferrer">next</a></p>'
+    )
+
+
+def test_deep_nesting_costs_linear_work_and_keeps_the_text() -> None:
+    # 100,000 nested elements took minutes in the HTML parser; beyond MAX_DEPTH the tags
+    # go and the text stays.
+    deep = "<div><b>" * 50_000 + "the text" + "</b></div>" * 50_000
+    assert limit_nesting(deep).count("<") == 2 * MAX_DEPTH
+    assert "the text" in sanitize_html(deep)
+    assert html_to_text(deep) == "the text"
+    # Unclosed paragraphs and list items are not depth: a long page keeps every one.
+    flat = "<div>" + "<p>para" * 1000 + "</div>"
+    assert limit_nesting(flat) == flat
+    assert sanitize_html(flat).count("<p>") == 1000

@@ -98,7 +98,28 @@ def front_matter_values(article: Article) -> dict[str, Any]:
         or None,
     }
     data.update((key, value) for key, value in optional.items() if value is not None)
+    if _holds_liquid(article):
+        # Jekyll runs a post's text through Liquid: feed text with "{% raise %}" would stop
+        # the site's build, and "{{ site.secret }}" print its configuration.
+        data["render_with_liquid"] = False
     return data
+
+
+_LIQUID_MARKERS = ("{{", "{%")
+
+
+def _holds_liquid(article: Article) -> bool:
+    texts = (
+        article.body,
+        article.title,
+        article.excerpt,
+        article.feature_text,
+        article.source or "",
+        article.author or "",
+        *article.categories,
+        *article.tags,
+    )
+    return any(marker in text for text in texts for marker in _LIQUID_MARKERS)
 
 
 # -- the direct writer ---------------------------------------------------------------------
@@ -157,6 +178,8 @@ def _folded_block(value: str) -> str | None:
 
 
 def _scalar(value: object) -> str | None:
+    if type(value) is bool:
+        return "true" if value else "false"
     if type(value) is _Folded:
         return _folded_block(value)
     if type(value) is _SingleQuoted:

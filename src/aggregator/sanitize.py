@@ -40,6 +40,45 @@ _BLOCK_BOUNDARY = re.compile(
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"', re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
+#: Deepest element nesting kept (``limit_nesting``).
+MAX_DEPTH = 256
+_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)[^<>]*?(?P<self>/?)>")
+#: Not counted: elements without content, and those a parser closes by itself when the
+#: next one opens (a page of unclosed <p> or <li> is not deep).
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "td",
+        "th",
+        "thead",
+        "tbody",
+        "tfoot",
+        "option",
+        "optgroup",
+        "rp",
+        "rt",
+        "colgroup",
+        "caption",
+    ]
+)
 
 
 def _url_rewriter(base_url: str | None) -> Callable[[str, str, str], str | None]:
@@ -54,17 +93,47 @@ def _url_rewriter(base_url: str | None) -> Callable[[str, str, str], str | None]
     return rewrite
 
 
+def limit_nesting(fragment: str, depth: int = MAX_DEPTH) -> str:
+    """``fragment`` with the tags nested deeper than ``depth`` removed (their text stays).
+
+    An HTML parser's cost grows with the square of the nesting (100,000 nested ``div``
+    took minutes); no article nests more than a few dozen deep. Counted over a plain scan
+    of tags, which is enough to bound the parser's work: the parser still decides what
+    the markup means."""
+    if fragment.count("<") <= depth:
+        return fragment
+    pieces: list[str] = []
+    level = 0
+    last = 0
+    for match in _TAG.finditer(fragment):
+        closing, name, self_closing = match["close"], match["name"].lower(), match["self"]
+        if name in _VOID or self_closing:
+            continue
+        if closing:
+            drop = level > depth
+            level = max(level - 1, 0)
+        else:
+            level += 1
+            drop = level > depth
+        if drop:
+            pieces.append(fragment[last : match.start()])
+            last = match.end()
+    pieces.append(fragment[last:])
+    return "".join(pieces)
+
+
 def sanitize_html(fragment: str, base_url: str | None = None) -> str:
     """``fragment`` with only safe markup left and every URL absolute."""
     if not fragment:
         return ""
     return nh3.clean(
-        _CONTROL.sub("", fragment),
+        limit_nesting(_CONTROL.sub("", fragment)),
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         clean_content_tags=_DROPPED_WITH_CONTENT,
-        generic_attribute_prefixes={"data-"},
+        # No data-* attribute: htmx, Alpine and the like read them as code on pages
+        # that load those libraries.
         attribute_filter=_url_rewriter(base_url),
     ).strip()
 
@@ -77,7 +146,7 @@ def html_to_text(fragment: str) -> str:
     if "<" not in fragment and "&" not in fragment:
         return fold_whitespace(_CONTROL.sub("", fragment))
     stripped = nh3.clean(
-        _BLOCK_BOUNDARY.sub(" <", _CONTROL.sub("", fragment)),
+        _BLOCK_BOUNDARY.sub(" <", limit_nesting(_CONTROL.sub("", fragment))),
         tags=set(),
         clean_content_tags=_DROPPED_WITH_CONTENT,
     )
