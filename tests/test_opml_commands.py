@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 from pathlib import Path
 
@@ -110,3 +111,23 @@ def test_append_sources_needs_a_block_list() -> None:
     assert append_sources("sources:\n  - id: a", [{"id": "b", "url": "u"}]) == (
         "sources:\n  - id: a\n  - id: b\n    url: u\n"
     )
+
+
+def test_import_keeps_the_configs_permissions_and_its_symbolic_link(tmp_path: Path) -> None:
+    # A feeds.yaml holding a database password is 0600, often a link into a secrets dir.
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    real = secrets / "feeds.yaml"
+    real.write_text(CONFIG, encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "feeds.yaml"
+    link.symlink_to(real)
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_text(OPML, encoding="utf-8")
+
+    result = run(link, "opml", "import", str(opml))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == real
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert "bbc-news" in real.read_text(encoding="utf-8")
+    assert [p.name for p in secrets.iterdir()] == ["feeds.yaml"]  # no temporary left

@@ -9,6 +9,7 @@ whose writer is gone (``remove_stale_temporaries``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -38,7 +39,12 @@ _writing_lock = threading.Lock()
 
 
 def write_atomic(
-    path: Path, data: bytes, *, durable: bool = True, scratch: Path | None = None
+    path: Path,
+    data: bytes,
+    *,
+    durable: bool = True,
+    scratch: Path | None = None,
+    mode: int = 0o644,
 ) -> bool:
     """Replace ``path`` with ``data`` atomically; False (and no write) if already equal.
 
@@ -70,7 +76,7 @@ def write_atomic(
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -134,3 +140,20 @@ def _in_use(path: str, pid: int, token: str, age: float, older_than: float) -> b
         with _writing_lock:
             return path in _writing
     return age <= older_than and process_alive(pid)
+
+
+def rewrite_in_place(path: Path, data: bytes) -> bool:
+    """Replace a file someone keeps (``feeds.yaml``) atomically, as it was: through a
+    symbolic link to the file it points at, with its permissions and (where this process
+    may) its owner. A configuration holding passwords stays 0600."""
+    target = path.resolve()
+    try:
+        status = target.stat()
+    except FileNotFoundError:
+        return write_atomic(target, data, mode=0o600)
+    changed = write_atomic(target, data, mode=status.st_mode & 0o7777)
+    if changed and hasattr(os, "chown"):
+        # Not ours to give away when we are not root: the permissions were kept.
+        with contextlib.suppress(PermissionError):
+            os.chown(target, status.st_uid, status.st_gid)
+    return changed

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from aggregator import pipeline
+from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
 from aggregator.errors import AggregatorError, ConfigError, StoreError
@@ -24,7 +25,7 @@ from aggregator.metrics import Metrics
 from aggregator.model import Source, SourceState, StoredArticle
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
-from aggregator.publish import render_site, write_atomic
+from aggregator.publish import render_site
 from aggregator.render_cache import RenderCache
 from aggregator.selection import select_from_store
 from aggregator.server import PublishedSite, ServeError, create_app, serve
@@ -257,7 +258,7 @@ def opml_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
     for entry in plan.new:
         click.echo(f"{'would add' if dry_run else 'added'}: {entry['id']}  {entry['url']}")
     if not dry_run and plan.new:
-        write_atomic(config_path, updated.encode("utf-8"))
+        rewrite_in_place(config_path, updated.encode("utf-8"))
     click.echo(f"{len(plan.new)} new sources, {len(plan.duplicates)} already configured")
 
 
