@@ -527,3 +527,12 @@ def test_retention_has_a_default_and_can_keep_everything(text: str, expected: ob
 def test_a_retention_shorter_than_a_day_or_not_a_duration_is_refused(value: str) -> None:
     with pytest.raises(ConfigError, match="retention"):
         parse(f"retention: {value}\nsources: [{{id: a, url: 'https://a.example/'}}]\n")
+
+
+def test_durations_longer_than_ten_years_are_refused() -> None:
+    # 3000000d passed `check` and crashed `run` at start (a due date past year 9999).
+    assert problem(MINIMAL + "    interval: 3000000d\n") == (
+        "feeds.yaml:4:15 sources[0].interval: expected a duration like 15m, at most 3650d, "
+        "got '3000000d'"
+    )
+    assert problem(MINIMAL + "    interval: 99999999999999999999d\n") is not None

@@ -9,8 +9,11 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
+import pytest
+
 from aggregator.fetch import Fetcher, FetchLimits
-from aggregator.model import FetchStatus, Validators
+from aggregator.model import FetchOutcome, FetchStatus, Validators
 from tests.feedserver import FeedServer
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -128,3 +131,20 @@ def test_gzip_and_both_kinds_of_deflate_are_decoded(feed_server: FeedServer) -> 
         assert outcome.status is FetchStatus.OK, (path, outcome.error)
         assert outcome.body == RSS
     assert feed_server.requests_to("/gz")[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("value", ["99999999999999", "9" * 5000, "²"])
+def test_an_absurd_retry_after_is_a_long_wait_not_an_error(value: str) -> None:
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers=[(b"Retry-After", value.encode("latin-1"))])
+
+    async def go() -> FetchOutcome:
+        async with Fetcher(FetchLimits(), transport=httpx.MockTransport(busy)) as fetcher:
+            return await fetcher.fetch("https://feed.example/rss")
+
+    outcome = asyncio.run(go())
+    assert outcome.status is FetchStatus.ERROR and outcome.http_status == 429
+    if value.isascii():
+        assert outcome.retry_after == timedelta(seconds=10**9)
+    else:
+        assert outcome.retry_after is None

@@ -379,3 +379,13 @@ def test_the_hints_are_kept() -> None:
 )
 def test_durations_read_like_config_values(seconds: int, text: str) -> None:
     assert duration(timedelta(seconds=seconds)) == text
+
+
+def test_backoff_stays_capped_however_many_failures() -> None:
+    # A 6 h source failing 33 times overflowed (interval × 2**32) and froze its state.
+    for errors in (1, 2, 33, 10_000):
+        plan = decide(FetchStatus.ERROR, errors=errors, interval=6 * HOUR)
+        assert NOW < plan.due <= NOW + MAX_BACKOFF * (1 + JITTER_SHARE)
+    week = 7 * DAY  # an interval longer than the cap is the wait
+    plan = decide(FetchStatus.ERROR, errors=40, interval=week)
+    assert NOW + week <= plan.due <= NOW + week * (1 + JITTER_SHARE)

@@ -244,8 +244,8 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
     value = response.headers.get("retry-after", "").strip()
     if not value or response.status_code not in (429, 503):
         return None
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if (seconds := _whole_seconds(value)) is not None:
+        return timedelta(seconds=seconds)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -279,8 +279,11 @@ def freshness(
 
 
 def _whole_seconds(value: str) -> int | None:
+    """A count of seconds at most 10**9 (31 years): larger ones overflow dates."""
     value = value.strip()
-    return min(int(value), 10**9) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return 10**9 if len(value) > 10 else min(int(value), 10**9)
 
 
 def _http_date(value: str) -> datetime | None:

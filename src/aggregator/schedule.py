@@ -147,7 +147,9 @@ def backoff(interval: timedelta, errors: int) -> timedelta:
     """The wait after ``errors`` consecutive failures: the interval doubled per failure
     after the first, at most ``MAX_BACKOFF`` (or the interval if longer)."""
     cap = max(MAX_BACKOFF, interval)
-    return min(interval * 2 ** min(max(errors - 1, 0), 32), cap)
+    doublings = min(max(errors - 1, 0), 32)
+    # Compared before multiplying: a long interval doubled 32 times overflows timedelta.
+    return cap if interval > cap / 2**doublings else min(interval * 2**doublings, cap)
 
 
 def success_wait(facts: FetchFacts) -> tuple[timedelta, str]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict
 
-from aggregator.config.units import as_duration, as_size
+from aggregator.config.units import MAX_DURATION, as_duration, as_size
 
 #: The fields a source's templates may use.
 TEMPLATE_FIELDS = ("source_name", "home", "excerpt", "image", "title", "link")
@@ -52,6 +52,13 @@ def _parsed(parse: Callable[[object], Any], expected: str) -> BeforeValidator:
     return BeforeValidator(validate)
 
 
+def _at_most_max_duration(value: timedelta) -> timedelta:
+    # Longer ones overflow a due date ("now + interval") and mean nothing for a feed.
+    if value > MAX_DURATION:
+        raise ValueError("expected a duration like 15m, at most 3650d")
+    return value
+
+
 def _url_kind(url: str) -> str | None:
     """The kind of a URL we accept: absolute http(s), file:///path, else None."""
     parts = urlsplit(url)
@@ -77,7 +84,11 @@ NULL_LIST = BeforeValidator(lambda v: () if v is None else v)
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
 _STORAGE = re.compile(r"(sqlite|postgresql(\+\w+)?)://")
 
-Duration = Annotated[timedelta, _parsed(as_duration, "expected a duration like 15m")]
+Duration = Annotated[
+    timedelta,
+    _parsed(as_duration, "expected a duration like 15m"),
+    AfterValidator(_at_most_max_duration),
+]
 Size = Annotated[int, _parsed(as_size, "expected a size like 10MB")]
 HttpUrl = Annotated[str, _check(lambda v: _url_kind(v) == "http", "expected an http(s):// URL")]
 FeedUrl = Annotated[str, _check(_url_kind, "expected an http(s):// or file:/// URL")]

@@ -22,8 +22,14 @@ _UNITS = {"": 1, "b": 1} | {
 }
 
 
+#: The longest duration a setting takes: longer ones overflow date arithmetic (a due time
+#: "now + interval") and mean nothing for a feed.
+MAX_DURATION = timedelta(days=3650)
+
+
 def as_duration(value: object) -> timedelta | None:
-    """The duration ``value`` spells (see ``parse_duration``), else None."""
+    """The duration ``value`` spells (see ``parse_duration``), else None. Settings take at
+    most ``MAX_DURATION``; one beyond what a timedelta holds is None."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     text = str(value).strip()
