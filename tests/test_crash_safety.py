@@ -240,15 +240,17 @@ class KillReport:
 
 
 def temporaries(directory: Path) -> bool:
-    """Whether a publish is writing a file in ``directory`` (output, feeds or posts)."""
+    """Whether a publish is writing a file in ``directory`` (output, feeds or posts), or
+    the posts' ledger (SQLite keeps a journal beside it while it commits)."""
     folders = (
         directory / "_posts" / SCRATCH_DIR,
+        directory / "_posts",
         directory / "public",
         directory / "public" / "feeds",
     )
     for folder in folders:
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
-            if any(entry.name.endswith(".tmp") for entry in entries):
+            if any(entry.name.endswith((".tmp", "-journal")) for entry in entries):
                 return True
     return False
 

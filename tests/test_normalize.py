@@ -231,17 +231,34 @@ def test_include_and_exclude_filters() -> None:
     assert not is_wanted(article, plain_source(exclude=("Sales",)))
 
 
-def test_no_data_attribute_survives_sanitizing() -> None:
-    # On a page that loads htmx, data-hx-on::… runs script; Alpine reads x-data the same way.
-    html = (
-        '<p data-hx-on::before-request="alert(1)" data-x="1" title="t">'
-        '<a href="/next" data-hx-get="/steal">next</a></p>'
-    )
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        'data-hx-on::before-request="alert(1)"',
+        'data-hx-get="/steal"',
+        'data-hx-trigger="load"',
+        "data-x-init=\"fetch('/x')\"",
+        'data-bs-toggle="collapse"',
+        'data-action="click->x#y"',
+        'data-src="https://tracker.example/p.gif"',
+        'data-title="&lt;img src=x onerror=alert(1)&gt;"',
+        'data-note="{{7*7}}"',
+    ],
+)
+def test_data_attributes_a_script_library_would_act_on_are_dropped(attribute: str) -> None:
+    # On a page that loads htmx, data-hx-on::… runs script; Alpine, Stimulus, Bootstrap
+    # read theirs the same way, and a URL or markup in any data-* is some script's input.
+    html = f'<p {attribute} title="t"><a href="/next">next</a></p>'
     cleaned = sanitize_html(html, "https://outlet.example/news/")
-    assert "data-" not in cleaned
     assert cleaned == (
         '<p title="t"><a href="https://outlet.example/next" rel="noopener noreferrer">next</a></p>'
     )
+
+
+def test_inert_data_attributes_stay() -> None:
+    # Editors mark styles this way (the reference article's data-ke-size="size26").
+    html = '<h2 data-ke-size="size26">Title</h2><p data-align="center left">x</p>'
+    assert sanitize_html(html) == html
 
 
 def test_deep_nesting_costs_linear_work_and_keeps_the_text() -> None:

@@ -36,6 +36,7 @@ from aggregator.server import (
     ServeError,
     create_app,
     serve,
+    serve_in_thread,
 )
 
 T1 = datetime(2026, 11, 25, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -824,6 +825,48 @@ def test_serve_raises_when_the_port_is_taken(caplog: pytest.LogCaptureFixture) -
 
         with pytest.raises(ServeError, match=f"127.0.0.1:{port}"):
             asyncio.run(attempt())
+
+
+def test_a_server_in_its_own_thread_answers_while_the_callers_loop_is_blocked(
+    files: dict[str, bytes],
+) -> None:
+    # Under `run` the service's loop is busy for seconds at a time during a pass; the
+    # server's own loop answers meanwhile. Here the caller's loop is blocked until the
+    # answer arrives: on that loop the request could never be served.
+    site = PublishedSite()
+    site.update(files, T1)
+    answered = threading.Event()
+    statuses: list[int] = []
+
+    def ask(port: int) -> None:
+        with httpx.Client(timeout=30) as client:
+            statuses.append(client.get(f"http://127.0.0.1:{port}/opml.xml").status_code)
+        answered.set()
+
+    async def main() -> None:
+        stop, started = asyncio.Event(), Listening()
+        serving = asyncio.create_task(
+            serve_in_thread(create_app(site, dict, Metrics()), "127.0.0.1", 0, stop, started)
+        )
+        await started.wait()
+        threading.Thread(target=ask, args=(started.port,)).start()
+        blocked_until_answered = answered.wait(30)  # blocks this loop
+        stop.set()
+        await serving
+        assert blocked_until_answered
+
+    asyncio.run(main())
+    assert statuses == [200]
+
+
+def test_a_server_in_its_own_thread_raises_when_the_port_is_taken() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app = create_app(PublishedSite(), dict, Metrics())
+        with pytest.raises(ServeError, match=f"127.0.0.1:{port}"):
+            asyncio.run(serve_in_thread(app, "127.0.0.1", port, asyncio.Event()))
 
 
 def test_serve_is_cancellable(files: dict[str, bytes]) -> None:

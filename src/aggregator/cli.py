@@ -28,7 +28,7 @@ from aggregator.pipeline import SourceReport
 from aggregator.publish import render_site
 from aggregator.render_cache import RenderCache
 from aggregator.selection import select_from_store
-from aggregator.server import PublishedSite, ServeError, create_app, serve
+from aggregator.server import PublishedSite, ServeError, create_app, serve, serve_in_thread
 from aggregator.store import Store
 from aggregator.stories import kept_items
 
@@ -348,7 +348,9 @@ def run(ctx: click.Context) -> None:
         app = create_app(site, service.health_report, metrics)
         host, port = settings.server.host, settings.server.port
         try:
-            asyncio.run(serve_until_signalled(service, lambda stop: serve(app, host, port, stop)))
+            asyncio.run(
+                serve_until_signalled(service, lambda stop: serve_in_thread(app, host, port, stop))
+            )
         except ServeError as error:
             click.echo(f"cannot serve HTTP: {error}", err=True)
             ctx.exit(1)

@@ -40,6 +40,25 @@ _BLOCK_BOUNDARY = re.compile(
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"', re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
+#: data-* prefixes script libraries read as behaviour: htmx, Alpine, Stimulus, Turbo,
+#: Bootstrap, Knockout, Vue, Angular, SvelteKit, Unpoly, and inline handlers.
+_SCRIPTED_DATA = (
+    "data-hx-",
+    "data-x-",
+    "data-on",
+    "data-controller",
+    "data-action",
+    "data-target",
+    "data-turbo",
+    "data-bs-",
+    "data-toggle",
+    "data-bind",
+    "data-v-",
+    "data-ng-",
+    "data-sveltekit",
+    "data-up-",
+)
+_INERT_VALUE = re.compile(r"[\w .,%-]{0,64}")
 #: Deepest element nesting kept (``limit_nesting``).
 MAX_DEPTH = 256
 _TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)[^<>]*?(?P<self>/?)>")
@@ -83,6 +102,8 @@ _VOID = frozenset(
 
 def _url_rewriter(base_url: str | None) -> Callable[[str, str, str], str | None]:
     def rewrite(element: str, attribute: str, value: str) -> str | None:
+        if attribute.startswith("data-"):
+            return value if _inert_data(attribute, value) else None
         if attribute not in _URL_ATTRIBUTES:
             return value
         if value.strip().lower().startswith("mailto:"):
@@ -91,6 +112,14 @@ def _url_rewriter(base_url: str | None) -> Callable[[str, str, str], str | None]
         return absolute_url(value, base_url)
 
     return rewrite
+
+
+def _inert_data(name: str, value: str) -> bool:
+    """Whether a ``data-*`` attribute is one no script library acts on: not under a
+    prefix such libraries read (htmx's ``data-hx-on``, Alpine's ``data-x-``, …) and with a
+    plain token for a value (no URL, selector, expression or markup). Editors' styling
+    marks (``data-ke-size="size26"``) stay."""
+    return not name.startswith(_SCRIPTED_DATA) and _INERT_VALUE.fullmatch(value) is not None
 
 
 def limit_nesting(fragment: str, depth: int = MAX_DEPTH) -> str:
@@ -132,8 +161,9 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
         attributes=_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         clean_content_tags=_DROPPED_WITH_CONTENT,
-        # No data-* attribute: htmx, Alpine and the like read them as code on pages
-        # that load those libraries.
+        # data-* only when inert (``_inert_data``): htmx, Alpine and the like run them
+        # as code on pages that load those libraries.
+        generic_attribute_prefixes={"data-"},
         attribute_filter=_url_rewriter(base_url),
     ).strip()
 

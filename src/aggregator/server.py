@@ -14,6 +14,7 @@ the caller owns the signals and says when to stop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gzip
 import hashlib
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from types import MappingProxyType
+from typing import Any
 
 import brotli
 import uvicorn
@@ -403,9 +405,73 @@ async def serve(
             serving.exception()  # retrieved: it propagated above, or we are unwinding
 
 
-async def _first(task: asyncio.Task[None], waiting: Awaitable[object]) -> None:
+async def serve_in_thread(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    started: asyncio.Event | None = None,
+) -> None:
+    """As ``serve``, with the server in a thread of its own that runs its own event loop.
+
+    The service's loop is busy during a pass (a thousand fetches' callbacks); a request
+    served on it waits behind them. On its own loop it waits only for its turn at the
+    interpreter lock, which a thread asking for it gets within the switch interval."""
+    ended: concurrent.futures.Future[None] = concurrent.futures.Future()
+    listening = threading.Event()
+    control: dict[str, Any] = {}
+
+    def run_thread() -> None:
+        try:
+            asyncio.run(_serve_here(app, host, port, control, listening))
+        except BaseException as error:  # handed to the caller's loop
+            ended.set_exception(error)
+        else:
+            ended.set_result(None)
+
+    thread = threading.Thread(target=run_thread, name="aggregator-http", daemon=True)
+    thread.start()
+    ending = asyncio.wrap_future(ended)
+    try:
+        while not listening.is_set() and not ending.done():
+            await asyncio.sleep(0.01)
+        if not listening.is_set():
+            await ending  # raises ServeError
+            raise ServeError(f"the HTTP server on {host}:{port} stopped before listening")
+        if started is not None:
+            if isinstance(started, Listening):
+                started.addresses = control["addresses"]
+            started.set()
+        await _first(ending, stop.wait())
+    finally:
+        if "stop" in control:
+            loop, inner_stop = control["stop"]
+            with contextlib.suppress(RuntimeError):  # its loop already closed
+                loop.call_soon_threadsafe(inner_stop.set)
+        await asyncio.shield(ending)
+
+
+async def _serve_here(
+    app: ASGIApp, host: str, port: int, control: dict[str, Any], listening: threading.Event
+) -> None:
+    """``serve`` in this thread's loop, telling ``serve_in_thread`` how to stop it and
+    where it listens."""
+    inner_stop = asyncio.Event()
+    control["stop"] = (asyncio.get_running_loop(), inner_stop)
+    started = Listening()
+    serving = asyncio.ensure_future(serve(app, host, port, inner_stop, started))
+    waiting = asyncio.ensure_future(started.wait())
+    await asyncio.wait({serving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if started.is_set():
+        control["addresses"] = started.addresses
+        listening.set()
+    await serving
+
+
+async def _first(task: asyncio.Future[None], waiting: Awaitable[object]) -> None:
     """Wait until ``task`` ends or ``waiting`` completes, whichever is first."""
-    other = asyncio.ensure_future(waiting)
+    other: asyncio.Future[Any] = asyncio.ensure_future(waiting)
     try:
         await asyncio.wait({task, other}, return_when=asyncio.FIRST_COMPLETED)
     finally:
