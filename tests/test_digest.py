@@ -7,15 +7,25 @@ import asyncio
 import os
 import signal
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from aggregator import pipeline
 from aggregator.config import ConfigError, parse_config
-from aggregator.digest import Digest, Digester, digest_document, worker_count
+from aggregator.digest import (
+    UNSAVED_PER_WORKER,
+    Digest,
+    Digester,
+    digest_document,
+    worker_count,
+)
+from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import Source
 from aggregator.parse import ParseFailure
 from aggregator.store import Store
@@ -293,3 +303,64 @@ def test_worker_processes_go_when_the_pass_is_killed_outright(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_no_more_digests_wait_for_the_store_than_the_digester_lets_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pass over 1,000 sources digested far faster than one store writes: every digest
+    # waiting for the store was walked by the collector's full passes, which held the
+    # interpreter lock (and the HTTP server) 100-300 ms each.
+    documents = {f"https://o{n}.example/feed": rss(n, 3) for n in range(12)}
+    settings = parse_config(
+        "storage: sqlite:///db.sqlite\nsources:\n"
+        + "".join(f"  - {{id: o{n}, url: 'https://o{n}.example/feed'}}\n" for n in range(12)),
+        base_dir=tmp_path,
+    )
+    sources = settings.sources
+    release = threading.Event()
+    digested: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        # A stream, read as the fetcher reads a real answer.
+        return httpx.Response(200, stream=httpx.ByteStream(documents[str(request.url)]))
+
+    async def main(store: Store) -> list[pipeline.SourceReport]:
+        digester = Digester(0)
+        limit = UNSAVED_PER_WORKER  # a digester without workers: one worker's share
+        digest = digester.digest
+
+        async def counted(body: bytes, **kwargs: Any) -> Any:
+            digested.append(kwargs["source"].id)
+            return await digest(body, **kwargs)
+
+        monkeypatch.setattr(digester, "digest", counted)
+        save = store.save_articles
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            release.wait(30)  # the store is busy with a long batch
+            return save(*args, **kwargs)
+
+        monkeypatch.setattr(store, "save_articles", held)
+        transport = httpx.MockTransport(answer)
+        async with Fetcher(FetchLimits(), transport=transport) as fetcher:
+            passes = [
+                asyncio.create_task(
+                    pipeline.update(
+                        s, store=store, fetcher=fetcher, settings=settings, now=NOW,
+                        digester=digester,
+                    )
+                )
+                for s in sources
+            ]  # fmt: skip
+            for _ in range(200):  # every fetch answered, the first digests under way
+                await asyncio.sleep(0.01)
+            assert len(digested) == limit < len(sources)
+            release.set()
+            return await asyncio.gather(*passes)
+
+    with Store.open(settings.storage) as store:
+        store.sync_sources(sources)
+        reports = asyncio.run(main(store))
+    assert [r.status for r in reports] == ["ok"] * len(sources)
+    assert sorted(digested) == sorted(s.id for s in sources)

@@ -146,6 +146,10 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
+#: Digests a worker may have waiting for the store.
+UNSAVED_PER_WORKER = 4
+
+
 class Digester:
     """Where documents are digested: ``workers`` processes, or a thread when 0.
 
@@ -158,6 +162,10 @@ class Digester:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._starting = asyncio.Lock()
+        #: Held from digesting a document until its articles are stored: the store takes
+        #: one batch at a time, and digests waiting for it (thousands of objects each, in
+        #: a pass over 1,000 sources) are what the collector's full passes walked.
+        self.unsaved = asyncio.Semaphore(max(UNSAVED_PER_WORKER * workers, UNSAVED_PER_WORKER))
 
     async def __aenter__(self) -> Digester:
         return self

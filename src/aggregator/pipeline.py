@@ -150,15 +150,30 @@ async def _update(
             )
         # Parsing, normalizing and fingerprinting run beside the event loop (in worker
         # processes for a big pass), so a huge or slow document never stalls the other
-        # sources' requests and timeouts.
-        digested = await digester.digest(
-            outcome.body or b"",
-            url=outcome.final_url or url,
-            content_type=outcome.content_type,
-            source=source,
-            excerpt_length=settings.site.excerpt_length,
-            now=now,
-        )
+        # sources' requests and timeouts. No more digests wait for the store than
+        # ``digester.unsaved`` lets through.
+        async with digester.unsaved:
+            digested = await digester.digest(
+                outcome.body or b"",
+                url=outcome.final_url or url,
+                content_type=outcome.content_type,
+                source=source,
+                excerpt_length=settings.site.excerpt_length,
+                now=now,
+            )
+            return await _store_digest(source, store, settings, now, state, outcome, digested)
+    return await _store_digest(source, store, settings, now, state, outcome, digested)
+
+
+async def _store_digest(
+    source: Source,
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    state: SourceState,
+    outcome: FetchOutcome,
+    digested: Digest | ParseFailure,
+) -> SourceReport:
     if isinstance(digested, ParseFailure):
         failed = replace(outcome, status=FetchStatus.ERROR, error=digested.reason)
         await asyncio.to_thread(

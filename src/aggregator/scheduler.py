@@ -46,6 +46,10 @@ STOP_GRACE_SECONDS = 10.0
 CONFIG_CHECK_SECONDS = 1.0
 #: How often articles past ``retention`` are removed (and once at start).
 PRUNE_EVERY = timedelta(hours=1)
+#: How often what survived the collector's young generations is frozen (``gc.freeze``):
+#: a full collection walks every object not frozen and holds the interpreter lock for all
+#: of it (65-150 ms each, every few seconds, in a pass over 1,000 sources).
+FREEZE_EVERY = timedelta(seconds=10)
 #: A failed publish is tried again after this long, doubled after each failure...
 PUBLISH_RETRY = timedelta(seconds=5)
 #: ...up to this.
@@ -201,6 +205,12 @@ class Service:
                 id="prune", name="prune", next_run_time=self.clock(), coalesce=True,
                 max_instances=1, replace_existing=True,
             )  # fmt: skip
+        if self.scheduler.get_job("freeze") is None:
+            self.scheduler.add_job(
+                _freeze_survivors, IntervalTrigger(seconds=FREEZE_EVERY.total_seconds(),
+                timezone=UTC), id="freeze", name="freeze", coalesce=True, max_instances=1,
+                misfire_grace_time=None, replace_existing=True,
+            )  # fmt: skip
         for job_id, source in wanted.items():
             self._schedule(job_id, source)
 
@@ -295,7 +305,12 @@ class Service:
             self._publish_soon()
 
     def _prune(self) -> None:
-        """Apply ``retention``; the channels lose what left the store at the next publish."""
+        """Apply ``retention``; the channels lose what left the store at the next publish.
+        Also, once an hour, give the collector everything frozen since the last time, so
+        cyclic garbage frozen meanwhile is freed (one full collection an hour)."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
         try:
             removed = pipeline.prune(self.settings, self.store, self.clock())
         except StoreError as error:
@@ -442,6 +457,13 @@ def _file_signature(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (status.st_mtime_ns, status.st_size, status.st_ino)
+
+
+def _freeze_survivors() -> None:
+    """Collect the young generations, then move what survives (the store's and the
+    server's long-lived objects, mostly) where full collections do not walk."""
+    gc.collect(1)
+    gc.freeze()
 
 
 async def serve_until_signalled(
