@@ -39,7 +39,7 @@ class SeenRequest:
 class FeedServer:
     """``routes`` maps a path to a ``Route``; change them while the server runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
         self.last_modified = formatdate(time.time() - 3600, usegmt=True)
@@ -54,9 +54,10 @@ class FeedServer:
             def do_GET(self) -> None:
                 server._answer(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.port = int(self._httpd.server_address[1])
+        self.base = f"http://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -112,8 +113,10 @@ class FeedServer:
 
 
 @contextmanager
-def running_server(setup: Callable[[FeedServer], None] | None = None) -> Iterator[FeedServer]:
-    server = FeedServer()
+def running_server(
+    setup: Callable[[FeedServer], None] | None = None, host: str = "127.0.0.1"
+) -> Iterator[FeedServer]:
+    server = FeedServer(host)
     if setup:
         setup(server)
     server.start()

@@ -114,6 +114,7 @@ site: {{title: 뉴스 모음, description: 여러 언론사의 속보를 한곳�
 storage: sqlite:///data/aggregator.db
 output: {{dir: public, posts_dir: null}}
 server: {{host: 127.0.0.1, port: 0}}
+fetch: {{allow_private: [127.0.0.1]}}
 sources:
   - {{id: newsdao, url: "{rss_url}", name: newsdao, categories: [News]}}
   - {{id: wire, url: "{atom_url}", name: World Wire, categories: [World]}}

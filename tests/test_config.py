@@ -536,3 +536,18 @@ def test_durations_longer_than_ten_years_are_refused() -> None:
         "got '3000000d'"
     )
     assert problem(MINIMAL + "    interval: 99999999999999999999d\n") is not None
+
+
+def test_allow_private_takes_a_switch_or_hosts_and_networks() -> None:
+    assert parse_config(MINIMAL, base_dir=BASE).fetch.allow_private is False
+    on = parse_config("fetch: {allow_private: true}\n" + MINIMAL, base_dir=BASE)
+    assert on.fetch.allow_private is True
+    listed = parse_config(
+        "fetch: {allow_private: [127.0.0.1, '10.0.0.0/8', '::1', feeds.internal]}\n" + MINIMAL,
+        base_dir=BASE,
+    )
+    assert listed.fetch.allow_private == ("127.0.0.1", "10.0.0.0/8", "::1", "feeds.internal")
+    assert problem("fetch: {allow_private: [10.0.0.0/33]}\n" + MINIMAL) == (
+        "feeds.yaml:1:24 fetch.allow_private: expected true, false or a list of host names "
+        "and networks like 10.0.0.0/8 ('10.0.0.0/33' is neither), got a list"
+    )

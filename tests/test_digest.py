@@ -196,7 +196,8 @@ def test_a_pass_stores_the_same_with_worker_processes_or_without(
         directory.mkdir()
         settings = parse_config(
             # One source at a time, so stories are founded in the same order both times.
-            f"storage: sqlite:///db.sqlite\nfetch: {{workers: {workers}, concurrency: 1}}\n"
+            f"storage: sqlite:///db.sqlite\nfetch: {{workers: {workers}, concurrency: 1,\n"
+            "  allow_private: [127.0.0.1]}\n"
             "sources:\n" + "\n".join(lines) + "\n",
             base_dir=directory,
         )
@@ -273,9 +274,9 @@ def test_worker_processes_go_when_the_pass_is_killed_outright(
     lines.append(f"  - {{id: slow, url: '{slow}'}}")
     config = tmp_path / "feeds.yaml"
     config.write_text(
-        "storage: sqlite:///db.sqlite\nfetch: {workers: 2, timeout: 5m}\nsources:\n"
-        + "\n".join(lines)
-        + "\n"
+        "storage: sqlite:///db.sqlite\n"
+        "fetch: {workers: 2, timeout: 5m, allow_private: [127.0.0.1]}\n"
+        "sources:\n" + "\n".join(lines) + "\n"
     )
     process = subprocess.Popen(
         [str(AGGREGATOR), "-c", str(config), "fetch", "--all"],

@@ -58,6 +58,7 @@ def write_config(tmp_path: Path, server: FeedServer, extra_sources: str = "") ->
 site: {{title: 뉴스 모음, link: "https://news.example.org/", language: ko, timezone: Asia/Seoul}}
 storage: sqlite:///data/aggregator.db
 output: {{dir: public, posts_dir: _posts}}
+fetch: {{allow_private: [127.0.0.1]}}
 sources:
   - id: adskorea
     url: {server.url("/adskorea.xml")}

@@ -12,14 +12,21 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from aggregator.address_guard import AddressPolicy
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import FetchOutcome, FetchStatus, Validators
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, running_server
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 
 
+#: The test servers listen on 127.0.0.1: allowed, as feeds.yaml would allow them.
+LOCAL = AddressPolicy.of(["127.0.0.1"])
+
+
 def fetch(url: str, validators: Validators | None = None, **limits: object):  # type: ignore[no-untyped-def]
+    limits.setdefault("addresses", LOCAL)
+
     async def go():  # type: ignore[no-untyped-def]
         async with Fetcher(FetchLimits(**limits)) as fetcher:  # type: ignore[arg-type]
             return await fetcher.fetch(url, validators)
@@ -148,3 +155,53 @@ def test_an_absurd_retry_after_is_a_long_wait_not_an_error(value: str) -> None:
         assert outcome.retry_after == timedelta(seconds=10**9)
     else:
         assert outcome.retry_after is None
+
+
+# --- addresses only this machine can reach ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.2:{port}/feed.xml",
+        "http://[::ffff:127.0.0.2]:{port}/feed.xml",
+        "http://2130706434:{port}/feed.xml",
+        "http://0x7f000002:{port}/feed.xml",
+        "http://127.2:{port}/feed.xml",
+        "http://[::1]:{port}/feed.xml",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1:{port}/feed.xml",
+        "http://[::ffff:7f00:2]:{port}/feed.xml",
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused(feed_server: FeedServer, target: str) -> None:
+    # An allowed source that answers with a redirect into this machine's network: the
+    # private address is not fetched (its server sees nothing), and the error says why.
+    with running_server(host="127.0.0.2") as private:
+        private.serve("/feed.xml", RSS)
+        location = target.format(port=private.port)
+        hop = feed_server.serve("/hop", b"", status=302, headers={"Location": location})
+        outcome = fetch(feed_server.serve("/start", b"", status=301, headers={"Location": hop}))
+        assert outcome.status is FetchStatus.ERROR
+        assert "private address" in (outcome.error or ""), outcome.error
+        assert "fetch.allow_private" in (outcome.error or "")
+        assert private.requests == []
+        # Allowed, the same redirect is followed to the document.
+        if target.startswith("http://127.0.0.2"):
+            allowed = fetch(hop, addresses=AddressPolicy.of(["127.0.0.0/8"]))
+            assert allowed.status is FetchStatus.OK and allowed.body
+            assert len(private.requests) == 1
+
+
+def test_private_addresses_are_refused_unless_allowed(feed_server: FeedServer) -> None:
+    url = feed_server.serve("/feed.xml", RSS)
+    refused = fetch(url, addresses=AddressPolicy())
+    assert refused.status is FetchStatus.ERROR and "private address (127.0.0.1)" in (
+        refused.error or ""
+    )
+    assert feed_server.requests == []
+    for allowed in (AddressPolicy.of(True), AddressPolicy.of(["127.0.0.1/32"])):
+        assert fetch(url, addresses=allowed).status is FetchStatus.OK
+    # A host name allowed by name, whatever it resolves to.
+    by_name = url.replace("127.0.0.1", "localhost")
+    assert fetch(by_name, addresses=AddressPolicy.of(["localhost"])).status is FetchStatus.OK

@@ -127,7 +127,7 @@ def hostile_run(
         )
         config = tmp_path / "feeds.yaml"
         config.write_text(
-            f"fetch: {{timeout: {TIMEOUT_SECONDS}s, max_bytes: 1MB}}\n"
+            f"fetch: {{timeout: {TIMEOUT_SECONDS}s, max_bytes: 1MB, allow_private: [127.0.0.1]}}\n"
             "site: {link: 'https://agg.example.org/'}\n"
             f"sources:\n{sources}",
             encoding="utf-8",

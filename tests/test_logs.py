@@ -166,6 +166,7 @@ def service_config(tmp_path: Path, feed_server: FeedServer) -> Path:
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "server: {port: 0}\n"
+        "fetch: {allow_private: [127.0.0.1]}\n"
         "sources:\n"
         f"  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}', interval: 1h}}\n"
         # Refused at once: a warning line.

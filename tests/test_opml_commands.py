@@ -131,3 +131,35 @@ def test_import_keeps_the_configs_permissions_and_its_symbolic_link(tmp_path: Pa
     assert stat.S_IMODE(real.stat().st_mode) == 0o600
     assert "bbc-news" in real.read_text(encoding="utf-8")
     assert [p.name for p in secrets.iterdir()] == ["feeds.yaml"]  # no temporary left
+
+
+LOCAL_OPML = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>shared list</title></head><body>
+<outline type="rss" text="Notes" xmlUrl="file:///home/me/private-notes"/>
+<outline type="rss" text="Router" xmlUrl="http://192.168.1.1/status.xml"/>
+<outline type="rss" text="Mapped" xmlUrl="http://[::ffff:127.0.0.2]/feed"/>
+<outline type="rss" text="Local" xmlUrl="http://localhost:8080/feed"/>
+<outline type="rss" text="Metadata" xmlUrl="http://169.254.169.254/latest/meta-data/"/>
+<outline type="rss" text="BBC News" xmlUrl="https://feeds.bbci.co.uk/news/rss.xml"/>
+</body></opml>
+"""
+
+
+def test_import_refuses_local_files_and_private_addresses_unless_allowed(config: Path) -> None:
+    # An OPML file is someone else's list: a file:// source published a private notes
+    # directory, an internal URL let the list's author map the network.
+    opml = config.parent / "shared.opml"
+    opml.write_text(LOCAL_OPML, encoding="utf-8")
+    result = run(config, "opml", "import", str(opml))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("1 new sources, 0 already configured, 5 refused")
+    assert "refused: file:///home/me/private-notes is a local file" in result.stderr
+    assert "refused: http://192.168.1.1/status.xml is a private address" in result.stderr
+    assert "--allow-private adds it" in result.stderr
+    urls = [source.url for source in load_config(config).sources]
+    assert urls == ["https://www.yna.co.kr/rss/news.xml", "https://feeds.bbci.co.uk/news/rss.xml"]
+
+    allowed = run(config, "opml", "import", "--allow-private", str(opml))
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.strip().endswith("5 new sources, 1 already configured")
+    assert len(load_config(config).sources) == 7

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from aggregator import pipeline
+from aggregator.address_guard import AddressPolicy
 from aggregator.config import parse_config
 from aggregator.errors import ConfigError
 from aggregator.fetch import Fetcher, FetchLimits, freshness
@@ -300,7 +301,7 @@ def test_freshness_from_cache_control_and_expires(
 
 def fetch(url: str, validators: Validators | None = None):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
-        async with Fetcher(FetchLimits()) as fetcher:
+        async with Fetcher(FetchLimits(addresses=AddressPolicy.of(["127.0.0.1"]))) as fetcher:
             return await fetcher.fetch(url, validators)
 
     return asyncio.run(go())
@@ -388,7 +389,8 @@ def test_a_pass_stores_the_decision_its_reason_and_the_cadence(
     hints += "<sy:updateFrequency>2</sy:updateFrequency>"
     url = feed_server.serve("/polite.xml", rss(real_now, hints))
     settings = parse_config(
-        f"storage: sqlite:///db.sqlite\nsources:\n  - {{id: polite, url: '{url}'}}\n",
+        f"storage: sqlite:///db.sqlite\nfetch: {{allow_private: [127.0.0.1]}}\n"
+        f"sources:\n  - {{id: polite, url: '{url}'}}\n",
         base_dir=tmp_path,
     )
     with Store.open(settings.storage) as store:
@@ -467,6 +469,7 @@ def test_sources_says_when_and_why_and_fetch_waits_for_it(
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "storage: sqlite:///data/aggregator.db\n"
+        "fetch: {allow_private: [127.0.0.1]}\n"
         "sources:\n"
         f"  - {{id: polite, url: '{feed_server.url('/polite.xml')}'}}\n"
         f"  - {{id: nightly, url: '{feed_server.url('/nightly.xml')}'}}\n"

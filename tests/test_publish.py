@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from aggregator import frontmatter
 from aggregator.config import parse_config
@@ -156,3 +157,54 @@ def test_a_tab_separated_manifest_is_taken_over_with_its_mark(tmp_path: Path) ->
     assert not (posts / TSV_MANIFEST).exists()
     again = publish(config, articles, NOW)
     assert (again.posts_written, again.posts_removed) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "error, shown",
+    [
+        (
+            "could not connect: [Errno 111] Connect call failed ('10.0.0.7', 5432)",
+            "could not connect",
+        ),
+        (
+            "could not connect: refused to connect to 127.0.0.2: it is a private address "
+            "(127.0.0.2); fetch.allow_private allows it",
+            "refused: a private address (see fetch.allow_private)",
+        ),
+        ("ReadError: [Errno 104] Connection reset by peer (10.0.0.7:5432)", "connection failed"),
+        ("timed out after 20s", "timed out after 20s"),
+        ("HTTP 404 Not Found", "HTTP 404 Not Found"),
+    ],
+)
+def test_the_index_page_names_a_failure_without_the_networks_details(
+    tmp_path: Path, error: str, shown: str
+) -> None:
+    # One subscribed feed pointing at internal ports could otherwise map which are open.
+    failing = SourceState("wire", last_status="error", error_count=1, last_error=error)
+    publish(settings(tmp_path), [stored(1, "AI chips ship", 20)], NOW, {"wire": failing})
+    page = (tmp_path / "public" / "index.html").read_text("utf-8")
+    assert f'<span class="meta">{shown}</span>' in page
+    assert "10.0.0.7" not in page and "Errno" not in page and "5432" not in page
+
+
+def test_a_password_in_a_source_url_is_published_nowhere(tmp_path: Path) -> None:
+    config = parse_config(
+        CONFIG.replace(
+            "https://wire.example.com/feed", "https://reader:s3cret@wire.example.com:8443/feed"
+        ),
+        base_dir=tmp_path,
+    )
+    [source] = config.sources
+    assert source.url == "https://reader:s3cret@wire.example.com:8443/feed"  # fetched with it
+    assert source.home == "https://wire.example.com:8443"
+    # What an article carries from its source (normalize gives it the source's home).
+    item = stored(1, "AI chips ship", 20)
+    item = dataclasses.replace(
+        item, article=dataclasses.replace(item.article, source_url=source.home)
+    )
+    publish(config, [item], NOW)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and ".aggregator" not in str(p)]
+    assert any(p.name == "opml.xml" for p in written)
+    leaked = [str(p.relative_to(tmp_path)) for p in written if b"s3cret" in p.read_bytes()]
+    assert leaked == []
+    assert b"https://wire.example.com:8443" in (tmp_path / "public" / "opml.xml").read_bytes()

@@ -81,6 +81,7 @@ def service(
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "server: {port: 0}\n"
+        "fetch: {allow_private: [127.0.0.1]}\n"
         f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}', interval: 1h}}\n",
         encoding="utf-8",
     )
@@ -140,6 +141,7 @@ def test_sighup_reloads_and_a_removed_source_is_no_longer_polled(
     running, config, server = service
     config.write_text(
         "server: {port: 0}\n"
+        "fetch: {allow_private: [127.0.0.1]}\n"
         f"sources:\n  - {{id: beta, url: '{server.url('/beta.xml')}', interval: 1s}}\n",
         encoding="utf-8",
     )
@@ -192,6 +194,7 @@ def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: Fee
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "server: {port: 0}\n"
+        "fetch: {allow_private: [127.0.0.1]}\n"
         f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}'}}\n",
         encoding="utf-8",
     )

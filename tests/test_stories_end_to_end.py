@@ -135,6 +135,7 @@ def setup(tmp_path: Path, feed_server: FeedServer) -> tuple[Path, FeedServer]:
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "site: {link: 'https://agg.example/'}\n"
+        "fetch: {allow_private: [127.0.0.1]}\n"
         "sources:\n"
         f"  - {{id: wire, name: Wire, url: '{feed_server.url('/wire.xml')}'}}\n"
         f"  - {{id: daily, name: Daily, url: '{feed_server.url('/daily.xml')}'}}\n"

@@ -235,8 +235,13 @@ def opml_export(ctx: click.Context) -> None:
 @opml.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Also add file:// URLs and addresses of this machine or a private network.",
+)
 @click.pass_context
-def opml_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
+def opml_import(ctx: click.Context, file: Path, dry_run: bool, allow_private: bool) -> None:
     """Add FILE's subscriptions to feeds.yaml as sources (existing ones are kept)."""
     settings = load(ctx)
     config_path: Path = ctx.obj["config"]
@@ -245,9 +250,11 @@ def opml_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
     except ValueError as error:
         click.echo(f"{file}: {error}", err=True)
         ctx.exit(2)
-    plan = plan_import(outlines, settings.sources)
+    plan = plan_import(outlines, settings.sources, allow_private)
     for outline, existing in plan.duplicates:
         click.echo(f"already a source: {outline.xml_url} (as {existing})")
+    for outline, reason in plan.refused:
+        click.echo(f"refused: {outline.xml_url} is {reason}; --allow-private adds it", err=True)
     text = config_path.read_text(encoding="utf-8")
     try:
         updated = append_sources(text, plan.new)
@@ -259,7 +266,10 @@ def opml_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
         click.echo(f"{'would add' if dry_run else 'added'}: {entry['id']}  {entry['url']}")
     if not dry_run and plan.new:
         rewrite_in_place(config_path, updated.encode("utf-8"))
-    click.echo(f"{len(plan.new)} new sources, {len(plan.duplicates)} already configured")
+    click.echo(
+        f"{len(plan.new)} new sources, {len(plan.duplicates)} already configured"
+        + (f", {len(plan.refused)} refused" if plan.refused else "")
+    )
 
 
 @main.group()

@@ -14,7 +14,7 @@ import ssl
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from aggregator.address_guard import AddressPolicy, GuardedBackend
 from aggregator.model import FetchOutcome, FetchStatus, Validators
 
 ACCEPT = (
@@ -43,21 +44,22 @@ class FetchLimits:
     concurrency: int = 32
     per_host: int = 4
     user_agent: str = "aggregator/0.1"
+    #: Which private addresses may be connected to (``fetch.allow_private``).
+    addresses: AddressPolicy = field(default_factory=AddressPolicy)
 
 
 class Fetcher:
     """Fetches feed URLs with one shared ``httpx.AsyncClient``. Use as an async context."""
 
     def __init__(self, limits: FetchLimits, transport: httpx.AsyncBaseTransport | None = None):
+        """``transport`` replaces the network (tests); otherwise every connection, on every
+        redirect hop, goes through ``address_guard``."""
         self.limits = limits
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport or guarded_transport(limits),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             timeout=httpx.Timeout(limits.timeout),
-            limits=httpx.Limits(
-                max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
-            ),
             # Only encodings we decompress ourselves, within the body limit (see _Inflater).
             headers={
                 "User-Agent": limits.user_agent,
@@ -185,6 +187,19 @@ class Fetcher:
         if len(body) > limit:
             raise _TooLarge
         return bytes(body)
+
+
+def guarded_transport(limits: FetchLimits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, with the network under ``address_guard``'s policy: httpx offers
+    no other place to see the address a connection is actually made to."""
+    transport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(
+            max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
+        )
+    )
+    pool = transport._pool
+    pool._network_backend = GuardedBackend(pool._network_backend, limits.addresses)
+    return transport
 
 
 class _TooLarge(Exception):

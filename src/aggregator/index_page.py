@@ -96,12 +96,30 @@ def _health_row(source: Source, state: SourceState, tz: tzinfo) -> str:
     else:
         status, css = "not fetched yet", ""
     when = f"{state.last_success.astimezone(tz):%Y-%m-%d %H:%M}" if state.last_success else "never"
-    problem = state.disabled or state.last_error or ""
+    problem = state.disabled or public_problem(state.last_error or "")
     detail = f'<br><span class="meta">{escape(problem)}</span>' if problem else ""
     return (
         f'<tr><td>{escape(source.name)}</td><td class="{css}">{escape(status)}{detail}</td>'
         f"<td>{when}</td><td>{state.article_count}</td></tr>"
     )
+
+
+#: Failures shown as they are: what they say is about the feed, not the network.
+_SHOWN_WHOLE = ("HTTP ", "timed out", "more than", "body larger", "corrupt compressed", "not a ")
+
+
+def public_problem(error: str) -> str:
+    """A source's failure in words fit for a public page: the network's own messages
+    (addresses, ports, errno) would let anyone who adds a feed map the network behind
+    this machine, so they are cut to what kind of failure it was (the log has it all)."""
+    if not error or error.startswith(_SHOWN_WHOLE):
+        return error
+    if error.startswith("could not connect: refused to connect"):
+        return "refused: a private address (see fetch.allow_private)"
+    head = error.split(":", 1)[0].strip()
+    if head == "could not connect" or head.endswith(("Error", "Exception")):
+        return "could not connect" if head == "could not connect" else "connection failed"
+    return head if ":" in error else error
 
 
 def _notice(notice: str | None) -> str:

@@ -9,6 +9,7 @@ declares entities at all is refused (as defusedxml does) rather than half-truste
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from .address_guard import is_public
 from .channels import as_utc
 from .model import Source
 from .syndication import clean_xml_text
+from .urls import without_credentials
 
 OPML_DOCS = "http://opml.org/spec2.opml"
 
@@ -55,9 +58,9 @@ def render_opml(title: str, sources: Sequence[Source], now: datetime) -> bytes:
         outline.set("type", "rss")
         outline.set("text", name)
         outline.set("title", name)
-        outline.set("xmlUrl", clean_xml_text(source.url))
+        outline.set("xmlUrl", clean_xml_text(without_credentials(source.url)))
         if source.home:
-            outline.set("htmlUrl", clean_xml_text(source.home))
+            outline.set("htmlUrl", clean_xml_text(without_credentials(source.home)))
         # The attribute is comma-separated, so a comma inside a category cannot survive.
         categories = [clean_xml_text(c).replace(",", " ").strip() for c in source.categories]
         if any(categories):
@@ -163,16 +166,26 @@ class ImportPlan:
     new: tuple[dict[str, object], ...]
     #: (outline, id of the configured source already fetching that URL).
     duplicates: tuple[tuple[OpmlOutline, str], ...]
+    #: (outline, why it is not added): local files and private addresses.
+    refused: tuple[tuple[OpmlOutline, str], ...] = ()
 
 
-def plan_import(outlines: Sequence[OpmlOutline], sources: Sequence[Source]) -> ImportPlan:
+def plan_import(
+    outlines: Sequence[OpmlOutline], sources: Sequence[Source], allow_private: bool = False
+) -> ImportPlan:
     """New entries for outlines whose feed URL is not configured yet, with fresh ids that
-    never reuse an existing one; outlines already configured are reported, not added."""
+    never reuse an existing one; outlines already configured are reported, not added.
+    An OPML file is someone else's list: a ``file://`` URL, or one naming this machine or
+    a private network, is refused unless ``allow_private``."""
     by_url = {source.url: source.id for source in sources}
     taken = {source.id for source in sources}
     new: list[dict[str, object]] = []
     duplicates: list[tuple[OpmlOutline, str]] = []
+    refused: list[tuple[OpmlOutline, str]] = []
     for outline in outlines:
+        if not allow_private and (reason := _local_reason(outline.xml_url)) is not None:
+            refused.append((outline, reason))
+            continue
         if outline.xml_url in by_url:
             duplicates.append((outline, by_url[outline.xml_url]))
             continue
@@ -185,7 +198,23 @@ def plan_import(outlines: Sequence[OpmlOutline], sources: Sequence[Source]) -> I
         if outline.categories:
             entry["categories"] = list(outline.categories)
         new.append(entry)
-    return ImportPlan(tuple(new), tuple(duplicates))
+    return ImportPlan(tuple(new), tuple(duplicates), tuple(refused))
+
+
+def _local_reason(url: str) -> str | None:
+    """Why ``url`` reaches this machine or a private network, or None. Names are judged
+    without resolving them (fetching checks every address it connects to)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        return "a local file"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "this machine"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return None if is_public(address) else f"a private address ({host})"
 
 
 def _fresh_id(outline: OpmlOutline, taken: set[str]) -> str:

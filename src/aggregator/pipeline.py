@@ -18,6 +18,7 @@ from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
 from aggregator import publish as publishing
+from aggregator.address_guard import AddressPolicy
 from aggregator.config import Settings
 from aggregator.digest import Digest, Digester, digest_parsed, worker_count
 from aggregator.fetch import Fetcher, FetchLimits
@@ -75,6 +76,7 @@ def fetch_limits(settings: Settings) -> FetchLimits:
         concurrency=fetch.concurrency,
         per_host=fetch.per_host,
         user_agent=fetch.user_agent,
+        addresses=AddressPolicy.of(fetch.allow_private),
     )
 
 

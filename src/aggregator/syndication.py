@@ -36,6 +36,7 @@ from lxml import etree
 from .channels import as_utc
 from .feed_style import with_stylesheet
 from .model import StoredArticle, story_id
+from .urls import without_credentials
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -185,7 +186,7 @@ def _safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    return url
+    return without_credentials(url)
 
 
 def _image_type(url: str) -> str | None:

@@ -9,6 +9,7 @@ mapping of the file shares. They are used by ``settings`` and ``schema`` alike.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from collections.abc import Callable
@@ -59,6 +60,15 @@ def _at_most_max_duration(value: timedelta) -> timedelta:
     return value
 
 
+def _host_or_network(entry: str) -> bool:
+    """A CIDR network (``10.0.0.0/8``, ``127.0.0.1``, ``::1``) or a host name."""
+    try:
+        ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return _HOST_NAME.fullmatch(entry.strip()) is not None
+    return True
+
+
 def _url_kind(url: str) -> str | None:
     """The kind of a URL we accept: absolute http(s), file:///path, else None."""
     parts = urlsplit(url)
@@ -81,6 +91,9 @@ def _template(text: str) -> bool:
 NULL_MAP = BeforeValidator(lambda v: {} if v is None else v)
 #: A list left empty (``key:`` with no value) is an empty list.
 NULL_LIST = BeforeValidator(lambda v: () if v is None else v)
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?"
+)
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
 _STORAGE = re.compile(r"(sqlite|postgresql(\+\w+)?)://")
 
@@ -99,3 +112,22 @@ Storage = Annotated[str, _check(_STORAGE.match, "expected a sqlite:// or postgre
 Regex = Annotated[str, _check(re.compile, "expected a regular expression", detail=True)]
 Template = Annotated[str, _check(_template, "expected a str.format template", detail=True)]
 Strings = Annotated[tuple[str, ...], NULL_LIST]
+
+
+def _allowed_private(value: object) -> object:
+    """``fetch.allow_private``: a switch, or host names and networks, checked here so a
+    wrong entry is named rather than reported against each type of the union."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple):
+        for entry in value:
+            if not isinstance(entry, str) or not _host_or_network(entry):
+                raise ValueError(
+                    "expected true, false or a list of host names and networks like "
+                    f"10.0.0.0/8 ({entry!r} is neither)"
+                )
+        return tuple(value)
+    raise ValueError("expected true, false or a list of host names and networks")
+
+
+AllowPrivate = Annotated[bool | tuple[str, ...], BeforeValidator(_allowed_private)]

@@ -45,6 +45,7 @@ from aggregator.config.settings import (
     Site,
 )
 from aggregator.model import Channel, Source, Templates
+from aggregator.urls import without_credentials
 
 try:
     _VERSION = version("aggregator")
@@ -114,7 +115,9 @@ def _source(model: _SourceModel, site: Site, fetch: FetchSettings) -> Source:
         id=model.id,
         url=model.url,
         name=model.name or model.id,
-        home=model.home or (f"{parts.scheme}://{parts.netloc}" if parts.netloc else site.link),
+        home=without_credentials(
+            model.home or (f"{parts.scheme}://{parts.netloc}" if parts.netloc else site.link)
+        ),
         categories=model.categories,
         interval=model.interval or fetch.interval,
         default_image=model.default_image,

@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator, with_config
 
-from aggregator.config.fields import STRICT, Duration, HttpUrl, Language, Size, TimeZone
+from aggregator.config.fields import (
+    STRICT,
+    AllowPrivate,
+    Duration,
+    HttpUrl,
+    Language,
+    Size,
+    TimeZone,
+)
 from aggregator.model import Channel, Source
 from aggregator.schedule import DEFAULT_MAX_INTERVAL, DEFAULT_MIN_INTERVAL, duration
 
@@ -90,6 +98,10 @@ class FetchSettings:
     #: Processes that parse, clean and fingerprint fetched documents during a pass:
     #: "auto" is one per core for a pass over several sources, 0 does it in this process.
     workers: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
+    #: Addresses only this machine or its network can reach (loopback, private,
+    #: link-local, …) are refused unless allowed here: true for all, or a list of host
+    #: names and networks (CIDR) to allow.
+    allow_private: AllowPrivate = False
 
     @field_validator("max_interval")
     @classmethod
