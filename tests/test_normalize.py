@@ -272,3 +272,25 @@ def test_deep_nesting_costs_linear_work_and_keeps_the_text() -> None:
     flat = "<div>" + "<p>para" * 1000 + "</div>"
     assert limit_nesting(flat) == flat
     assert sanitize_html(flat).count("<p>") == 1000
+
+
+def test_plain_text_fields_hold_no_markup_even_decoded_from_entities() -> None:
+    # "&lt;img …&gt;" decodes to a tag: themes print titles, excerpts and authors raw, and
+    # readers that treat RSS titles as HTML ran it.
+    hostile = "&lt;img src=x onerror=alert(1)&gt;"
+    article = normalize(
+        entry(
+            title=f"&lt;script&gt;alert(1)&lt;/script&gt;Budget passes {hostile}",
+            summary=f"<p>Lawmakers voted {hostile} 3 &lt; 5 and x&lt;3 hold.</p>",
+            author=f"Kim {hostile}",
+            tags=(f"Politics{hostile}",),
+        ),
+        plain_source(),
+        base_url=BASE,
+        now=NOW,
+    )
+    for text in (article.title, article.excerpt, article.author or "", *article.tags):
+        assert "<img" not in text and "<script" not in text and "onerror=alert(1)>" not in text
+    assert article.title == "alert(1) Budget passes"  # a removed tag leaves a space
+    assert article.excerpt == "Lawmakers voted 3 < 5 and x<3 hold."
+    assert article.author == "Kim"

@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta
 
 from aggregator.model import Article, Entry, Source, story_id
-from aggregator.sanitize import first_image, html_to_text, sanitize_html
+from aggregator.sanitize import first_image, plain_text, sanitize_html
 from aggregator.urls import absolute_url, canonical_url
 
 DEFAULT_EXCERPT_LENGTH = 300
@@ -70,8 +70,9 @@ def normalize(
 ) -> Article:
     """The front-matter article for ``entry`` as published by ``source``."""
     content = sanitize_html(entry.content or entry.summary or "", base_url)
-    excerpt = cut_text(html_to_text(entry.summary or "") or html_to_text(content), excerpt_length)
-    title = html_to_text(entry.title) or cut_text(excerpt, _UNTITLED_LENGTH)
+    # Plain-text fields hold no markup, not even decoded from entities (plain_text).
+    excerpt = cut_text(plain_text(entry.summary or "") or plain_text(content), excerpt_length)
+    title = plain_text(entry.title) or cut_text(excerpt, _UNTITLED_LENGTH)
     link = canonical_url(entry.link, base_url)
     candidates = [absolute_url(url, base_url) for url in entry.images]
     image = next((url for url in candidates if url), None) or first_image(content)
@@ -107,8 +108,8 @@ def normalize(
         source_url=source.home,
         canonical_url=link,
         id=story_id(source.id, guid),
-        author=html_to_text(entry.author or "") or None,
-        tags=tuple(dict.fromkeys(t for t in (html_to_text(tag) for tag in entry.tags) if t)),
+        author=plain_text(entry.author or "") or None,
+        tags=tuple(dict.fromkeys(t for t in (plain_text(tag) for tag in entry.tags) if t)),
     )
 
 

@@ -183,6 +183,19 @@ def html_to_text(fragment: str) -> str:
     return fold_whitespace(html.unescape(stripped))
 
 
+#: What a browser would take for a tag once entities are decoded: "<img src=x onerror=…>",
+#: "</b>", "<!--", and an unclosed "<img …" (it would swallow what a page puts after it).
+#: "a < b" and "x<3" are not tags.
+_TAG_IN_TEXT = re.compile(r"<(?=[A-Za-z!/?])[^<>]*>?")
+
+
+def plain_text(fragment: str) -> str:
+    """``html_to_text`` with no tag left in the text either: "&lt;img onerror=…&gt;" is
+    text after decoding, and themes and readers print titles, excerpts and authors as
+    HTML. What is not a tag ("a < b", "x<3") stays."""
+    return fold_whitespace(_TAG_IN_TEXT.sub(" ", html_to_text(fragment)))
+
+
 def fold_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
