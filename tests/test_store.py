@@ -616,10 +616,13 @@ def test_a_store_from_before_compact_sketches_keeps_folding(tmp_path: Path) -> N
     engine.dispose()
 
     with Store.open(url) as store:
+        # 0007 counted the article already stored.
+        assert store.state("alpha").article_count == 1
         retold = WIRE.replace("on Thursday", "Thursday").replace("closely", "carefully")
         assert store.save_articles("beta", [fingerprinted(1, "beta", retold)], NOW) == SaveResult(
             folded=1
         )
+        assert store.state("beta").article_count == 1
     with raw(url) as conn:
         (sketch,) = conn.execute(
             "SELECT sketch FROM articles WHERE id = ?", (article.id,)
@@ -787,3 +790,32 @@ def test_the_head_read_from_the_revision_files_is_alembics() -> None:
     from alembic.script import ScriptDirectory
 
     assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_each_sources_article_count_follows_inserts_folds_updates_and_prunes(
+    store: Store,
+) -> None:
+    # Kept as a column: reading every source's health used to count the articles table.
+    def counted() -> dict[str, int]:
+        return {s: st.article_count for s, st in store.states().items()}
+
+    def actual() -> dict[str, int]:
+        return {s: len(store.articles(source_ids=[s])) for s in ("alpha", "beta") if s in counted()}
+
+    old, recent = NOW - timedelta(days=400), NOW
+    store.save_articles("alpha", [entry(n, date=old) for n in range(5)], old)
+    store.save_articles("alpha", [entry(n) for n in range(5, 8)], recent)
+    # A retelling folded into alpha's story, a duplicate guid, an edit of a stored article.
+    store.save_articles(
+        "beta",
+        [
+            entry(1, source_id="beta", canonical_url="https://alpha.example/news/6"),
+            entry(1, source_id="beta"),
+            entry(2, source_id="beta"),
+        ],
+        recent,
+    )
+    store.save_articles("alpha", [entry(5, title="Edited headline")], recent)
+    assert counted() == actual() == {"alpha": 8, "beta": 2}
+    assert store.prune(NOW - timedelta(days=90)) == 5
+    assert counted() == actual() == {"alpha": 3, "beta": 2}

@@ -33,6 +33,13 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
             db, article_id, None if sketch is None else bytes(sketch), _moment(date)
         )
     db.run(f"DELETE FROM splits WHERE article_id IN ({marks})", ids)
+    for source_id, removed in db.all(
+        f"SELECT source_id, COUNT(*) FROM articles WHERE id IN ({marks}) GROUP BY source_id", ids
+    ):
+        db.run(
+            "UPDATE sources SET article_count = article_count - ? WHERE id = ?",
+            (removed, source_id),
+        )
     db.run(f"DELETE FROM articles WHERE id IN ({marks})", ids)
     # A key stays with its story while a remaining member holds it.
     for _, story, url, text_hash, _, _ in rows:

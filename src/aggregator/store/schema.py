@@ -106,6 +106,9 @@ sources = Table(
     #: The feed's ``<skipHours>`` (UTC hours, "0,1,23") and ``<skipDays>`` ("Saturday,Sunday").
     Column("skip_hours", Text),
     Column("skip_days", Text),
+    # 0007: how many articles the store holds from it, kept with every insert and prune,
+    # so reading every source's health does not count the whole articles table.
+    Column("article_count", Integer, nullable=False, server_default=text("0")),
 )
 
 #: One row per stored article. ``data`` holds the whole front-matter ``Article`` as JSON;

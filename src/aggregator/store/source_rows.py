@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select, update
+from sqlalchemy import Connection, Row, Select, select, update
 
 from aggregator.model import Cadence, FeedHints, FetchStatus, SourceState, Validators
 from aggregator.store.article_rows import dialect_insert
-from aggregator.store.schema import articles, sources
+from aggregator.store.schema import sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +66,7 @@ def ensure_source(conn: Connection, source_id: str, now: datetime) -> None:
 
 
 def states_query() -> Select[Any]:
-    counts = (
-        select(articles.c.source_id, func.count().label("article_count"))
-        .group_by(articles.c.source_id)
-        .subquery()
-    )
-    return select(sources, func.coalesce(counts.c.article_count, 0).label("article_count")).join(
-        counts, counts.c.source_id == sources.c.id, isouter=True
-    )
+    return select(sources)
 
 
 def source_state(row: Row[Any]) -> SourceState:

@@ -293,6 +293,7 @@ class Store:
             with self._write("save articles") as conn:
                 ensure_source(conn, source_id, now)
                 db = Statements(conn)
+                added = 0
                 guids = list(dict.fromkeys(i[0] for i in part if i[0] not in seen_guids))
                 existing = stored_entries(db, source_id, guids) if guids else {}
                 for item in part:
@@ -308,6 +309,13 @@ class Store:
                         db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
                     )
                     counts[outcome] += 1
+                    if outcome in ("inserted", "folded"):  # a new row either way
+                        added += 1
+                if added:
+                    db.run(
+                        "UPDATE sources SET article_count = article_count + ? WHERE id = ?",
+                        (added, source_id),
+                    )
                 if fetched is not None and start == starts[-1]:
                     record_fetch_row(conn, source_id, fetched)
         return SaveResult(**counts)
