@@ -43,7 +43,7 @@ from aggregator import atomic_files
 from aggregator import publish as publishing
 from aggregator.config import parse_config
 from aggregator.model import Article, StoredArticle
-from aggregator.post_ledger import PostLedger
+from aggregator.post_ledger import LEDGER_NAME, PostLedger
 from aggregator.post_writing import SCRATCH_DIR
 from aggregator.publish import TEMP_SUFFIX, remove_stale_temporaries, write_atomic
 from aggregator.store import Store
@@ -58,8 +58,10 @@ SHARED_STORIES = 40
 KILLS = 21
 #: Kills come this long after the process started, or after it logged that it runs...
 KILL_DELAY = (0.05, 1.5)
-#: ...or as soon as a file is being written, when that happens within this many seconds.
-WRITE_WAIT = 4.0
+#: ...or as soon as a file is being written, when that happens within this many seconds
+#: (the first publish with news comes after a pass's first articles and the publish delay;
+#: the one at start-up writes nothing when nothing changed).
+WRITE_WAIT = 10.0
 #: Every item is dated, distinctly, in the past: no tie decides an order or a kept article.
 BASE_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 PASS_LINE = re.compile(r"source (s\d{3}): (?:ok|not_modified), (\d+) new, (\d+) updated, (\d+) ")
@@ -242,16 +244,18 @@ class KillReport:
 
 def temporaries(directory: Path) -> bool:
     """Whether a publish is writing a file in ``directory`` (output, feeds or posts), or
-    the posts' ledger (SQLite keeps a journal beside it while it commits)."""
+    the posts' ledger (SQLite keeps a journal beside it while it commits). Only small
+    directories are listed, so the look is quick enough to land inside a write."""
+    if os.path.exists(directory / "_posts" / f"{LEDGER_NAME}-journal"):
+        return True
     folders = (
         directory / "_posts" / SCRATCH_DIR,
-        directory / "_posts",
         directory / "public",
         directory / "public" / "feeds",
     )
     for folder in folders:
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
-            if any(entry.name.endswith((".tmp", "-journal")) for entry in entries):
+            if any(entry.name.endswith(".tmp") for entry in entries):
                 return True
     return False
 
