@@ -125,6 +125,10 @@ def test_an_invalid_edit_is_reported_and_changes_nothing(
     running.wait_for(
         lambda: "edit refused" in index.read_text("utf-8"), "the refusal on the index page"
     )
+    # Publicly: where and what, without the refused values or the file's absolute path.
+    page = index.read_text("utf-8")
+    assert "feeds.yaml:" in page and "sources[1].id" in page
+    assert "ftp://nowhere" not in page and str(config) not in page
     # Still running on the last good configuration; a later valid edit is taken.
     config.write_text(
         good + f"  - {{id: gamma, url: '{server.url('/gamma.xml')}', interval: 1h}}\n",

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from aggregator import pipeline
-from aggregator.config import parse_config
+from aggregator.config import load_config, parse_config
 from aggregator.digest import Digester
 from aggregator.fetch import Fetcher
 from aggregator.metrics import Metrics
@@ -302,3 +302,39 @@ def test_with_worker_processes_the_service_publishes_in_one_of_them(
                 await service.digester.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_refused_edit_is_shown_without_its_values_and_a_failing_one_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "feeds.yaml"
+    good = "storage: sqlite:///db.sqlite\nsources:\n  - {id: s0, url: 'https://s0.example/'}\n"
+    config.write_text(good, encoding="utf-8")
+    settings = load_config(config)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        service = Service(settings, store, clock=Clock(START))
+        # A mistyped store URL holding a password: refused, and shown without it.
+        config.write_text(
+            good.replace("sqlite:///db.sqlite", "postgres://app:hunter2@db/news"), "utf-8"
+        )
+        assert service.reload() is False
+        shown = service.health.config_error or ""
+        assert shown.startswith("feeds.yaml:1:10 storage: expected")
+        assert "hunter2" not in shown and str(tmp_path) not in shown
+        assert "hunter2" not in str(service.health_report())
+
+        # Valid, but applying it fails (a bug, a store error): the old one keeps running.
+        config.write_text(good + "  - {id: s1, url: 'https://s1.example/'}\n", "utf-8")
+
+        def broken(*args: object) -> None:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(store, "sync_sources", broken)
+        assert service.reload() is False
+        assert service.health.config_error == "feeds.yaml could not be applied: RuntimeError"
+        assert [s.id for s in service.settings.sources] == ["s0"]
+        monkeypatch.undo()
+        assert service.reload() is True
+        assert service.health.config_error is None
+        assert [s.id for s in service.settings.sources] == ["s0", "s1"]

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -416,7 +417,10 @@ class Service:
             current = _file_signature(path)
             if requested or current != last:
                 last = current
-                self.reload()
+                try:
+                    self.reload()
+                except Exception:  # a bug here must not end the watching
+                    log.exception("reloading feeds.yaml failed")
 
     def reload(self) -> bool:
         """Take feeds.yaml as it is now; False (and the old one kept) when it is invalid."""
@@ -426,16 +430,26 @@ class Service:
         try:
             settings = load_config(path)
         except ConfigError as error:
-            self.health.config_error = str(error)
+            # Shown publicly (index page, /healthz) without the refused values, which may
+            # be a password, nor the file's absolute path; the log has it all.
+            self.health.config_error = public_config_error(str(error), path)
             log.error("feeds.yaml edit refused, still running the last good one:\n%s", error)
             self._publish_soon()  # the index page says so
             return False
         before = {s.id: s for s in self.settings.sources}
         after = {s.id: s for s in settings.sources}
-        self.settings = settings
+        previous = self.settings
+        try:
+            self.settings = settings
+            self.store.sync_sources(settings.sources)
+            self._schedule_all()
+        except Exception as error:  # whatever it is, reloading must go on working
+            self.settings = previous
+            self.health.config_error = f"feeds.yaml could not be applied: {type(error).__name__}"
+            log.exception("feeds.yaml could not be applied, still running the last good one")
+            self._publish_soon()
+            return False
         self.health.config_error = None
-        self.store.sync_sources(settings.sources)
-        self._schedule_all()
         added = sorted(after.keys() - before.keys())
         removed = sorted(before.keys() - after.keys())
         changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
@@ -449,6 +463,19 @@ class Service:
         )
         self._publish_soon()
         return True
+
+
+def public_config_error(error: str, path: Path) -> str:
+    """A refused configuration's problems as the public may see them: the file by its
+    name, not its absolute path, and no refused value (``..., got 'postgres://u:pw@…'``)."""
+    lines = []
+    for line in error.splitlines():
+        line = line.replace(str(path), path.name)
+        lines.append(_REFUSED_VALUE.sub("", line))
+    return "\n".join(lines)
+
+
+_REFUSED_VALUE = re.compile(r",? got .*$")
 
 
 def _file_signature(path: Path) -> tuple[int, int, int] | None:
