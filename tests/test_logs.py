@@ -280,3 +280,27 @@ def test_run_writes_lines_for_people_on_a_terminal(tmp_path: Path, feed_server: 
     lines = output.replace("\r\n", "\n").splitlines()
     assert any(TEXT_LINE.match(line) and "INFO running: 2 sources" in line for line in lines)
     assert not any(line.startswith("{") for line in lines)
+
+
+def test_a_message_repeated_in_a_tight_loop_is_logged_once_per_interval() -> None:
+    # Out of file descriptors, asyncio logs a failed accept on every turn of the loop.
+    now = [100.0]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logs.RepeatThrottle(seconds=10, clock=lambda: now[0]))
+    logger = logging.getLogger("test.throttle")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        for _ in range(50_000):
+            logger.error("socket.accept() out of system resource")
+        logger.error("another message")
+        now[0] += 10
+        logger.error("socket.accept() out of system resource")
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().splitlines() == [
+        "socket.accept() out of system resource",
+        "another message",
+        "socket.accept() out of system resource (and 49999 more like it in 10s)",
+    ]

@@ -25,6 +25,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from aggregator import http_guard
 from aggregator.config import parse_config
 from aggregator.http_rules import choose_coding, site_key
 from aggregator.metrics import Metrics
@@ -921,3 +922,57 @@ def test_serve_leaves_the_signals_to_its_caller(files: dict[str, bytes]) -> None
     assert signal.getsignal(signal.SIGINT) is before
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
+
+
+# --- what one connection may do -------------------------------------------------------------
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off(
+    files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A byte every 0.1 s used to hold the connection for ever; a few hundred such clients
+    # used every file descriptor. Others are served meanwhile.
+    monkeypatch.setattr(http_guard, "HEADER_SECONDS", 0.5)
+    site = PublishedSite()
+    site.update(files, T1)
+    with ServerThread(create_app(site, dict, Metrics())) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
+            slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            closed = False
+            for _ in range(100):  # 10 s at most
+                try:
+                    slow.sendall(b"X")
+                except OSError:
+                    closed = True
+                    break
+                slow.settimeout(0.1)
+                try:
+                    if slow.recv(1024) == b"":
+                        closed = True
+                        break
+                except TimeoutError:
+                    continue
+            assert closed
+        with httpx.Client(base_url=server.base) as client:
+            assert client.get("/opml.xml").status_code == 200
+
+
+def test_a_request_with_two_framings_is_refused_and_its_connection_closed(
+    files: dict[str, bytes],
+) -> None:
+    # Content-Length and Transfer-Encoding together: a proxy reading the other one would
+    # pass the pipelined request after it as a second, smuggled one.
+    site = PublishedSite()
+    site.update(files, T1)
+    with ServerThread(create_app(site, dict, Metrics())) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+            raw.sendall(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                b"GET /opml.xml HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            answer = b""
+            while chunk := raw.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400 ")
+        assert answer.count(b"HTTP/1.1 ") == 1  # the pipelined request was not served

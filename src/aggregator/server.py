@@ -41,6 +41,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.errors import AggregatorError
 from aggregator.feed_style import browser_media_type
+from aggregator.http_guard import (
+    IDLE_SECONDS,
+    MAX_CONNECTIONS,
+    GuardedH11Protocol,
+    refuse_ambiguous_framing,
+)
 from aggregator.http_rules import (
     cache_control,
     choose_coding,
@@ -365,9 +371,12 @@ async def serve(
     ``GRACEFUL_SHUTDOWN_SECONDS`` to finish.
     """
     config = uvicorn.Config(
-        app,
+        refuse_ambiguous_framing(app),
         host=host,
         port=port,
+        http=GuardedH11Protocol,
+        timeout_keep_alive=IDLE_SECONDS,
+        limit_concurrency=MAX_CONNECTIONS,
         lifespan="off",
         log_level="warning",
         log_config=None,  # leave logging to the application
