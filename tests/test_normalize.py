@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -294,3 +295,37 @@ def test_plain_text_fields_hold_no_markup_even_decoded_from_entities() -> None:
     assert article.title == "alert(1) Budget passes"  # a removed tag leaves a space
     assert article.excerpt == "Lawmakers voted 3 < 5 and x<3 hold."
     assert article.author == "Kim"
+
+
+def test_a_body_holds_no_markdown_that_a_jekyll_site_would_turn_into_script() -> None:
+    # kramdown reads posts: "[x](javascript:…)" in body text became a javascript: link.
+    body = (
+        "Click [here](javascript:alert(1)) or [there][t].\n\n[t]: javascript:alert(2)\n\n"
+        '<p>Hover me</p>\n{: onmouseover="alert(3)"}'
+    )
+    article = normalize(entry(content=body), plain_source(), base_url=BASE, now=NOW)
+    for trigger in ("](", "]:", "{:"):
+        assert trigger not in article.body
+    # The same text once a browser decodes it.
+    assert html.unescape(article.body).count("[here](javascript:alert(1))") == 1
+
+
+def test_urls_in_front_matter_are_percent_encoded_where_they_would_break_out() -> None:
+    # Written unencoded, a quote in an image URL ended the theme's src="…" attribute.
+    article = normalize(
+        entry(
+            link='https://wire.example.com/a"onmouseover="alert(1)',
+            images=("https://wire.example.com/i.jpg' onerror='alert(1)",),
+        ),
+        plain_source(),
+        base_url=BASE,
+        now=NOW,
+    )
+    assert article.image == "https://wire.example.com/i.jpg%27%20onerror=%27alert(1)"
+    assert article.canonical_url is not None
+    assert '"' not in article.canonical_url and "%22onmouseover=%22" in article.canonical_url
+    # Letters of any script stay readable.
+    korean = normalize(
+        entry(link="https://wire.example.com/뉴스/1"), plain_source(), base_url=BASE, now=NOW
+    )
+    assert korean.canonical_url == "https://wire.example.com/뉴스/1"

@@ -14,8 +14,8 @@ import re
 from datetime import datetime, timedelta
 
 from aggregator.model import Article, Entry, Source, story_id
-from aggregator.sanitize import first_image, plain_text, sanitize_html
-from aggregator.urls import absolute_url, canonical_url
+from aggregator.sanitize import first_image, inert_markdown, plain_text, sanitize_html
+from aggregator.urls import absolute_url, canonical_url, encoded_url
 
 DEFAULT_EXCERPT_LENGTH = 300
 #: A date this far ahead of ``now`` is a publisher's clock or time-zone mistake.
@@ -69,14 +69,17 @@ def normalize(
     excerpt_length: int = DEFAULT_EXCERPT_LENGTH,
 ) -> Article:
     """The front-matter article for ``entry`` as published by ``source``."""
-    content = sanitize_html(entry.content or entry.summary or "", base_url)
+    # Posts are Markdown files to Jekyll: the body must mean the same to kramdown.
+    content = inert_markdown(sanitize_html(entry.content or entry.summary or "", base_url))
     # Plain-text fields hold no markup, not even decoded from entities (plain_text).
     excerpt = cut_text(plain_text(entry.summary or "") or plain_text(content), excerpt_length)
     title = plain_text(entry.title) or cut_text(excerpt, _UNTITLED_LENGTH)
     link = canonical_url(entry.link, base_url)
+    link = encoded_url(link) if link else link
     candidates = [absolute_url(url, base_url) for url in entry.images]
     image = next((url for url in candidates if url), None) or first_image(content)
-    image = image or source.default_image
+    # Front matter carries URLs as text a theme prints into attributes.
+    image = encoded_url(image) if image else source.default_image
 
     plain = {
         "source_name": source.name,

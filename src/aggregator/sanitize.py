@@ -196,6 +196,20 @@ def plain_text(fragment: str) -> str:
     return fold_whitespace(_TAG_IN_TEXT.sub(" ", html_to_text(fragment)))
 
 
+#: Markdown that a Jekyll site's converter (kramdown) would act on in a post's HTML body:
+#: inline links "[x](javascript:…)", link definitions "[x]: javascript:…" and attribute
+#: lists "{: onmouseover=…}". A character reference renders the same in HTML and is
+#: nothing to Markdown.
+_MARKDOWN_TRIGGERS = {"](": "]&#40;", "]:": "]&#58;", "{:": "&#123;:"}
+_MARKDOWN_TRIGGER = re.compile("|".join(re.escape(t) for t in _MARKDOWN_TRIGGERS))
+
+
+def inert_markdown(html_text: str) -> str:
+    """``html_text`` rendering the same as HTML, with nothing Markdown would turn into a
+    link or an attribute."""
+    return _MARKDOWN_TRIGGER.sub(lambda m: _MARKDOWN_TRIGGERS[m.group(0)], html_text)
+
+
 def fold_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 

@@ -8,6 +8,7 @@ parameters kept in their order.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -85,3 +86,14 @@ def without_credentials(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+#: Characters a URL may not hold as they are (RFC 3986) that also end or break an HTML
+#: attribute or a YAML scalar a theme prints: quotes, angle brackets, spaces and the like.
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\"'<>`\\{}|^\x7f]")
+
+
+def encoded_url(url: str) -> str:
+    """``url`` with those characters percent-encoded; letters of any script and what is
+    already encoded stay as they are."""
+    return _UNSAFE_IN_URL.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
