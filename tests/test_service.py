@@ -195,18 +195,21 @@ def test_the_service_serves_what_it_publishes_over_http(
 
 def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.serve("/alpha.xml", RSS.format(name="alpha"))
+    feed_server.serve("/down.xml", b"", status=500)
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "server: {port: 0}\n"
         "fetch: {allow_private: [127.0.0.1]}\n"
-        f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}'}}\n",
+        f"sources:\n  - {{id: alpha, url: '{feed_server.url('/alpha.xml')}'}}\n"
+        f"  - {{id: down, url: '{feed_server.url('/down.xml')}'}}\n"
+        f"  - {{id: gone, url: '{feed_server.url('/gone.xml')}'}}\n",
         encoding="utf-8",
     )
     env = cli_env()
     fetched = subprocess.run(
         [str(AGGREGATOR), "-c", str(config), "fetch"], capture_output=True, text=True, env=env
     )
-    assert fetched.returncode == 0, fetched.stderr
+    assert fetched.returncode == 1, fetched.stderr  # two of three sources failed
     server = RunningService(config, "serve")
     try:
         server.wait_for(lambda: server.logged("serving HTTP on http://"), "the HTTP server")
@@ -214,6 +217,11 @@ def test_serve_alone_serves_what_a_fetch_stored(tmp_path: Path, feed_server: Fee
         page = httpx.get(f"{base}/")
         assert page.status_code == 200 and "alpha story" in page.text
         assert httpx.get(f"{base}/feeds/../feeds.yaml").status_code == 404
+        # The same stories and failing sources as `run` reports, from the store.
+        health = httpx.get(f"{base}/healthz").json()
+        assert health["mode"] == "serve" and health["sources"] == 3
+        assert health["failing"] == ["down", "gone"] and health["status"] == "degraded"
+        assert "\nstories_published 1.0\n" in httpx.get(f"{base}/metrics").text
     finally:
         assert server.stop() == 0
 

@@ -382,6 +382,10 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
     with _store_or_exit(ctx, settings) as store:
         seen: list[object] = [None]
         cache = RenderCache()
+        health: list[dict[str, object]] = [{}]
+
+        def health_report() -> dict[str, object]:
+            return {"mode": "serve", "status": "ok", **health[0]}
 
         def render() -> None:
             # Rendered again only when the store changed: a new change number, or a
@@ -393,6 +397,9 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
             selection = select_from_store(settings, store, pipeline.source_rank(settings))
             now = utcnow()
             site.update(render_site(settings, selection, now, states, cache=cache), now)
+            # What `run` reports: the stories published, and the sources' health.
+            metrics.stories_published.set(store.story_count())
+            health[0] = pipeline.source_health(settings.sources, states)
             seen[0] = looked
 
         async def main_loop() -> None:
@@ -402,7 +409,7 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
                 loop.add_signal_handler(signum, stop.set)
             await asyncio.to_thread(render)
             server = asyncio.create_task(
-                serve(create_app(site, lambda: {"mode": "serve"}, metrics),
+                serve(create_app(site, health_report, metrics),
                       settings.server.host, settings.server.port, stop)
             )  # fmt: skip
             while not stop.is_set() and not server.done():

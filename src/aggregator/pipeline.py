@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -201,6 +201,19 @@ async def _store_digest(
         warnings=warnings,
         moved_to=outcome.permanent_redirect,
     )
+
+
+def source_health(
+    sources: Sequence[Source], states: Mapping[str, SourceState]
+) -> dict[str, object]:
+    """What /healthz says of the sources, from the store's states, under ``run`` and
+    ``serve`` alike: which are failing, and "degraded" while more than half are (most of
+    what is published is going stale)."""
+    failing = [s.id for s in sources if (st := states.get(s.id)) and st.last_status == "error"]
+    report: dict[str, object] = {"sources": len(sources), "failing": failing}
+    if len(failing) * 2 > len(sources):
+        report["status"] = "degraded"
+    return report
 
 
 def fetch_url(source: Source, state: SourceState, settings: Settings) -> str:

@@ -169,15 +169,7 @@ class Service:
             states = self.store.states()
         except StoreError as error:
             return {**report, "status": "degraded", "store_error": str(error), "failing": None}
-        failing = [
-            s.id
-            for s in self.settings.sources
-            if (st := states.get(s.id)) and st.last_status == "error"
-        ]
-        report["failing"] = failing
-        if len(failing) * 2 > len(self.settings.sources):
-            report["status"] = "degraded"  # most of what is published is going stale
-        return report
+        return {**report, **pipeline.source_health(self.settings.sources, states)}
 
     def request_reload(self) -> None:
         """Reload feeds.yaml soon (SIGHUP)."""
