@@ -452,6 +452,20 @@ def test_recursive_alias() -> None:
     )
 
 
+def test_an_alias_bomb_is_refused_and_a_large_configuration_is_not() -> None:
+    # Nine levels of ten aliases: a billion nodes from a few hundred bytes.
+    levels = ["a0: &a0 [x]"] + [
+        f"a{n}: &a{n} [{', '.join(f'*a{n - 1}' for _ in range(10))}]" for n in range(1, 10)
+    ]
+    bomb = "x-bomb:\n" + "".join(f"  {line}\n" for line in levels)
+    assert any("huge aliases" in line for line in problems(MINIMAL + bomb))
+    # 20,000 sources written out in full build each node once: accepted.
+    many = "sources:\n" + "".join(
+        f"  - {{id: s{n}, url: 'https://s{n}.example/feed'}}\n" for n in range(20_000)
+    )
+    assert len(parse_config(many, base_dir=BASE).sources) == 20_000
+
+
 # --- files and paths ------------------------------------------------------------------------
 
 

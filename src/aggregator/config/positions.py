@@ -38,6 +38,10 @@ Loader.add_implicit_resolver(
 )
 
 
+#: Nodes built again through aliases before a document is refused as a bomb.
+MAX_ALIAS_REPEATS = 100_000
+
+
 class Abort(Exception):
     """The node tree cannot be walked (recursive or huge aliases)."""
 
@@ -50,11 +54,18 @@ class Tree:
     values: dict[KeyPath, Mark] = dataclasses.field(default_factory=dict)
     keys: dict[KeyPath, Mark] = dataclasses.field(default_factory=dict)
     problems: list[Problem] = dataclasses.field(default_factory=list)
-    nodes: int = 0
+    #: Nodes built so far, and how many builds were of a node built before (reached again
+    #: through an alias): what grows without bound in a "billion laughs" document, while
+    #: a large configuration written out in full builds each node once.
+    built: set[int] = dataclasses.field(default_factory=set)
+    repeats: int = 0
 
     def build(self, node: Node, path: KeyPath, active: frozenset[int] = frozenset()) -> Any:
-        self.values[path], self.nodes = node.start_mark, self.nodes + 1
-        if self.nodes > 100_000 or id(node) in active:
+        self.values[path] = node.start_mark
+        if id(node) in self.built:
+            self.repeats += 1
+        self.built.add(id(node))
+        if self.repeats > MAX_ALIAS_REPEATS or id(node) in active:
             self.problems.append((node.start_mark, path, "expected no recursive or huge aliases"))
             raise Abort
         if isinstance(node, ScalarNode):
