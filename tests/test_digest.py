@@ -4,6 +4,7 @@ a worker that dies costs only the documents it held, and a pass stores the same 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -365,3 +366,24 @@ def test_no_more_digests_wait_for_the_store_than_the_digester_lets_through(
         reports = asyncio.run(main(store))
     assert [r.status for r in reports] == ["ok"] * len(sources)
     assert sorted(digested) == sorted(s.id for s in sources)
+
+
+def test_a_stop_does_not_wait_for_a_document_that_takes_minutes() -> None:
+    # SIGTERM waited 92 s for one slow item (documented: 10 s): work under way gets
+    # STOP_GRACE_SECONDS, then its worker is ended.
+    async def go() -> tuple[list[int], bool]:
+        digester = Digester(1)
+        await digester._start()
+        pool = digester._pool
+        assert pool is not None
+        busy = asyncio.ensure_future(asyncio.to_thread(digester.call, time.sleep, 300))
+        await asyncio.sleep(0.5)  # the worker is sleeping on it
+        workers = list(pool._processes)  # type: ignore[attr-defined]
+        await asyncio.wait_for(digester.aclose(), 60)  # far less than the document's 300 s
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(busy, 10)
+        return workers, busy.done()
+
+    workers, abandoned = asyncio.run(go())
+    assert workers and abandoned
+    assert not any(alive(pid) for pid in workers)

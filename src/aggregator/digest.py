@@ -11,16 +11,19 @@ the same function on the same values, so their results are the same.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import TypeVar
 
@@ -31,6 +34,8 @@ from aggregator.parse import ParseFailure, parse_feed
 from aggregator.processes import wait_until_ended
 from aggregator.sanitize import html_to_text
 from aggregator.schedule import cadence_of
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -146,8 +151,22 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
+#: How long a stop waits for the documents under way in worker processes.
+STOP_GRACE_SECONDS = 3.0
 #: Digests a worker may have waiting for the store.
 UNSAVED_PER_WORKER = 4
+
+
+def _end_workers(workers: Sequence[BaseProcess], grace: float) -> None:
+    """Wait up to ``grace`` seconds for ``workers`` to finish, then end those still busy."""
+    deadline = time.monotonic() + grace
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            log.warning("stopping: a worker still digesting a document was ended")
+            worker.kill()
+            worker.join(5)
 
 
 class Digester:
@@ -179,10 +198,15 @@ class Digester:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop the worker processes (work they hold is abandoned)."""
+        """Stop the worker processes: queued work is cancelled, work under way gets
+        ``STOP_GRACE_SECONDS`` and is then abandoned (a document that takes minutes must
+        not hold up a stop the operator was promised in seconds)."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+            # The pool's own list: shutdown forgets it, and waits for work under way.
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(_end_workers, workers, STOP_GRACE_SECONDS)
 
     async def digest(
         self,
