@@ -271,3 +271,19 @@ def test_run_polls_at_the_interval_publishes_and_stops_cleanly(
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "stopped" in output
+
+
+def test_outputs_that_cannot_be_written_are_one_plain_line(tmp_path: Path) -> None:
+    # A full disk or an output path taken by a file: a line saying so, not a traceback.
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "storage: sqlite:///db.sqlite\noutput: {dir: public, posts_dir: _posts}\n"
+        "sources:\n  - {id: wire, url: 'https://wire.example.com/feed'}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "public").write_text("a file where the output directory goes", "utf-8")
+    result = aggregator(config, "publish")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: [Errno") and "public" in line

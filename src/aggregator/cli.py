@@ -469,8 +469,12 @@ class _store_or_exit:
             self.ctx.exit(2)
         return self.store
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         self.store.close()
+        if isinstance(error, OSError):
+            # A full disk, a read-only or missing output directory: one plain line.
+            click.echo(f"error: {error}", err=True)
+            self.ctx.exit(1)
 
 
 def _duration(seconds: float) -> str:
