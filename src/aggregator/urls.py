@@ -67,7 +67,8 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     pairs = [pair for pair in parts.query.split("&") if pair]
     kept = [p for p in pairs if not is_tracking_parameter(unquote_plus(p.split("=")[0]))]
     query = "&".join(kept)
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    # Encoded, so the canonical form of a canonical link is itself ("/ #" gave "/ ").
+    return encoded_url(urlunsplit((scheme, netloc, parts.path or "/", query, "")))
 
 
 def origin(url: str) -> str:
