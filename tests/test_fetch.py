@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ipaddress
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
+from aggregator import address_guard
 from aggregator.address_guard import AddressPolicy
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import FetchOutcome, FetchStatus, Validators
@@ -202,6 +206,35 @@ def test_private_addresses_are_refused_unless_allowed(feed_server: FeedServer) -
     assert feed_server.requests == []
     for allowed in (AddressPolicy.of(True), AddressPolicy.of(["127.0.0.1/32"])):
         assert fetch(url, addresses=allowed).status is FetchStatus.OK
-    # A host name allowed by name, whatever it resolves to.
+    # A host name allowed by name, whatever it resolves to; or by the addresses allowed
+    # among those it resolves to (localhost is 127.0.0.1 and often ::1 too).
     by_name = url.replace("127.0.0.1", "localhost")
     assert fetch(by_name, addresses=AddressPolicy.of(["localhost"])).status is FetchStatus.OK
+    assert fetch(by_name, addresses=AddressPolicy.of(["127.0.0.1"])).status is FetchStatus.OK
+
+
+class _RecordingBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self.hosts: list[str] = []
+
+    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        self.hosts.append(host)
+        return object()
+
+    async def sleep(self, seconds: float) -> None:
+        return None
+
+
+def test_a_name_is_reached_only_at_the_addresses_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def resolved(host: str, port: int) -> list[Any]:
+        return [ipaddress.ip_address("::1"), ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(address_guard, "_resolve", resolved)
+    inner = _RecordingBackend()
+    allowed = address_guard.GuardedBackend(inner, AddressPolicy.of(["127.0.0.1"]))
+    asyncio.run(allowed.connect_tcp("feeds.internal", 80))
+    assert inner.hosts == ["127.0.0.1"]  # never ::1, which is not allowed
+    refused = address_guard.GuardedBackend(inner, AddressPolicy())
+    with pytest.raises(httpcore.ConnectError, match=r"private address \(::1\)"):
+        asyncio.run(refused.connect_tcp("feeds.internal", 80))
+    assert inner.hosts == ["127.0.0.1"]

@@ -6,7 +6,7 @@ machine can reach: loopback, private networks, link-local (the cloud metadata se
 169.254.169.254), unique-local, multicast, unspecified or reserved addresses, in IPv4,
 IPv6 and IPv4-mapped IPv6 forms. The check is made where the connection is made
 (``GuardedBackend.connect_tcp``, on every redirect hop): the host is resolved once, every
-address it resolves to is checked, and the connection goes to a checked address, so a
+address it resolves to is checked, and the connection goes only to an allowed one, so a
 name that resolves elsewhere a moment later (DNS rebinding) gains nothing.
 """
 
@@ -89,10 +89,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        addresses = await _resolve(host, port)
-        for address in addresses:
-            if (reason := self._policy.refusal(host, address)) is not None:
-                raise httpcore.ConnectError(reason)
+        resolved = await _resolve(host, port)
+        # Only to addresses the policy allows (a name with both 127.0.0.1 and ::1, where
+        # 127.0.0.1 is allowed, is reached there); refused when it allows none of them.
+        addresses = [a for a in resolved if self._policy.refusal(host, a) is None]
+        if not addresses:
+            reason = self._policy.refusal(host, resolved[0]) if resolved else None
+            raise httpcore.ConnectError(reason or f"{host}: no address to connect to")
         failure: Exception | None = None
         for address in addresses:
             try:
