@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,10 @@ from aggregator.digest import (
     UNSAVED_PER_WORKER,
     Digest,
     Digester,
+    DigestTimeout,
     digest_document,
+    digest_within,
+    within,
     worker_count,
 )
 from aggregator.fetch import Fetcher, FetchLimits
@@ -387,3 +391,23 @@ def test_a_stop_does_not_wait_for_a_document_that_takes_minutes() -> None:
     workers, abandoned = asyncio.run(go())
     assert workers and abandoned
     assert not any(alive(pid) for pid in workers)
+
+
+def test_a_document_past_its_budget_is_stopped_in_its_worker() -> None:
+    # A document crafted to be slow held a worker (and its CPU) for minutes; now it gets
+    # fetch.timeout, and the worker is free for the next one.
+    async def go() -> tuple[object, int, int]:
+        async with Digester(1, budget=0.3) as digester:
+            await digester._start()
+            with pytest.raises(DigestTimeout, match=r"longer than 0\.3s"):
+                await asyncio.to_thread(digester.call, within, 0.3, time.sleep, 60)
+            worker = await asyncio.to_thread(digester.call, os.getpid)
+            again = await asyncio.to_thread(digester.call, os.getpid)
+            slow = await asyncio.to_thread(
+                digester.call, digest_within, 0.3, partial(time.sleep, 60)
+            )
+            return slow, worker, again
+
+    slow, worker, again = asyncio.run(go())
+    assert worker == again  # the same worker, not a new one
+    assert isinstance(slow, ParseFailure) and "longer than 0.3s" in slow.reason

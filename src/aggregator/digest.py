@@ -151,6 +151,38 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
+class DigestTimeout(Exception):
+    """A document took longer than its budget to digest."""
+
+
+def within(budget: float, function: Callable[..., T], *args: object) -> T:
+    """``function(*args)``, interrupted by ``DigestTimeout`` after ``budget`` seconds.
+
+    For a worker process's main thread (a timer signal): a document crafted to be slow
+    stops costing CPU at the budget, instead of holding a worker for minutes."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise DigestTimeout(f"took longer than {budget:g}s to digest")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def digest_within(
+    budget: float, digesting: Callable[[], Digest | ParseFailure]
+) -> Digest | ParseFailure:
+    """``digesting()`` within ``budget`` seconds; a ``ParseFailure`` saying so past it."""
+    try:
+        return within(budget, digesting)
+    except DigestTimeout as error:
+        return ParseFailure(f"{error}; skipped")
+
+
 #: How long a stop waits for the documents under way in worker processes.
 STOP_GRACE_SECONDS = 3.0
 #: Digests a worker may have waiting for the store.
@@ -177,8 +209,11 @@ class Digester:
     of memory) fails the documents it held, and the pool is started again for the next.
     """
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, budget: float | None = None) -> None:
         self.workers = workers
+        #: Seconds a document may take to digest in a worker process (``fetch.timeout``);
+        #: None for no limit. (Digesting in a thread cannot be interrupted.)
+        self.budget = budget
         self._pool: ProcessPoolExecutor | None = None
         self._starting = asyncio.Lock()
         #: Held from digesting a document until its articles are stored: the store takes
@@ -231,6 +266,8 @@ class Digester:
         if not self.workers:
             return await asyncio.to_thread(digesting)
         pool = self._pool or await self._start()
+        if self.budget is not None:
+            digesting = partial(digest_within, self.budget, digesting)
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, digesting)
         except BrokenProcessPool:

@@ -327,7 +327,12 @@ async def run_pass(
     workers = worker_count(settings.fetch.workers, len(sources))
     # Every source's state in one read, not one each.
     states = await asyncio.to_thread(store.states)
-    async with Fetcher(fetch_limits(settings)) as fetcher, Digester(workers) as digester:
+    # A document gets as long to digest as to fetch (fetch.timeout).
+    budget = settings.fetch.timeout.total_seconds()
+    async with (
+        Fetcher(fetch_limits(settings)) as fetcher,
+        Digester(workers, budget) as digester,
+    ):
 
         async def one(source: Source) -> SourceReport:
             async with slots:

@@ -121,7 +121,8 @@ class Service:
         # Parsing runs in worker processes for many sources: in threads it would hold the
         # interpreter lock the event loop (and the HTTP server) needs.
         self.digester = Digester(
-            worker_count(self.settings.fetch.workers, len(self.settings.sources))
+            worker_count(self.settings.fetch.workers, len(self.settings.sources)),
+            budget=self.settings.fetch.timeout.total_seconds(),
         )
         self._loop = asyncio.get_running_loop()
         watcher = asyncio.create_task(self._watch_config(stop))
