@@ -976,3 +976,29 @@ def test_a_request_with_two_framings_is_refused_and_its_connection_closed(
                 answer += chunk
         assert answer.startswith(b"HTTP/1.1 400 ")
         assert answer.count(b"HTTP/1.1 ") == 1  # the pipelined request was not served
+
+
+def test_a_pipelined_request_slower_than_the_header_deadline_is_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The deadline is for headers only: a request already read may take its time.
+    monkeypatch.setattr(http_guard, "HEADER_SECONDS", 0.5)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            await asyncio.sleep(1.5)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    with (
+        ServerThread(app) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw,
+    ):
+        raw.sendall(
+            b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200 ") == 2 and b"\r\n/slow\r\n" in answer

@@ -42,9 +42,11 @@ class GuardedH11Protocol(H11Protocol):
             self._disarm_header_deadline()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        # Armed first, for the next request on this connection: handling a pipelined one
+        # (inside uvicorn's method) disarms it again.
         if not self.transport.is_closing():
-            self._arm_header_deadline()  # for the next request on this connection
+            self._arm_header_deadline()
+        super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
