@@ -1,4 +1,4 @@
-"""SPEC §5, "never lose or duplicate a stored article when killed at any moment".
+"""Never lose or duplicate a stored article when killed at any moment.
 
 Two hundred sources are served on 127.0.0.1. ``aggregator run`` is killed with SIGKILL again
 and again at random moments (while it starts and migrates, fetches, stores, publishes),

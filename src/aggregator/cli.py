@@ -1,4 +1,4 @@
-"""The command line (SPEC §3): parse arguments, call the pipeline, print.
+"""The command line (README, "Commands"): parse arguments, call the pipeline, print.
 
 Exit status: 0 done, 1 some sources failed, 2 bad usage or invalid configuration.
 """

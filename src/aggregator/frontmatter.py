@@ -1,4 +1,4 @@
-"""Reading and writing posts: YAML front matter, then the HTML body (SPEC §1).
+"""Reading and writing posts: YAML front matter, then the HTML body.
 
 The layout is the reference article's: ``---``, the front matter in the reference's key
 order and scalar styles, ``---``, a blank line, the body, two blank lines. Values go

@@ -128,7 +128,7 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """The front-matter model: exactly what a post file holds (see SPEC §1).
+    """The front-matter model: exactly what a post file holds (README, "What is published").
 
     The first six fields are the reference's keys, in the reference's order; the rest are
     written after them, and only when known.

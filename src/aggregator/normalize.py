@@ -1,4 +1,4 @@
-"""One parsed entry made into the front-matter model (SPEC §1).
+"""One parsed entry made into the front-matter model (``model.Article``).
 
 Pure: the entry, its source and ``now`` in, an ``Article`` out. Titles and excerpts become
 plain text, the body is sanitized HTML wrapped in the source's header and footer

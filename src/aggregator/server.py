@@ -1,4 +1,4 @@
-"""Serving the published site over HTTP, from bytes held in memory (SPEC §4).
+"""Serving the published site over HTTP, from bytes held in memory.
 
 ``PublishedSite`` holds every published file (``publish.render_site``'s map) with its
 validators and its gzip and brotli encodings, all computed once per update; an update

@@ -1,4 +1,4 @@
-"""Load and validate feeds.yaml (SPEC §2) into frozen settings values.
+"""Load and validate feeds.yaml (README, "Configuration") into frozen settings values.
 
 One responsibility: turn the operator's YAML into plain values (``Settings``, holding
 ``aggregator.model.Source`` and ``Channel``), or refuse it with a ``ConfigError`` listing

@@ -1,4 +1,4 @@
-"""The settings a feeds.yaml stands for, as frozen values (SPEC §2).
+"""The settings a feeds.yaml stands for, as frozen values (README, "Configuration").
 
 One responsibility: the ``Settings`` value and its sections (``Site``, ``Output``,
 ``Server``, ``FetchSettings``, ``DedupSettings``, ``PublishSettings``) with their
