@@ -329,3 +329,11 @@ def test_urls_in_front_matter_are_percent_encoded_where_they_would_break_out() -
         entry(link="https://wire.example.com/뉴스/1"), plain_source(), base_url=BASE, now=NOW
     )
     assert korean.canonical_url == "https://wire.example.com/뉴스/1"
+
+
+def test_a_source_name_holds_no_markup() -> None:
+    # An imported OPML outline named "&lt;script&gt;…" became the source's name, published
+    # as a title in every feed's source and in each post's front matter.
+    hostile = plain_source(name="<script>alert(1)</script>Wire <img src=x onerror=alert(2)>")
+    article = normalize(entry(), hostile, base_url=BASE, now=NOW)
+    assert article.source == "Wire"

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from aggregator.model import Source
-from aggregator.opml import OpmlOutline, parse_opml, render_opml
+from aggregator.opml import OpmlOutline, parse_opml, plan_import, render_opml
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 SOURCES = [
@@ -188,3 +188,14 @@ def test_a_doctype_without_entities_is_fine() -> None:
 <!DOCTYPE opml SYSTEM "http://example.invalid/opml.dtd">
 <opml version="2.0"><body><outline text="x" xmlUrl="https://a.example/"/></body></opml>"""
     assert parse_opml(data) == [OpmlOutline("x", "https://a.example/", None, ())]
+
+
+def test_an_imported_name_is_plain_text() -> None:
+    outlines = parse_opml(
+        b'<opml version="2.0"><body><outline type="rss" text="&lt;script&gt;x&lt;/script&gt;'
+        b'News &lt;img src=x onerror=alert(1)&gt;" xmlUrl="https://n.example/feed"/>'
+        b'<outline type="rss" text="&lt;b&gt;&lt;/b&gt;" xmlUrl="https://m.example/feed"/>'
+        b"</body></opml>"
+    )
+    plan = plan_import(outlines, [])
+    assert [entry["name"] for entry in plan.new] == ["News", "b-b"]

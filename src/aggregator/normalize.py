@@ -71,7 +71,9 @@ def normalize(
     """The front-matter article for ``entry`` as published by ``source``."""
     # Posts are Markdown files to Jekyll: the body must mean the same to kramdown.
     content = inert_markdown(sanitize_html(entry.content or entry.summary or "", base_url))
-    # Plain-text fields hold no markup, not even decoded from entities (plain_text).
+    # Plain-text fields hold no markup, not even decoded from entities (plain_text); nor
+    # does the source's name, which an imported OPML file may have supplied.
+    source_name = plain_text(source.name) or source.id
     excerpt = cut_text(plain_text(entry.summary or "") or plain_text(content), excerpt_length)
     title = plain_text(entry.title) or cut_text(excerpt, _UNTITLED_LENGTH)
     link = canonical_url(entry.link, base_url)
@@ -82,7 +84,7 @@ def normalize(
     image = encoded_url(image) if image else source.default_image
 
     plain = {
-        "source_name": source.name,
+        "source_name": source_name,
         "home": source.home,
         "excerpt": excerpt,
         "image": image or "",
@@ -107,7 +109,7 @@ def normalize(
         image=image,
         body=body,
         date=_published(entry, now),
-        source=source.name,
+        source=source_name,
         source_url=source.home,
         canonical_url=link,
         id=story_id(source.id, guid),

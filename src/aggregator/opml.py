@@ -22,6 +22,7 @@ from lxml import etree
 from .address_guard import is_public
 from .channels import as_utc
 from .model import Source
+from .sanitize import plain_text
 from .syndication import clean_xml_text
 from .urls import without_credentials
 
@@ -192,7 +193,9 @@ def plan_import(
         source_id = _fresh_id(outline, taken)
         taken.add(source_id)
         by_url[outline.xml_url] = source_id
-        entry: dict[str, object] = {"id": source_id, "url": outline.xml_url, "name": outline.text}
+        # Someone else's text: a name is plain text ("&lt;script&gt;" is no name).
+        name = plain_text(outline.text) or source_id
+        entry: dict[str, object] = {"id": source_id, "url": outline.xml_url, "name": name}
         if outline.html_url:
             entry["home"] = outline.html_url
         if outline.categories:
