@@ -41,11 +41,11 @@ import pytest
 
 from aggregator import atomic_files
 from aggregator import publish as publishing
+from aggregator.atomic_files import TEMP_SUFFIX, remove_stale_temporaries, write_atomic
 from aggregator.config import parse_config
 from aggregator.model import Article, StoredArticle
 from aggregator.post_ledger import LEDGER_NAME, PostLedger
 from aggregator.post_writing import SCRATCH_DIR
-from aggregator.publish import TEMP_SUFFIX, remove_stale_temporaries, write_atomic
 from aggregator.store import Store
 from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer, running_server

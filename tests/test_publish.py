@@ -10,11 +10,13 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from aggregator import frontmatter
+from aggregator import frontmatter, syndication
+from aggregator import publish as publish_module
+from aggregator.atomic_files import write_atomic
 from aggregator.config import parse_config
 from aggregator.model import Article, SourceState, StoredArticle
 from aggregator.post_ledger import JSON_MANIFEST, LEDGER_NAME, TSV_MANIFEST, PostLedger
-from aggregator.publish import publish, write_atomic
+from aggregator.publish import publish
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 CONFIG = """
@@ -208,3 +210,35 @@ def test_a_password_in_a_source_url_is_published_nowhere(tmp_path: Path) -> None
     leaked = [str(p.relative_to(tmp_path)) for p in written if b"s3cret" in p.read_bytes()]
     assert leaked == []
     assert b"https://wire.example.com:8443" in (tmp_path / "public" / "opml.xml").read_bytes()
+
+
+def test_a_channel_whose_items_did_not_change_is_not_rendered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = settings(tmp_path)
+    articles = [stored(1, "AI chips ship", 20)]
+    publish(config, articles, NOW)
+    rendered: list[str] = []
+    counting = {
+        extension: (
+            lambda meta, items, now, render=render: (
+                rendered.append(meta.id) or render(meta, items, now)
+            )
+        )
+        for extension, render in syndication.FEED_FORMATS.items()
+    }
+    monkeypatch.setattr(publish_module, "FEED_FORMATS", counting)
+    # A story only "all" shows: "ai" is taken back from the files the last publish wrote.
+    again = publish(config, [*articles, stored(2, "Rain expected", 21)], NOW)
+    assert rendered == ["all"] * 3
+    assert sorted(again.changed) == [
+        *(f"feeds/all.{extension}" for extension in ("atom", "json", "xml")),
+        "index.html",
+        "opml.xml",  # dated by the newest story
+    ]
+    assert again.files["feeds/ai.xml"] == (tmp_path / "public/feeds/ai.xml").read_bytes()
+    # A file changed on disk since (its size no longer the one recorded) is rendered again.
+    (tmp_path / "public/feeds/ai.json").write_bytes(b"{}")
+    rendered.clear()
+    publish(config, [*articles, stored(2, "Rain expected", 21)], NOW)
+    assert rendered == ["ai"] * 3

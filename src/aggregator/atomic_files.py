@@ -87,13 +87,6 @@ def write_atomic(
     return True
 
 
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
-
-
 def remove_stale_temporaries(
     *directories: Path, older_than: float = STALE_TEMP_SECONDS, now: float | None = None
 ) -> list[Path]:

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 LEDGER_NAME = ".aggregator-posts.sqlite"
 #: Earlier manifests: one line per post after a JSON header, and before that one JSON map.
@@ -155,7 +155,7 @@ class PostLedger:
         if written_for is not None:
             self.written_for = written_for
 
-    def _chunked(self, query: str, values: Sequence[str]) -> Iterator[tuple]:  # type: ignore[type-arg]
+    def _chunked(self, query: str, values: Sequence[str]) -> Iterator[tuple[Any, ...]]:
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
             yield from self._db.execute(query.format(",".join("?" * len(chunk))), chunk)

@@ -14,12 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aggregator.atomic_files import (  # noqa: F401  (re-exported)
-    STALE_TEMP_SECONDS,
-    TEMP_SUFFIX,
-    remove_stale_temporaries,
-    write_atomic,
-)
+from aggregator.atomic_files import remove_stale_temporaries, write_atomic
 from aggregator.channels import select
 from aggregator.config import Settings
 from aggregator.feed_style import FEED_XSL, STYLESHEET_PATH
@@ -172,7 +167,9 @@ def publish(
     files = render_site(settings, articles, now, states, notice, cache)
     remove_stale_temporaries(out, *sorted({(out / relative).parent for relative in files} - {out}))
     changed = tuple(
-        relative for relative, data in files.items() if write_atomic(out / relative, data)
+        relative
+        for relative, data in files.items()
+        if relative not in cache.reused and write_atomic(out / relative, data)
     )
     write_atomic(out / RECORD_NAME, cache.record([channel.id for channel in settings.channels]))
     if posts is None:

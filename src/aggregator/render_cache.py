@@ -67,6 +67,8 @@ class DiskRenderCache(RenderCache):
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.directory = directory
+        #: Files taken back as they are on disk: nothing to write.
+        self.reused: set[str] = set()
         self._recorded: dict[str, tuple[str, dict[str, int]]] = {}
         try:
             raw = json.loads((directory / RECORD_NAME).read_text(encoding="utf-8"))
@@ -89,6 +91,7 @@ class DiskRenderCache(RenderCache):
             if len(data) != size:
                 return None
             files[relative] = data
+        self.reused.update(files)
         return files
 
     def put(self, channel_id: str, signature: str, files: Mapping[str, bytes]) -> None:

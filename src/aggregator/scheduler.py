@@ -300,11 +300,8 @@ class Service:
 
     def _prune(self) -> None:
         """Apply ``retention``; the channels lose what left the store at the next publish.
-        Also, once an hour, give the collector everything frozen since the last time, so
-        cyclic garbage frozen meanwhile is freed (one full collection an hour)."""
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        Also frees the cyclic garbage frozen since the last time (``_free_frozen_cycles``)."""
+        _free_frozen_cycles()
         try:
             removed = pipeline.prune(self.settings, self.store, self.clock())
         except StoreError as error:
@@ -483,6 +480,14 @@ def _freeze_survivors() -> None:
     """Collect the young generations, then move what survives (the store's and the
     server's long-lived objects, mostly) where full collections do not walk."""
     gc.collect(1)
+    gc.freeze()
+
+
+def _free_frozen_cycles() -> None:
+    """Give the collector everything frozen, then freeze what survives: cyclic garbage
+    frozen by ``_freeze_survivors`` is freed (one full collection, hourly with the prune)."""
+    gc.unfreeze()
+    gc.collect()
     gc.freeze()
 
 
