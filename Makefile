@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= feeds.yaml
 
-.PHONY: run test lint demo check fetch publish clean bench-peer
+.PHONY: run test lint demo check fetch publish clean bench-peer system-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,25 @@ demo: $(VENV)/.installed  ## bundled sample feeds served on 127.0.0.1, one pass,
 
 bench-peer: $(VENV)/.installed  ## fetch --all beside the reader library on a local corpus
 	$(PYTHON) benchmarks/peer/run.py
+
+# Debian packages the browser, feed reader, Jekyll and compose tests drive (as root, with
+# apt-get): the tests skip, saying which is missing, without them. `.ci/run` runs this.
+SYSTEM_DEPS := chromium newsboat fonts-nanum jekyll jekyll-theme-minima
+system-deps:  ## install the Debian packages some tests need (root)
+	@missing=""; \
+	for package in $(SYSTEM_DEPS); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 \
+	  || missing="$$missing docker-compose"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ]; then \
+	  echo "system-deps: not root or no apt-get; the tests needing$$missing will skip" >&2; \
+	  exit 0; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	{ apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
+	  || echo "system-deps: could not install$$missing; the tests needing them will skip" >&2
 
 check fetch publish: $(VENV)/.installed
 	$(BIN)/aggregator -c $(CONFIG) $@

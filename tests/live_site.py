@@ -30,11 +30,8 @@ from tests.feedserver import running_server
 
 #: Longest wait for ``aggregator serve`` to say where it listens.
 SERVE_START_SECONDS = 30
-APT_UPDATE_SECONDS = 300
-APT_INSTALL_SECONDS = 900
 
 _LISTENING = re.compile(r"serving HTTP on (http://127\.0\.0\.1:\d+/)")
-_INSTALL_LOCK = threading.Lock()
 
 #: (title, link, pubDate) of the RSS outlet's items, newest first.
 RSS_ITEMS = (
@@ -201,26 +198,19 @@ def _serving(config: Path) -> Iterator[str]:
 
 
 def installed(command: str, package: str) -> str:
-    """The path of ``command``, installing Debian's ``package`` when it is missing; skips
-    the test when it is missing and cannot be installed here (not root, no apt-get, or the
-    install failed)."""
-    with _INSTALL_LOCK:
-        if not shutil.which(command):
-            apt_install(package, f"{command} is not installed")
-        found = shutil.which(command)
-        if not found:
-            pytest.skip(f"installing {package} did not provide {command}")
-        return found
+    """The path of ``command``; skips the test, naming Debian's ``package``, when it is not
+    installed (``make system-deps``, which ``.ci/run`` runs, installs it)."""
+    found = shutil.which(command)
+    if not found:
+        pytest.skip(f"{command} is not installed (Debian's {package}; see `make system-deps`)")
+    return found
 
 
 def korean_font() -> None:
-    """Make sure a font with Hangul is installed (Debian's fonts-nanum when none is), so a
-    browser draws Korean text rather than empty boxes; skips when it cannot be."""
-    with _INSTALL_LOCK:
-        if not _has_korean_font():
-            apt_install("fonts-nanum", "no font with Hangul is installed")
-        if not _has_korean_font():
-            pytest.skip("installing fonts-nanum gave no font with Hangul")
+    """Skips the test when no font with Hangul is installed (Debian's fonts-nanum), since a
+    browser would draw Korean text as empty boxes."""
+    if not _has_korean_font():
+        pytest.skip("no font with Hangul is installed (Debian's fonts-nanum)")
 
 
 def _has_korean_font() -> bool:
@@ -230,26 +220,3 @@ def _has_korean_font() -> bool:
         ["fc-list", ":lang=ko", "family"], capture_output=True, text=True, timeout=60
     )
     return bool(listed.stdout.strip())
-
-
-def apt_install(package: str, why: str) -> None:
-    """``apt-get update`` and ``apt-get install package``; skips the test (saying ``why``
-    it was needed) when this machine cannot: not root, no apt-get, or the install fails."""
-    if not shutil.which("apt-get"):
-        pytest.skip(f"{why} and there is no apt-get to install {package}")
-    if os.geteuid() != 0:
-        pytest.skip(f"{why} and installing {package} needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    steps = (
-        (["apt-get", "update", "-qq"], APT_UPDATE_SECONDS),
-        (["apt-get", "install", "-y", "-qq", package], APT_INSTALL_SECONDS),
-    )
-    for argv, seconds in steps:
-        command = " ".join(argv)
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds, env=env)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"{why} and `{command}` took over {seconds}s")
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            pytest.skip(f"{why} and `{command}` failed: " + " / ".join(tail))

@@ -19,6 +19,7 @@ import yaml
 
 from aggregator.errors import FrontMatterError
 from aggregator.model import Article, Mention, StoredArticle
+from aggregator.sanitize import inert_markdown, restored_markdown
 
 _FENCE = "---\n"
 _AFTER_BODY = "\n\n\n"
@@ -78,11 +79,14 @@ def emitted_front_matter(data: Mapping[str, Any]) -> str:
 
 def front_matter_values(article: Article) -> dict[str, Any]:
     """The front matter's keys in the reference's order, with the styles they take."""
+    # Themes run these through Markdown (`{{ page.excerpt | markdownify }}`, a Markdown
+    # `feature_text`): nothing in them may become a link; character references print the
+    # same where a theme prints the text as HTML.
     data: dict[str, Any] = {
-        "title": article.title,
+        "title": inert_markdown(article.title),
         "categories": list(article.categories),
-        "excerpt": _folded(article.excerpt),
-        "feature_text": _folded(article.feature_text),
+        "excerpt": _folded(inert_markdown(article.excerpt)),
+        "feature_text": _folded(inert_markdown(article.feature_text)),
     }
     if article.image is not None:
         data["image"] = _SingleQuoted(article.image)
@@ -92,7 +96,7 @@ def front_matter_values(article: Article) -> dict[str, Any]:
         "source_url": article.source_url,
         "canonical_url": article.canonical_url,
         "id": article.id,
-        "author": article.author,
+        "author": None if article.author is None else inert_markdown(article.author),
         "tags": list(article.tags) or None,
         "also_reported_by": [{"source": m.source, "link": m.link} for m in article.also_reported_by]
         or None,
@@ -247,10 +251,10 @@ def loads(text: str, *, name: str = "<post>") -> Article:
     body = text[end + 1 + len(_FENCE) :].removeprefix("\n")
     body = body[: -len(_AFTER_BODY)] if body.endswith(_AFTER_BODY) else body.rstrip("\n")
     return Article(
-        title=_text(data.get("title")),
+        title=restored_markdown(_text(data.get("title"))),
         categories=_strings(data.get("categories")),
-        excerpt=_unfolded(data.get("excerpt")),
-        feature_text=_unfolded(data.get("feature_text")),
+        excerpt=restored_markdown(_unfolded(data.get("excerpt"))),
+        feature_text=restored_markdown(_unfolded(data.get("feature_text"))),
         image=_optional_text(data.get("image")),
         body=body,
         date=_datetime(data.get("date")),
@@ -258,7 +262,7 @@ def loads(text: str, *, name: str = "<post>") -> Article:
         source_url=_optional_text(data.get("source_url")),
         canonical_url=_optional_text(data.get("canonical_url")),
         id=_optional_text(data.get("id")),
-        author=_optional_text(data.get("author")),
+        author=_restored(_optional_text(data.get("author"))),
         tags=_strings(data.get("tags")),
         also_reported_by=tuple(
             Mention(source=_text(m.get("source")), link=_text(m.get("link")))
@@ -274,6 +278,10 @@ def _text(value: object) -> str:
 
 def _optional_text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _restored(text: str | None) -> str | None:
+    return None if text is None else restored_markdown(text)
 
 
 def _unfolded(value: object) -> str:

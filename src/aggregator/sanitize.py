@@ -210,6 +210,15 @@ def inert_markdown(html_text: str) -> str:
     return _MARKDOWN_TRIGGER.sub(lambda m: _MARKDOWN_TRIGGERS[m.group(0)], html_text)
 
 
+_MARKDOWN_RESTORED = {inert: trigger for trigger, inert in _MARKDOWN_TRIGGERS.items()}
+_INERT_TRIGGER = re.compile("|".join(re.escape(t) for t in _MARKDOWN_RESTORED))
+
+
+def restored_markdown(text: str) -> str:
+    """``text`` as it was before ``inert_markdown``, for plain text read back from a post."""
+    return _INERT_TRIGGER.sub(lambda m: _MARKDOWN_RESTORED[m.group(0)], text)
+
+
 def fold_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
