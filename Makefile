@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= feeds.yaml
 
-.PHONY: run test lint demo check fetch publish clean bench-peer system-deps
+.PHONY: run test lint demo check fetch publish clean bench-peer system-deps fuzz
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(VENV)/.installed  ## lint, types, then the whole test suite
 
 demo: $(VENV)/.installed  ## bundled sample feeds served on 127.0.0.1, one pass, no internet
 	$(BIN)/aggregator demo
+
+$(VENV)/.fuzz: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	touch $@
+
+fuzz: $(VENV)/.fuzz  ## coverage-guided fuzzing of parsing, posts and links (FUZZ_SECONDS, default 60)
+	$(BIN)/python benchmarks/fuzz/run.py
 
 bench-peer: $(VENV)/.installed  ## fetch --all beside the reader library on a local corpus
 	$(PYTHON) benchmarks/peer/run.py

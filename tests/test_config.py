@@ -110,7 +110,7 @@ def test_every_section_is_read() -> None:
         output: {dir: /var/www/news, posts_dir: null}
         server: {host: 0.0.0.0, port: 0}
         fetch: {interval: 1h30m, timeout: 500ms, max_bytes: 512KiB, concurrency: 8,
-                per_host: 2, user_agent: 'bot/<version>', workers: 3}
+                per_host: 2, user_agent: 'bot/<version>', workers: 3, parse_timeout: 5s}
         dedup: {near_duplicates: false, threshold: 1, window: 2d}
         sources:
           - id: my_src-2
@@ -140,6 +140,7 @@ def test_every_section_is_read() -> None:
         2,
         "bot/0.1.0",
         workers=3,
+        parse_timeout=timedelta(seconds=5),
     )
     assert settings.dedup == DedupSettings(False, 1.0, timedelta(days=2))
     (source,) = settings.sources

@@ -26,13 +26,14 @@ from aggregator.digest import (
     Digester,
     DigestTimeout,
     digest_document,
+    digest_parsed,
     digest_within,
     within,
     worker_count,
 )
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import Source
-from aggregator.parse import ParseFailure
+from aggregator.parse import ParseFailure, parse_feed
 from aggregator.store import Store
 from tests.cli import AGGREGATOR, cli_env
 from tests.feedserver import FeedServer
@@ -393,21 +394,68 @@ def test_a_stop_does_not_wait_for_a_document_that_takes_minutes() -> None:
     assert not any(alive(pid) for pid in workers)
 
 
+def spin(seconds: float) -> float:
+    """Use ``seconds`` of CPU time (what a document crafted to be slow does)."""
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+    return seconds
+
+
 def test_a_document_past_its_budget_is_stopped_in_its_worker() -> None:
     # A document crafted to be slow held a worker (and its CPU) for minutes; now it gets
-    # fetch.timeout, and the worker is free for the next one.
-    async def go() -> tuple[object, int, int]:
+    # fetch.parse_timeout of CPU time, and the worker is free for the next one.
+    async def go() -> tuple[object, int, int, float]:
         async with Digester(1, budget=0.3) as digester:
             await digester._start()
-            with pytest.raises(DigestTimeout, match=r"longer than 0\.3s"):
-                await asyncio.to_thread(digester.call, within, 0.3, time.sleep, 60)
+            with pytest.raises(DigestTimeout, match=r"longer than 0\.3s of CPU time"):
+                await asyncio.to_thread(digester.call, within, 0.3, spin, 60)
             worker = await asyncio.to_thread(digester.call, os.getpid)
             again = await asyncio.to_thread(digester.call, os.getpid)
-            slow = await asyncio.to_thread(
-                digester.call, digest_within, 0.3, partial(time.sleep, 60)
-            )
-            return slow, worker, again
+            slow = await asyncio.to_thread(digester.call, digest_within, 0.3, partial(spin, 60))
+            # Waiting (for a busy machine's CPU, say) is not spending.
+            waited = await asyncio.to_thread(digester.call, within, 0.3, time.sleep, 0.6)
+            return slow, worker, again, waited
 
-    slow, worker, again = asyncio.run(go())
+    slow, worker, again, waited = asyncio.run(go())
     assert worker == again  # the same worker, not a new one
     assert isinstance(slow, ParseFailure) and "longer than 0.3s" in slow.reason
+    assert waited is None
+
+
+def many_entries(count: int) -> bytes:
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://o.example/{n}</link>"
+        f"<description>Summary of story {n}, told at some length.</description></item>"
+        for n in range(count)
+    )
+    return f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+
+
+def test_a_budget_spent_among_entries_fails_the_document_rather_than_one_entry() -> None:
+    # The handler that skips one bad entry caught the timer's exception, dropped the entry
+    # it hit and digested the rest with no budget left to stop it.
+    parsed = parse_feed(many_entries(3000), url="https://o.example/feed")
+    assert not isinstance(parsed, ParseFailure)
+    with pytest.raises(DigestTimeout):
+        within(0.05, digest_parsed, parsed, source(1), 200, NOW)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_document_past_its_budget_is_a_failure_in_a_thread_and_in_a_worker(
+    workers: int,
+) -> None:
+    async def go() -> object:
+        async with Digester(workers, budget=0.05) as digester:
+            return await digester.digest(
+                many_entries(3000),
+                url="https://o.example/feed",
+                content_type="application/rss+xml",
+                source=source(1),
+                excerpt_length=200,
+                now=NOW,
+            )
+
+    failed = asyncio.run(go())
+    assert isinstance(failed, ParseFailure), failed
+    assert "longer than 0.05s of CPU time" in failed.reason

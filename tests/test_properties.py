@@ -12,11 +12,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aggregator import frontmatter
 from aggregator.config import ConfigError, parse_config
-from aggregator.model import Entry, Source
+from aggregator.model import Article, Entry, Source
 from aggregator.normalize import normalize
 from aggregator.urls import canonical_url
 
@@ -91,6 +93,49 @@ def test_normalizing_anything_publishes_nothing_that_runs(
     for url in (article.canonical_url, article.image):
         if url:
             assert url.startswith(("http://", "https://")) and '"' not in url and "'" not in url
+
+
+#: Every key a post's front matter may hold.
+POST_KEYS = {
+    "title", "categories", "excerpt", "feature_text", "image", "date", "source", "source_url",
+    "canonical_url", "id", "author", "tags", "also_reported_by", "render_with_liquid",
+}  # fmt: skip
+#: What ends or opens YAML documents and block scalars, beside the hostile markup.
+YAML_HOSTILE = st.sampled_from(["---\n", "\n---\n", "...\n", ": ", " #", "|\n", ">-\n", "\n\n"])
+FRONT_TEXT = st.lists(st.one_of(PIECES, YAML_HOSTILE, st.text(max_size=20)), max_size=10).map(
+    "".join
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=FRONT_TEXT,
+    excerpt=FRONT_TEXT,
+    feature=FRONT_TEXT,
+    body=FRONT_TEXT,
+    author=st.one_of(st.none(), FRONT_TEXT),
+    tags=st.lists(FRONT_TEXT, max_size=3),
+)
+def test_a_post_of_hostile_text_reads_back_as_written_and_keeps_its_keys(
+    title: str, excerpt: str, feature: str, body: str, author: str | None, tags: list[str]
+) -> None:
+    article = Article(
+        title=title,
+        categories=("News",),
+        excerpt=excerpt,
+        feature_text=feature,
+        image=None,
+        body=body.replace("\r", ""),
+        author=author,
+        tags=tuple(tags),
+    )
+    text = frontmatter.dumps(article)
+    assert frontmatter.loads(text) == article
+    front = yaml.safe_load(text[len("---\n") : text.index("\n---\n") + 1])
+    assert isinstance(front, dict) and set(front) <= POST_KEYS, front
+    assert ("render_with_liquid" in front) == any(marker in text for marker in ("{{", "{%")), (
+        "Liquid markers without render_with_liquid: false"
+    )
 
 
 @settings(max_examples=300, deadline=None)

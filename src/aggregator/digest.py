@@ -70,24 +70,60 @@ def digest_document(
     source: Source,
     excerpt_length: int,
     now: datetime,
+    budget: float | None = None,
 ) -> Digest | ParseFailure:
-    """Parse a fetched document and digest its entries (see ``digest_parsed``)."""
-    parsed = parse_feed(body, url=url, content_type=content_type)
-    if isinstance(parsed, ParseFailure):
-        return parsed
-    return digest_parsed(parsed, source, excerpt_length, now)
+    """Parse a fetched document and digest its entries (see ``digest_parsed``); a failure
+    of the document once it has used ``budget`` seconds of this thread's CPU time, checked
+    after parsing and after each entry (in a worker process ``within`` also interrupts a
+    single slow step)."""
+    check = CpuBudget(budget).check if budget is not None else _no_check
+    try:
+        parsed = parse_feed(body, url=url, content_type=content_type)
+        if isinstance(parsed, ParseFailure):
+            return parsed
+        check()
+        return digest_parsed(parsed, source, excerpt_length, now, check)
+    except DigestTimeout as error:
+        return ParseFailure(f"{error}; skipped")
 
 
-def digest_parsed(parsed: ParsedFeed, source: Source, excerpt_length: int, now: datetime) -> Digest:
-    articles, warnings = articles_of(parsed, source, excerpt_length, now)
+def digest_parsed(
+    parsed: ParsedFeed,
+    source: Source,
+    excerpt_length: int,
+    now: datetime,
+    check: Callable[[], None] | None = None,
+) -> Digest:
+    articles, warnings = articles_of(parsed, source, excerpt_length, now, check or _no_check)
     return Digest(articles, warnings, cadence_of(parsed, now))
 
 
+class CpuBudget:
+    """Seconds of the calling thread's CPU time; ``check`` raises ``DigestTimeout`` once
+    they are spent. A thread cannot be interrupted from outside, so it checks itself."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._until = time.thread_time() + seconds
+
+    def check(self) -> None:
+        if time.thread_time() > self._until:
+            raise DigestTimeout(f"took longer than {self.seconds:g}s of CPU time to digest")
+
+
+def _no_check() -> None:
+    pass
+
+
 def articles_of(
-    parsed: ParsedFeed, source: Source, excerpt_length: int, now: datetime
+    parsed: ParsedFeed,
+    source: Source,
+    excerpt_length: int,
+    now: datetime,
+    check: Callable[[], None] = _no_check,
 ) -> tuple[list[tuple[str, Article, Fingerprint]], tuple[str, ...]]:
     """(guid, article, fingerprint) for every wanted entry; an entry that fails is skipped
-    with a warning."""
+    with a warning. ``check`` runs after each entry (``CpuBudget.check``)."""
     warnings = list(parsed.warnings)
     entries = newest(parsed.entries, source.max_items)
     future = sum(1 for e in entries if e.published and e.published > now + FUTURE_TOLERANCE)
@@ -107,6 +143,7 @@ def articles_of(
             body = html_to_text(entry.content or entry.summary or "")
             fingerprint = story_fingerprint(article.title, body)
             articles.append((entry_guid(entry, parsed.base_url), article, fingerprint))
+        check()
     return articles, tuple(warnings)
 
 
@@ -151,26 +188,31 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
-class DigestTimeout(Exception):
-    """A document took longer than its budget to digest."""
+class DigestTimeout(BaseException):
+    """A document took longer than its budget to digest. An interrupt, like
+    ``KeyboardInterrupt``, not an error: the ``except Exception`` that skips one bad entry
+    (or any in a parser) must not swallow it and go on with the rest of the document."""
 
 
 def within(budget: float, function: Callable[..., T], *args: object) -> T:
-    """``function(*args)``, interrupted by ``DigestTimeout`` after ``budget`` seconds.
+    """``function(*args)``, interrupted by ``DigestTimeout`` once it has used ``budget``
+    seconds of CPU time.
 
-    For a worker process's main thread (a timer signal): a document crafted to be slow
-    stops costing CPU at the budget, instead of holding a worker for minutes."""
+    For a worker process's main thread (a profiling timer signal, which counts this
+    process's CPU time): a document crafted to be slow stops costing CPU at the budget,
+    instead of holding a worker for minutes, while waiting for a busy machine's CPU
+    costs it nothing."""
 
     def expired(signum: int, frame: object) -> None:
-        raise DigestTimeout(f"took longer than {budget:g}s to digest")
+        raise DigestTimeout(f"took longer than {budget:g}s of CPU time to digest")
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    previous = signal.signal(signal.SIGPROF, expired)
+    signal.setitimer(signal.ITIMER_PROF, budget)
     try:
         return function(*args)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def digest_within(
@@ -211,8 +253,9 @@ class Digester:
 
     def __init__(self, workers: int = 0, budget: float | None = None) -> None:
         self.workers = workers
-        #: Seconds a document may take to digest in a worker process (``fetch.timeout``);
-        #: None for no limit. (Digesting in a thread cannot be interrupted.)
+        #: CPU seconds a document may take to digest (``fetch.parse_timeout``); None for no
+        #: limit. A worker process is interrupted at the budget; a thread checks it
+        #: after parsing and after each entry.
         self.budget = budget
         self._pool: ProcessPoolExecutor | None = None
         self._starting = asyncio.Lock()
@@ -262,6 +305,7 @@ class Digester:
             source=source,
             excerpt_length=excerpt_length,
             now=now,
+            budget=self.budget,
         )
         if not self.workers:
             return await asyncio.to_thread(digesting)

@@ -327,8 +327,7 @@ async def run_pass(
     workers = worker_count(settings.fetch.workers, len(sources))
     # Every source's state in one read, not one each.
     states = await asyncio.to_thread(store.states)
-    # A document gets as long to digest as to fetch (fetch.timeout).
-    budget = settings.fetch.timeout.total_seconds()
+    budget = settings.fetch.parse_timeout.total_seconds()
     async with (
         Fetcher(fetch_limits(settings)) as fetcher,
         Digester(workers, budget) as digester,

@@ -122,7 +122,7 @@ class Service:
         # interpreter lock the event loop (and the HTTP server) needs.
         self.digester = Digester(
             worker_count(self.settings.fetch.workers, len(self.settings.sources)),
-            budget=self.settings.fetch.timeout.total_seconds(),
+            budget=self.settings.fetch.parse_timeout.total_seconds(),
         )
         self._loop = asyncio.get_running_loop()
         watcher = asyncio.create_task(self._watch_config(stop))
