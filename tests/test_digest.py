@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -421,6 +422,34 @@ def test_a_document_past_its_budget_is_stopped_in_its_worker() -> None:
     assert worker == again  # the same worker, not a new one
     assert isinstance(slow, ParseFailure) and "longer than 0.3s" in slow.reason
     assert waited is None
+
+
+def stuck_in_c(iterations: int) -> bytes:
+    """Minutes of CPU in one C call, which no signal handler interrupts."""
+    return hashlib.pbkdf2_hmac("sha256", b"password", b"salt", iterations)
+
+
+def test_a_step_stuck_in_c_code_ends_its_worker_at_the_cpu_ceiling() -> None:
+    # The budget's timer raises only between bytecodes: a parser's C loop went on to its
+    # end. The kernel's CPU limit (twice the budget and a second) ends the worker.
+    async def go() -> object:
+        async with Digester(1, budget=0.2) as digester:
+            await digester._start()
+            with pytest.raises(OSError, match="died"):
+                await asyncio.to_thread(
+                    digester.call, digest_within, 0.2, partial(stuck_in_c, 10**9)
+                )
+            return await digester.digest(
+                rss(1, 3),
+                url="https://o1.example/feed",
+                content_type="application/rss+xml",
+                source=source(1),
+                excerpt_length=200,
+                now=NOW,
+            )
+
+    after = asyncio.run(go())
+    assert isinstance(after, Digest) and len(after.articles) == 3  # a new worker took it
 
 
 def many_entries(count: int) -> bytes:

@@ -49,3 +49,24 @@ def test_absolute_url_resolves_against_the_base_and_keeps_the_rest() -> None:
 
 def test_origin() -> None:
     assert origin("https://newsdao.kr/rss?x=1") == "https://newsdao.kr"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Found by benchmarks/fuzz: encoded, the host came back lowercased ("%3C", "%3c"),
+        # so the canonical form of a canonical link was another link.
+        "https://userxa@pmm\x06<\x06\x06gseu",
+        "https://u>443/\x00\x00\x00c./b\x00m_source\ufffdutm_sb#f",
+        "https://exa mple.com/",
+        "https://%65xample.com/",
+        "https:///no-host",
+    ],
+)
+def test_a_link_whose_host_no_name_can_be_is_no_link(url: str) -> None:
+    assert canonical_url(url) is None
+
+
+def test_international_and_address_hosts_stay_links() -> None:
+    assert canonical_url("https://뉴스.example/기사") == "https://뉴스.example/기사"
+    assert canonical_url("http://[2001:db8::1]:8080/a") == "http://[2001:db8::1]:8080/a"

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -218,11 +221,33 @@ def within(budget: float, function: Callable[..., T], *args: object) -> T:
 def digest_within(
     budget: float, digesting: Callable[[], Digest | ParseFailure]
 ) -> Digest | ParseFailure:
-    """``digesting()`` within ``budget`` seconds; a ``ParseFailure`` saying so past it."""
+    """``digesting()`` within ``budget`` seconds; a ``ParseFailure`` saying so past it.
+
+    A signal handler runs only between bytecodes: a step stuck in C code (a parser's
+    loop) would never see it. So the worker also gets a CPU limit of twice the budget and
+    a second: past it the kernel ends the worker (``SIGXCPU``), its documents fail, and
+    the pool starts a new one."""
+    with cpu_ceiling(budget * 2 + 1):
+        try:
+            return within(budget, digesting)
+        except DigestTimeout as error:
+            return ParseFailure(f"{error}; skipped")
+
+
+@contextmanager
+def cpu_ceiling(seconds: float) -> Iterator[None]:
+    """Have the kernel end this process once it has used ``seconds`` more CPU time
+    (``RLIMIT_CPU``); the limit is lifted again on leaving. For worker processes only."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    ceiling = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (ceiling, hard))
     try:
-        return within(budget, digesting)
-    except DigestTimeout as error:
-        return ParseFailure(f"{error}; skipped")
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 #: How long a stop waits for the documents under way in worker processes.

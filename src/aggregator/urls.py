@@ -46,6 +46,11 @@ def is_tracking_parameter(name: str) -> bool:
     return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
 
 
+#: What no host name (of any script) or address literal holds: controls, spaces, quotes,
+#: brackets, percent signs, and the other delimiters of a URL.
+_NOT_IN_HOST = re.compile(r"[\x00-\x20\"'<>`\\{}|^%\x7f/?#@\[\]]")
+
+
 def canonical_url(url: str | None, base: str | None = None) -> str | None:
     """The canonical form of an http(s) link, or None when there is no such link."""
     resolved = absolute_url(url, base)
@@ -58,6 +63,8 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
         port = parts.port
     except ValueError:
         return None
+    if not host or _NOT_IN_HOST.search(host):
+        return None  # no host, or one no name or address can be ("pmm\x06<gseu")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     # Rebuilt from host and port alone, so credentials never reach a published link.
