@@ -24,6 +24,7 @@ from aggregator.config import (
 )
 from aggregator.errors import ConfigError
 from aggregator.model import Channel, Source, Templates
+from tests.cli import run_cli
 
 BASE = Path("/srv/news")
 MINIMAL = """\
@@ -309,6 +310,22 @@ def test_bad_url_scheme(url: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        # Both passed `check`; fetch then died with a traceback, or read /_posts.
+        ("http://127.0.0.1:99999/feed.xml", "its port is not a number from 1 to 65535"),
+        ("https://news.example:0/feed", "its port is not a number from 1 to 65535"),
+        ("file://relative/_posts", "file:// takes an absolute path after a third slash"),
+    ],
+)
+def test_urls_fetch_could_not_use_are_refused_by_check(url: str, why: str) -> None:
+    text = f"sources:\n  - id: a\n    url: {url}\n"
+    assert problem(text).startswith(
+        f"feeds.yaml:3:10 sources[0].url: expected an http(s):// or file:/// URL ({why}"
+    )
+
+
 def test_bad_home_and_default_image() -> None:
     assert problems(MINIMAL + "    home: newsdao.kr\n    default_image: /logo.png\n") == [
         "feeds.yaml:4:11 sources[0].home: expected an http(s):// URL, got 'newsdao.kr'",
@@ -566,3 +583,27 @@ def test_allow_private_takes_a_switch_or_hosts_and_networks() -> None:
         "feeds.yaml:1:24 fetch.allow_private: expected true, false or a list of host names "
         "and networks like 10.0.0.0/8 ('10.0.0.0/33' is neither), got a list"
     )
+
+
+def test_a_missing_configuration_names_its_path_and_the_next_step(tmp_path: Path) -> None:
+    missing = tmp_path / "feeds.yaml"
+    result = run_cli(missing, "fetch")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"no configuration file at {missing}; next:"
+    assert lines[1].split()[:4] == ["aggregator", "-c", str(missing), "init"]
+    assert lines[1].endswith("writes a commented starter there")
+    assert "AGGREGATOR_CONFIG" in lines[2]
+
+
+def test_init_writes_the_bundled_starter_once_and_it_checks(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    written = run_cli(config, "init")
+    assert written.returncode == 0, written.stderr
+    bundled = Path(__file__).resolve().parents[1] / "feeds.yaml"
+    assert config.read_text(encoding="utf-8") == bundled.read_text(encoding="utf-8")
+    assert run_cli(config, "check").returncode == 0
+    config.write_text("sources: []\n", encoding="utf-8")
+    again = run_cli(config, "init")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert config.read_text(encoding="utf-8") == "sources: []\n"  # an operator's file kept

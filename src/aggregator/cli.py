@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ from aggregator import pipeline
 from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
-from aggregator.errors import AggregatorError, ConfigError, StoreError
+from aggregator.errors import AggregatorError, ConfigError, ConfigNotFound, StoreError
 from aggregator.metrics import Metrics
 from aggregator.model import Source, SourceState, StoredArticle
 from aggregator.opml import parse_opml, plan_import, render_opml
@@ -42,6 +43,17 @@ def load(ctx: click.Context) -> Settings:
     path: Path = ctx.obj["config"]
     try:
         return load_config(path)
+    except ConfigNotFound:
+        steps = (
+            (f"aggregator -c {path} init", "writes a commented starter there"),
+            ("aggregator -c PATH COMMAND", "uses another file (or set AGGREGATOR_CONFIG)"),
+        )
+        width = max(len(command) for command, _ in steps) + 3
+        click.echo(f"no configuration file at {path.absolute()}; next:", err=True)
+        for command, does in steps:
+            click.echo(f"  {command:<{width}}{does}", err=True)
+        ctx.exit(2)
+        raise  # unreachable; ctx.exit raises
     except ConfigError as error:
         click.echo(f"invalid configuration:\n{error}", err=True)
         ctx.exit(2)
@@ -70,6 +82,23 @@ def main(ctx: click.Context, config: Path) -> None:
     """A news feed aggregator: many outlets in, one clean story out."""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Write a commented starter feeds.yaml (at -c PATH, default ./feeds.yaml)."""
+    path: Path = ctx.obj["config"]
+    try:
+        with path.open("x", encoding="utf-8") as out:  # never over an operator's file
+            out.write(starter_config())
+    except FileExistsError:
+        click.echo(f"{path} already exists; nothing written", err=True)
+        ctx.exit(2)
+    except OSError as error:
+        click.echo(f"error: cannot write {path}: {error.strerror}", err=True)
+        ctx.exit(1)
+    click.echo(f"wrote {path}: edit its sources, then `aggregator -c {path} check`")
 
 
 @main.command()
@@ -475,6 +504,11 @@ class _store_or_exit:
             # A full disk, a read-only or missing output directory: one plain line.
             click.echo(f"error: {error}", err=True)
             self.ctx.exit(1)
+
+
+def starter_config() -> str:
+    """The commented feeds.yaml ``init`` writes (the project's own bundled one)."""
+    return resources.files("aggregator.starter").joinpath("feeds.yaml").read_text("utf-8")
 
 
 def _duration(seconds: float) -> str:

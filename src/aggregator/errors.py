@@ -20,6 +20,14 @@ class ConfigError(AggregatorError):
     """feeds.yaml is invalid; the message says where, which key and what was expected."""
 
 
+class ConfigNotFound(ConfigError):
+    """There is no feeds.yaml at the path given (``path``)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path}: configuration file not found")
+        self.path = path
+
+
 class FrontMatterError(AggregatorError):
     """A post file could not be read as YAML front matter followed by an HTML body."""
 

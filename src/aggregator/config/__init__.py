@@ -59,7 +59,7 @@ from aggregator.config.settings import (
     Site,
 )
 from aggregator.config.units import parse_duration, parse_size
-from aggregator.errors import ConfigError
+from aggregator.errors import ConfigError, ConfigNotFound
 
 __all__ = [
     "DEFAULT_FEATURE_TEXT",
@@ -130,7 +130,7 @@ def load_config(path: Path) -> Settings:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
+        raise ConfigNotFound(str(path)) from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the configuration file: {e.strerror}") from e
     try:

@@ -70,13 +70,26 @@ def _host_or_network(entry: str) -> bool:
 
 
 def _url_kind(url: str) -> str | None:
-    """The kind of a URL we accept: absolute http(s), file:///path, else None."""
+    """The kind of a URL we accept: absolute http(s), file:///path, else None; a
+    ``ValueError`` says what is wrong with one that is nearly right. (No part of the URL
+    is quoted back: it may hold a password, and problems reach public pages.)"""
     parts = urlsplit(url)
     if any(c.isspace() for c in url):
         return None
     if parts.scheme in ("http", "https") and parts.hostname:
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError("its port is not a number from 1 to 65535")
         return "http"
-    return "file" if parts.scheme == "file" and parts.path.startswith("/") else None
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            # file://relative/_posts names a host "relative" and reads /_posts.
+            raise ValueError("file:// takes an absolute path after a third slash: file:///path")
+        return "file" if parts.path.startswith("/") else None
+    return None
 
 
 def _template(text: str) -> bool:
@@ -103,8 +116,10 @@ Duration = Annotated[
     AfterValidator(_at_most_max_duration),
 ]
 Size = Annotated[int, _parsed(as_size, "expected a size like 10MB")]
-HttpUrl = Annotated[str, _check(lambda v: _url_kind(v) == "http", "expected an http(s):// URL")]
-FeedUrl = Annotated[str, _check(_url_kind, "expected an http(s):// or file:/// URL")]
+HttpUrl = Annotated[
+    str, _check(lambda v: _url_kind(v) == "http", "expected an http(s):// URL", detail=True)
+]
+FeedUrl = Annotated[str, _check(_url_kind, "expected an http(s):// or file:/// URL", detail=True)]
 Id = Annotated[str, _check(re.compile(r"[a-z0-9_-]+").fullmatch, "expected an id of a-z 0-9 _ -")]
 Language = Annotated[str, _check(_LANGUAGE.fullmatch, "expected a language tag like en or ko")]
 TimeZone = Annotated[str, _check(ZoneInfo, "expected an IANA time zone like Asia/Seoul")]

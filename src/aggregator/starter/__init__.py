@@ -1,0 +1,1 @@
+"""The commented starter feeds.yaml that `aggregator init` writes."""
