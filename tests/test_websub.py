@@ -25,6 +25,8 @@ from aggregator.errors import ConfigError
 from aggregator.publish import channel_meta, render_site
 from aggregator.syndication import render_atom, render_json_feed, render_rss
 from aggregator.websub import announce, ping, topics
+from tests.cli import run_cli
+from tests.feedserver import running_server
 from tests.test_syndication import ITEMS, META, NOW
 
 HUB = "https://hub.example.org/"
@@ -284,3 +286,52 @@ def test_the_published_site_declares_the_configured_hub(tmp_path: Path) -> None:
     assert f'<atom:link href="{HUB}" rel="hub"/>'.encode() in files["feeds/all.xml"]
     assert f'<link href="{HUB}" rel="hub"/>'.encode() in files["feeds/all.atom"]
     assert json.loads(files["feeds/ai.json"])["hubs"][0]["url"] == HUB
+
+
+# --- every command that publishes announces ---------------------------------------------------
+
+
+def test_fetch_and_publish_announce_the_changed_feeds_as_run_does(
+    tmp_path: Path, hub: HubStub
+) -> None:
+    # Only `run` announced: the cron path (`fetch`, `publish`) left hub subscribers waiting
+    # although every channel declares the hub.
+    with running_server() as server:
+        feed = server.serve("/wire.xml", WIRE_RSS)
+        config = tmp_path / "feeds.yaml"
+        config.write_text(
+            "site: {title: News, link: 'https://news.example.org/'}\n"
+            "storage: sqlite:///data/aggregator.db\n"
+            "output: {dir: public, posts_dir: null}\n"
+            "fetch: {allow_private: [127.0.0.1]}\n"
+            f"publish: {{websub_hub: '{hub.url}'}}\n"
+            f"sources:\n  - {{id: wire, url: '{feed}'}}\n",
+            encoding="utf-8",
+        )
+        fetched = run_cli(config, "fetch", "--all")
+    assert fetched.returncode == 0, fetched.stderr
+    announced = sorted(form["hub.url"][0] for form in hub.forms())
+    assert announced == [f"https://news.example.org/feeds/all.{kind}" for kind in TOPIC_KINDS]
+
+    hub.requests.clear()
+    republished = run_cli(config, "publish")
+    assert republished.returncode == 0 and hub.requests == []  # nothing changed, no ping
+
+    hub.status = 500
+    (tmp_path / "public" / "feeds" / "all.xml").unlink()  # publish writes it again
+    refused = run_cli(config, "publish")
+    assert refused.returncode == 0
+    assert [form["hub.url"][0] for form in hub.forms()] == [
+        "https://news.example.org/feeds/all.xml"
+    ]
+    assert "warning:" in refused.stderr and "HTTP 500" in refused.stderr
+
+
+TOPIC_KINDS = ("atom", "json", "xml")
+WIRE_RSS = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
+    "<link>https://wire.example.com/</link><description>d</description><item>"
+    "<title>Port reopens after the storm</title><link>https://wire.example.com/a</link>"
+    "<guid>a</guid><pubDate>Mon, 23 Nov 2026 10:00:00 +0000</pubDate>"
+    "<description>The port reopened on Monday.</description></item></channel></rss>"
+)

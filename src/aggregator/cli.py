@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from aggregator import pipeline
+from aggregator import pipeline, websub
 from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
@@ -149,6 +149,7 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
         reports = _run_with_progress(settings, store, chosen)
         pruned = pipeline.prune(settings, store, utcnow())
         result = pipeline.publish_all(settings, store, utcnow())
+    _announce(settings, result.changed)
     failed = [report for report in reports if report.failed]
     if pruned:
         click.echo(f"pruned: {pruned} articles first seen over {_span(settings)} ago", err=True)
@@ -161,6 +162,14 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
             click.echo(f"moved: {report.source_id}: now at {report.moved_to}", err=True)
     click.echo(_summary(reports, result.channels, len(result.changed)))
     ctx.exit(1 if failed else 0)
+
+
+def _announce(settings: Settings, changed: Sequence[str]) -> None:
+    """Tell ``publish.websub_hub`` which feeds changed, as ``run`` does after a publish:
+    every channel declares the hub, so its subscribers wait for this."""
+    if settings.publish.websub_hub:
+        for problem in asyncio.run(websub.announce(settings, changed)):
+            click.echo(f"warning: {problem}", err=True)
 
 
 def _span(settings: Settings) -> str:
@@ -353,6 +362,7 @@ def split(ctx: click.Context, article_id: str) -> None:
             click.echo(str(error), err=True)
             ctx.exit(2)
         result = pipeline.publish_all(settings, store, utcnow())
+    _announce(settings, result.changed)
     click.echo(
         f"article {article_id} is now story {new_story}; republished: "
         f"{len(result.changed)} files changed"
@@ -366,6 +376,7 @@ def publish(ctx: click.Context) -> None:
     settings = load(ctx)
     with _store_or_exit(ctx, settings) as store:
         result = pipeline.publish_all(settings, store, utcnow())
+    _announce(settings, result.changed)
     click.echo(
         f"published {result.channels} channels of {result.stories} stories: {len(result.changed)} "
         f"files changed, {result.posts_written} posts written, {result.posts_removed} removed"
