@@ -42,6 +42,7 @@ from aggregator.server import (
 
 T1 = datetime(2026, 11, 25, 12, 0, 0, 250_000, tzinfo=UTC)
 T2 = T1 + timedelta(hours=1)
+HOUR = timedelta(hours=1)
 CONFIG = """
 site: {title: Server test, link: "https://news.example.org/", timezone: Asia/Seoul}
 sources:
@@ -1002,3 +1003,37 @@ def test_a_pipelined_request_slower_than_the_header_deadline_is_answered(
         while chunk := raw.recv(65536):
             answer += chunk
     assert answer.count(b"HTTP/1.1 200 ") == 2 and b"\r\n/slow\r\n" in answer
+
+
+def test_a_restart_keeps_last_modified_for_bytes_already_on_disk(
+    tmp_path: Path, shared_server: tuple[ServerThread, Swappable]
+) -> None:
+    # Last-Modified was the time the process started: after each restart an old
+    # If-Modified-Since got the same bytes again with 200.
+    written = datetime(2026, 11, 20, 9, 30, 7, tzinfo=UTC)
+    feed = tmp_path / "feeds" / "all.xml"
+    feed.parent.mkdir()
+    feed.write_bytes(b"<rss>same</rss>")
+    os.utime(feed, (written.timestamp(), written.timestamp()))
+    site = PublishedSite(tmp_path)  # a new process: nothing held yet
+    site.update({"feeds/all.xml": b"<rss>same</rss>", "feeds/new.xml": b"<rss>new</rss>"}, T2)
+    same, new = site.get("feeds/all.xml"), site.get("feeds/new.xml")
+    assert same is not None and new is not None
+    assert same.last_modified == written and new.last_modified == T2.replace(microsecond=0)
+    site.update({"feeds/all.xml": b"<rss>changed</rss>"}, T2 + HOUR)
+    changed = site.get("feeds/all.xml")
+    assert changed is not None and changed.last_modified == T2.replace(microsecond=0) + HOUR
+
+    server, swappable = shared_server
+    site.update({"feeds/all.xml": b"<rss>same</rss>"}, T2)  # what the next start serves
+    restarted = PublishedSite(tmp_path)
+    restarted.update({"feeds/all.xml": b"<rss>same</rss>"}, T2 + timedelta(days=1))
+    swappable.app = create_app(restarted, dict, Metrics())
+    try:
+        answer = httpx.get(
+            f"{server.base}/feeds/all.xml",
+            headers={"If-Modified-Since": format_datetime(written, usegmt=True)},
+        )
+    finally:
+        swappable.app = None
+    assert answer.status_code == 304

@@ -391,7 +391,7 @@ def run(ctx: click.Context) -> None:
 
     settings = load(ctx)
     _configure_logging()
-    site, metrics = PublishedSite(), Metrics()
+    site, metrics = PublishedSite(settings.output.dir), Metrics()
     metrics.track_sources(source.id for source in settings.sources)
     with _store_or_exit(ctx, settings) as store:
         service = Service(settings, store, on_published=site.update, metrics=metrics)
@@ -418,7 +418,7 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
     """HTTP server only: serves what the store holds (fetched by `run` or `fetch`)."""
     settings = load(ctx)
     _configure_logging()
-    site, metrics = PublishedSite(), Metrics()
+    site, metrics = PublishedSite(settings.output.dir), Metrics()
     with _store_or_exit(ctx, settings) as store:
         seen: list[object] = [None]
         cache = RenderCache()

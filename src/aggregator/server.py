@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -128,7 +129,11 @@ class Published:
 class PublishedSite:
     """The current published files, held in memory, with validators."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_disk: Path | None = None) -> None:
+        #: Where publishing writes the same files (``output.dir``): a file that has the
+        #: same bytes there keeps its modification time as ``Last-Modified``, so a restart
+        #: does not make every feed new to ``If-Modified-Since``.
+        self.on_disk = on_disk
         self._files: Mapping[str, Published] = MappingProxyType({})
         self._published_at: datetime | None = None
         # Serializes updates (each compares with the previous set); reads never lock.
@@ -161,9 +166,22 @@ class PublishedSite:
                 if kept is not None and kept.digest == digest:
                     current[path] = kept
                 else:
-                    current[path] = _prepare(path, body, digest, when)
+                    since = self._written_at(path, digest) if kept is None else None
+                    current[path] = _prepare(path, body, digest, min(since or when, when))
             self._files = MappingProxyType(current)  # the swap: one reference assignment
             self._published_at = when
+
+    def _written_at(self, path: str, digest: str) -> datetime | None:
+        """When the same bytes were written under ``on_disk``, if they were."""
+        if self.on_disk is None:
+            return None
+        file = self.on_disk / path
+        try:
+            if hashlib.sha256(file.read_bytes()).hexdigest() != digest:
+                return None
+            return _whole_seconds(datetime.fromtimestamp(file.stat().st_mtime, UTC))
+        except OSError:
+            return None
 
     def get(self, path: str) -> Published | None:
         """The file published under exactly ``path`` (a map key, no leading slash)."""
