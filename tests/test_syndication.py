@@ -226,6 +226,20 @@ def test_atom_round_trips_through_feedparser() -> None:
     assert undated.get("links", []) == []
 
 
+def test_atom_sources_carry_the_id_and_updated_a_feed_must() -> None:
+    # feedgen writes a source's title and link only: the W3C validator warned on every
+    # entry ("Missing source element: id", "updated").
+    root = xml(render_atom(META, ITEMS, NOW))
+    sources = root.xpath("//atom:entry/atom:source", namespaces=NS)
+    assert sources
+    for source in sources:
+        link = source.xpath("atom:link/@href", namespaces=NS)
+        assert source.xpath("atom:id/text()", namespaces=NS) == link
+        (updated,) = source.xpath("atom:updated/text()", namespaces=NS)
+        entry_updated = source.xpath("../atom:updated/text()", namespaces=NS)
+        assert [updated] == entry_updated
+
+
 def test_atom_required_elements() -> None:
     root = xml(render_atom(META, ITEMS, NOW))
 

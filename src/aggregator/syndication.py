@@ -281,6 +281,27 @@ def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime)
     return with_stylesheet(document)
 
 
+class _AtomSourceEntry(BaseEntryExtension):
+    """Gives an Atom entry's ``<source>`` the ``id`` and ``updated`` a source feed's
+    metadata must carry (RFC 4287 4.2.11; feedgen writes only title and link, and the
+    W3C validator warns on every entry): the outlet's address, and the entry's time as
+    the newest known of that feed."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.updated: datetime | None = None
+
+    def identify(self, id: str, updated: datetime) -> None:
+        self.id, self.updated = id, updated
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        source = entry.find("source")
+        if source is not None and self.id and self.updated:
+            etree.SubElement(source, "id").text = self.id
+            etree.SubElement(source, "updated").text = self.updated.isoformat()
+        return entry
+
+
 class _AtomLinksEntry(BaseEntryExtension):
     """Writes an Atom entry's ``<link>`` elements with their attributes.
 
@@ -307,6 +328,7 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
     fg = _generator(meta, _feed_updated(prepared, now))
     fg.load_extension("media", atom=True, rss=False)
     fg.register_extension("links", BaseExtension, _AtomLinksEntry, atom=True, rss=False)
+    fg.register_extension("origin", BaseExtension, _AtomSourceEntry, atom=True, rss=False)
     fg.id(feed_url(meta, "atom"))
     if subtitle := clean_xml_text(meta.description).strip():
         fg.subtitle(subtitle)
@@ -341,6 +363,7 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
             _add_media(entry, item.image)
         if item.source_name and item.source_url:
             entry.source(url=item.source_url, title=item.source_name)
+            entry.origin.identify(item.source_url, item.updated)
     return with_stylesheet(fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True))
 
 
