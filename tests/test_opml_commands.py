@@ -62,12 +62,12 @@ def test_import_adds_new_sources_keeps_the_file_and_reports_duplicates(config: P
     assert "  # more to come\n" in text and "channels:" in text
     settings = load_config(config)
     by_id = {source.id: source for source in settings.sources}
-    assert list(by_id) == ["yonhap", "bbc-news", "www-hani-co-kr", "bbc-news-2"]
+    assert list(by_id) == ["yonhap", "bbc-news", "hani-co-kr", "bbc-news-2"]
     assert by_id["bbc-news"].categories == ("World",)
     assert by_id["bbc-news"].home == "https://www.bbc.co.uk/news"
     assert (
-        by_id["www-hani-co-kr"].name == "한겨레"
-        and by_id["www-hani-co-kr"].url == "https://www.hani.co.kr/rss/"
+        by_id["hani-co-kr"].name == "한겨레"
+        and by_id["hani-co-kr"].url == "https://www.hani.co.kr/rss/"
     )
 
     again = run(config, "opml", "import", str(opml))

@@ -109,14 +109,16 @@ def check(ctx: click.Context) -> None:
     click.echo(f"{ctx.obj['config']}: valid")
     click.echo(f"store: {settings.storage}")
     click.echo(f"sources ({len(settings.sources)}):")
+    # One column width for both lists, however long an imported id is.
+    width = max((len(x.id) for x in (*settings.sources, *settings.channels)), default=0)
     for source in settings.sources:
         every = _duration(source.interval.total_seconds())
         categories = ", ".join(source.categories) or "-"
-        click.echo(f"  {source.id:<20} every {every:<6} {source.url}  [{categories}]")
+        click.echo(f"  {source.id:<{width}}  every {every:<6} {source.url}  [{categories}]")
     out = settings.output.dir
     click.echo(f"channels ({len(settings.channels)}), written under {out}:")
     for channel in settings.channels:
-        click.echo(f"  {channel.id:<20} {channel.title}: feeds/{channel.id}.xml .atom .json")
+        click.echo(f"  {channel.id:<{width}}  {channel.title}: feeds/{channel.id}.xml .atom .json")
     click.echo(f"also: {out / 'opml.xml'}, {out / 'index.html'}")
     posts = settings.output.posts_dir
     click.echo(f"posts: {posts}" if posts else "posts: disabled")

@@ -222,7 +222,9 @@ def _local_reason(url: str) -> str | None:
 
 def _fresh_id(outline: OpmlOutline, taken: set[str]) -> str:
     ascii_name = re.sub(r"[^a-z0-9]+", "-", outline.text.lower()).strip("-")[:40].strip("-")
-    base = ascii_name or re.sub(r"[^a-z0-9]+", "-", urlsplit(outline.xml_url).netloc.lower())
+    # Else the host, without "www." (never the whole netloc: it may hold a password).
+    host = (urlsplit(outline.xml_url).hostname or "").removeprefix("www.")
+    base = ascii_name or re.sub(r"[^a-z0-9]+", "-", host)
     base = base.strip("-") or "source"
     candidate, n = base, 2
     while candidate in taken:

@@ -8,7 +8,8 @@ caller validates the result (``parse_config``) before writing it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -32,14 +33,37 @@ def append_sources(text: str, entries: Sequence[Mapping[str, object]]) -> str:
     insert_at = end
     while insert_at > start + 1 and not lines[insert_at - 1].strip():
         insert_at -= 1
-    block = "".join(_entry(entry) for entry in entries)
+    # In the list's own style: a blank line between entries when it has them.
+    spaced = any(not line.strip() for line in lines[start + 1 : insert_at])
+    block = "".join(("\n" if spaced else "") + _entry(entry) for entry in entries)
     if insert_at > 0 and not lines[insert_at - 1].endswith("\n"):
         block = "\n" + block
     return "".join([*lines[:insert_at], block, *lines[insert_at:]])
 
 
+class _EntryDumper(yaml.SafeDumper):
+    """Mappings in block style, the lists inside an entry in flow style
+    ("categories: [News]"), as feeds.yaml writes them."""
+
+    _depth = 0
+
+    def represent_sequence(
+        self, tag: str, sequence: Iterable[Any], flow_style: bool | None = None
+    ) -> yaml.SequenceNode:
+        return super().represent_sequence(tag, sequence, flow_style=self._depth > 0)
+
+    def represent_mapping(
+        self, tag: str, mapping: Any, flow_style: bool | None = None
+    ) -> yaml.MappingNode:
+        self._depth += 1
+        try:
+            return super().represent_mapping(tag, mapping, flow_style=False)
+        finally:
+            self._depth -= 1
+
+
 def _entry(entry: Mapping[str, object]) -> str:
-    dumped = yaml.safe_dump(
-        [dict(entry)], allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000
+    dumped = yaml.dump(
+        [dict(entry)], Dumper=_EntryDumper, allow_unicode=True, sort_keys=False, width=1000
     )
     return "".join(f"  {line}\n" for line in dumped.splitlines())
