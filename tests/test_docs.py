@@ -3,6 +3,7 @@ without documentation fails here."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import click
 from aggregator.cli import main
 from aggregator.config.schema import FileModel
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def config_keys() -> list[str]:
@@ -66,3 +68,10 @@ def test_every_command_is_in_the_readmes_command_table() -> None:
     assert "opml import" in paths and "fetch" in paths
     missing = [path for path in paths if f"| `{path}" not in README]
     assert missing == []
+
+
+def test_the_license_is_declared_as_setuptools_expects_it() -> None:
+    # A TOML table printed setuptools' deprecation warning three times on every install.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    assert [(ROOT / name).is_file() for name in project["license-files"]] == [True]

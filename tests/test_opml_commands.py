@@ -163,3 +163,30 @@ def test_import_refuses_local_files_and_private_addresses_unless_allowed(config:
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout.strip().endswith("5 new sources, 1 already configured")
     assert len(load_config(config).sources) == 7
+
+
+def test_appended_sources_follow_the_files_own_list_style() -> None:
+    # They came in another style: block lists under each entry, no blank line between.
+    spaced = "sources:\n  - id: a\n    url: u\n    categories: [News]\n\n  - id: c\n    url: v\n"
+    added = append_sources(
+        spaced, [{"id": "b", "url": "w", "name": "연합뉴스", "categories": ["News", "세계 뉴스"]}]
+    )
+    assert added == spaced + (
+        "\n  - id: b\n    url: w\n    name: 연합뉴스\n    categories: [News, 세계 뉴스]\n"
+    )
+    tight = "sources:\n  - id: a\n    url: u\n"
+    assert append_sources(tight, [{"id": "b", "url": "w"}]) == tight + "  - id: b\n    url: w\n"
+
+
+def test_check_aligns_its_columns_to_the_longest_id(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "sources:\n"
+        "  - {id: a, url: 'https://a.example/feed'}\n"
+        "  - {id: an-imported-outlet-with-a-long-name, url: 'https://b.example/feed'}\n",
+        encoding="utf-8",
+    )
+    shown = run_cli(config, "check")
+    assert shown.returncode == 0, shown.stderr
+    rows = [line for line in shown.stdout.splitlines() if "every " in line]
+    assert len(rows) == 2 and len({row.index("every ") for row in rows}) == 1
