@@ -36,6 +36,8 @@ from tests.test_syndication import HOSTILE, ITEMS, META, NOW
 #: Longest a single Chromium run may take (start, load, dump or screenshot, exit).
 CHROMIUM_SECONDS = 90
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The channel's title in each format's copy.
+FORMAT_TITLES = {"xml": "전체 뉴스", "atom": "전체 뉴스 (Atom)"}
 #: What Chromium sends when it navigates to a page.
 CHROME_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
@@ -167,7 +169,8 @@ def test_a_feed_opened_in_the_browser_is_a_readable_page(
 
     assert page.tag == "html"  # transformed: not the XML tree view
     assert page.xpath("//rss | //feed | //channel | //entry") == []
-    assert page.xpath("normalize-space(//h1)") == "전체 뉴스"
+    # The Atom copy names its format, so a reader's list tells the two apart.
+    assert page.xpath("normalize-space(//h1)") == FORMAT_TITLES[extension]
     assert "여러 언론사의 속보를 한곳에" in page.text_content()
     items = page.xpath("//ol[@class='items']/li")
     titles = [li.xpath("normalize-space(.//h2/a)") for li in items]
@@ -205,8 +208,9 @@ def test_the_stylesheet_makes_a_page_of_the_channel_and_its_items(render: FeedRe
     transform = etree.XSLT(etree.fromstring(FEED_XSL))
     page = html.fromstring(str(transform(etree.fromstring(render(META, ITEMS, NOW)))))
 
-    assert page.xpath("string(//title)") == "전체 뉴스 (feed)"
-    assert page.xpath("normalize-space(//h1)") == "전체 뉴스"
+    title = FORMAT_TITLES["atom" if render is render_atom else "xml"]
+    assert page.xpath("string(//title)") == f"{title} (feed)"
+    assert page.xpath("normalize-space(//h1)") == title
     assert page.get("lang") == "ko"
     items = page.xpath("//ol[@class='items']/li")
     assert [li.xpath("normalize-space(.//h2)") for li in items] == [

@@ -150,9 +150,11 @@ def test_fetch_all_publishes_the_reference_post_and_valid_channels(
     assert len(rss.entries) == len(atom.entries) == len(json_feed["items"]) == 12
     rss_dates = [parsedate_to_datetime(e.published) for e in rss.entries]
     assert rss_dates == sorted(rss_dates, reverse=True)
-    assert [e.id for e in rss.entries] == [i["id"] for i in json_feed["items"]]
+    stories = [i["_aggregator"]["story"] for i in json_feed["items"]]
+    assert [e.aggregator_story for e in rss.entries] == stories
     seed_item = next(e for e in rss.entries if e.title == post.title)
-    assert seed_item.id == post.id and seed_item.link == post.canonical_url
+    assert seed_item.aggregator_story == post.id and seed_item.link == post.canonical_url
+    assert seed_item.id == f"urn:aggregator:all.xml:{post.id}"
     ai = json.loads((public / "feeds" / "ai.json").read_bytes())["items"]
     assert ai and all(
         "AI" in i["title"] + i.get("summary", "") or "인공지능" in i["title"] + i.get("summary", "")

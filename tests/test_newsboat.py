@@ -88,7 +88,8 @@ def test_newsboat_subscribes_to_the_rss_and_atom_channels(
     cache = reload(newsboat_binary, tmp_path, [rss, atom])
 
     feeds, items = cached(cache)
-    assert feeds == {rss: "전체 뉴스", atom: "전체 뉴스"}
+    # Two copies of one channel that a reader's list tells apart.
+    assert feeds == {rss: "전체 뉴스", atom: "전체 뉴스 (Atom)"}
     for url in (rss, atom):
         titles = [title for title, _ in items.get(url, [])]
         assert titles == list(site.titles), url
@@ -97,15 +98,16 @@ def test_newsboat_subscribes_to_the_rss_and_atom_channels(
     assert "글로벌 유니콘으로 성장하는 초격차 AI 스타트업의 이야기" in [t for t, _ in items[rss]]
 
 
-def test_newsboat_reads_a_filtered_channel(
+def test_newsboat_reads_a_filtered_channel_beside_the_channel_of_everything(
     newsboat_binary: str, site: LiveSite, tmp_path: Path
 ) -> None:
-    # Alone in its cache: newsboat keeps one item per guid across all of its feeds, and
-    # this channel's stories are also in `all` (under the same ids).
-    world = site.url("feeds/world.atom")
-    feeds, items = cached(reload(newsboat_binary, tmp_path, [world]))
-    assert feeds == {world: "World"}
+    # newsboat keeps one item per guid across all of its feeds, and this channel's stories
+    # are also in `all`: with the story id as the guid, one of the two came out short.
+    everything, world = site.url("feeds/all.xml"), site.url("feeds/world.atom")
+    feeds, items = cached(reload(newsboat_binary, tmp_path, [world, everything]))
+    assert feeds == {world: "World (Atom)", everything: "전체 뉴스"}
     assert [title for title, _ in items[world]] == [title for title, _, _ in ATOM_ITEMS]
+    assert [title for title, _ in items[everything]] == list(site.titles)
 
 
 def test_a_second_reload_adds_nothing(newsboat_binary: str, site: LiveSite, tmp_path: Path) -> None:

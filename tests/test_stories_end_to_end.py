@@ -188,7 +188,7 @@ def test_four_outlets_one_item_and_template_stories_stay_apart(
     assert len(posts) == 3
     post = next(frontmatter.loads(p.read_text("utf-8")) for p in posts if "rate" in p.name)
     assert [m.source for m in post.also_reported_by] == ["Daily", "Atom News", "JSON Wire"]
-    assert post.id == story["id"]
+    assert post.id == story["_aggregator"]["story"]
 
     # Re-fetching, even in full (no validators honoured), changes nothing.
     before = snapshot(config.parent)
@@ -205,10 +205,11 @@ def test_explain_and_a_split_that_sticks(setup: tuple[Path, FeedServer]) -> None
     assert aggregator(config, "fetch", "--all").returncode == 0
     story = next(i for i in channel(config) if "rate" in str(i["title"]).lower())
 
+    # The item's id as a reader shows it names the story too.
     explained = aggregator(config, "dedup", "explain", str(story["id"]))
     assert explained.returncode == 0, explained.stderr
     lines = explained.stdout
-    assert f"story {story['id']}: 4 articles" in lines
+    assert f"story {story['_aggregator']['story']}: 4 articles" in lines
     assert "founded the story" in lines
     assert lines.count("joined by similarity") == 3
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import io
 import json
 import re
@@ -129,7 +130,10 @@ def test_rss_round_trips_through_feedparser() -> None:
     assert parsed.version == "rss20"
     assert parsed.feed.title == "전체 뉴스"
     assert parsed.feed.link == "https://news.example.org/"
-    assert [e.id for e in parsed.entries] == [s.article.id for s in ITEMS]
+    assert [e.id for e in parsed.entries] == [
+        f"urn:aggregator:all.xml:{s.article.id}" for s in ITEMS
+    ]
+    assert [e.aggregator_story for e in parsed.entries] == [s.article.id for s in ITEMS]
 
     korean, english, undated = parsed.entries
     assert korean.title == KOREAN.article.title
@@ -152,7 +156,7 @@ def test_rss_round_trips_through_feedparser() -> None:
     # No date: no pubDate; no link: none invented, but the guid stays.
     assert "published" not in undated
     assert "link" not in undated
-    assert undated.id == UNDATED.article.id
+    assert undated.id == f"urn:aggregator:all.xml:{UNDATED.article.id}"
     assert undated.title == "(untitled)"
 
 
@@ -197,8 +201,11 @@ def test_atom_round_trips_through_feedparser() -> None:
     assert parsed.bozo == 0
     assert parsed.version == "atom10"
     assert parsed.feed.id == "http://127.0.0.1:8080/feeds/all.atom"
-    assert parsed.feed.title == "전체 뉴스"
-    assert [e.id for e in parsed.entries] == [f"urn:aggregator:{s.article.id}" for s in ITEMS]
+    assert parsed.feed.title == "전체 뉴스 (Atom)"  # beside the RSS copy in a reader's list
+    assert [e.id for e in parsed.entries] == [
+        f"urn:aggregator:all.atom:{s.article.id}" for s in ITEMS
+    ]
+    assert [e.aggregator_story for e in parsed.entries] == [s.article.id for s in ITEMS]
 
     korean, english, undated = parsed.entries
     assert korean.title == KOREAN.article.title
@@ -247,7 +254,7 @@ def test_atom_required_elements() -> None:
     assert root.xpath("/atom:feed/atom:id/text()", namespaces=NS) == [
         "http://127.0.0.1:8080/feeds/all.atom"
     ]
-    assert root.xpath("/atom:feed/atom:title/text()", namespaces=NS) == ["전체 뉴스"]
+    assert root.xpath("/atom:feed/atom:title/text()", namespaces=NS) == ["전체 뉴스 (Atom)"]
     updated = root.xpath("/atom:feed/atom:updated/text()", namespaces=NS)
     assert updated == ["2024-05-03T09:30:00+09:00"]
     assert root.xpath("/atom:feed/atom:link[@rel='self']/@href", namespaces=NS) == [
@@ -276,12 +283,17 @@ def test_json_feed_required_keys_and_types() -> None:
     document = json.loads(render_json_feed(META, ITEMS, NOW))
 
     assert document["version"] == JSON_FEED_VERSION
-    assert document["title"] == "전체 뉴스"
+    assert document["title"] == "전체 뉴스 (JSON Feed)"
     assert document["home_page_url"] == "https://news.example.org/"
     assert document["feed_url"] == "http://127.0.0.1:8080/feeds/all.json"
     assert document["language"] == "ko"
     assert isinstance(document["items"], list)
-    assert [item["id"] for item in document["items"]] == [s.article.id for s in ITEMS]
+    assert [item["id"] for item in document["items"]] == [
+        f"urn:aggregator:all.json:{s.article.id}" for s in ITEMS
+    ]
+    assert [item["_aggregator"]["story"] for item in document["items"]] == [
+        s.article.id for s in ITEMS
+    ]
     for item in document["items"]:
         assert isinstance(item["id"], str)
         assert isinstance(item["content_html"], str)
@@ -299,13 +311,14 @@ def test_json_feed_required_keys_and_types() -> None:
     assert korean["authors"] == [{"name": "홍길동"}]
     assert korean["tags"] == ["News", "AI"]
     assert korean["_aggregator"] == {
+        "story": KOREAN.article.id,
         "source": {"name": "adskorea", "url": "https://newsdao.kr/"},
         "also_reported_by": [{"source": "연합뉴스", "link": "https://yna.example.kr/1"}],
     }
     assert english["date_published"] == "2024-05-02T15:00:00+00:00"
     assert "url" not in undated
     assert "date_published" not in undated
-    assert undated["_aggregator"] == {"also_reported_by": []}
+    assert undated["_aggregator"] == {"story": UNDATED.article.id, "also_reported_by": []}
 
 
 # --- every format ----------------------------------------------------------------------------
@@ -378,6 +391,25 @@ def test_empty_json_feed() -> None:
 
 
 @pytest.mark.parametrize("extension", sorted(FEED_FORMATS))
+def test_a_story_in_two_channels_has_an_id_in_each(extension: str) -> None:
+    # newsboat keeps one item per guid across every feed it follows: with the story id as
+    # the guid, a story in `all` and `world` showed in only one of them.
+    world = dataclasses.replace(META, id="world", title="World")
+    ids = []
+    for meta in (META, world):
+        data = FEED_FORMATS[extension](meta, [KOREAN], NOW)
+        if extension == "json":
+            (item,) = json.loads(data)["items"]
+            ids.append((item["id"], item["_aggregator"]["story"]))
+        else:
+            (entry,) = parse(data).entries
+            ids.append((entry.id, entry.aggregator_story))
+    (all_id, all_story), (world_id, world_story) = ids
+    assert all_id != world_id
+    assert all_story == world_story == KOREAN.article.id
+
+
+@pytest.mark.parametrize("extension", sorted(FEED_FORMATS))
 def test_rendering_is_deterministic(extension: str) -> None:
     render = FEED_FORMATS[extension]
     assert render(META, ITEMS, NOW) == render(META, ITEMS, NOW + timedelta(hours=1))
@@ -388,9 +420,9 @@ def test_items_keep_the_given_order(extension: str) -> None:
     reordered = [UNDATED, ENGLISH, KOREAN]
     data = FEED_FORMATS[extension](META, reordered, NOW)
     if extension == "json":
-        ids = [item["id"] for item in json.loads(data)["items"]]
+        ids = [item["_aggregator"]["story"] for item in json.loads(data)["items"]]
     else:
-        ids = [e.id.removeprefix("urn:aggregator:") for e in parse(data).entries]
+        ids = [e.aggregator_story for e in parse(data).entries]
     assert ids == [s.article.id for s in reordered]
 
 

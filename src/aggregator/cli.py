@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -323,6 +324,7 @@ def dedup() -> None:
 def explain(ctx: click.Context, article_id: str) -> None:
     """Show ID's story: each member, and the rule and match that brought it in."""
     settings = load(ctx)
+    article_id = _story_ref(article_id)
     with _store_or_exit(ctx, settings) as store:
         found = store.article(article_id)
         members = store.story(found.story_id if found else article_id)
@@ -338,6 +340,15 @@ def explain(ctx: click.Context, article_id: str) -> None:
         click.echo(f"{marker} {member.article.id}  {names.get(member.source_id, member.source_id)}")
         click.echo(f"    {member.article.title}")
         click.echo(f"    {_fold_reason(member)}")
+
+
+#: A feed item's id, ``urn:aggregator:<channel>.<format>:<story>`` (``channel_item_id``).
+_ITEM_ID = re.compile(r"urn:aggregator:[a-z0-9_-]+\.[a-z]+:([0-9a-f]+)")
+
+
+def _story_ref(text: str) -> str:
+    """An article or story id, also taken from a feed item's id copied out of a reader."""
+    return match[1] if (match := _ITEM_ID.fullmatch(text.strip())) else text.strip()
 
 
 def _fold_reason(member: StoredArticle) -> str:
@@ -357,6 +368,7 @@ def _fold_reason(member: StoredArticle) -> str:
 def split(ctx: click.Context, article_id: str) -> None:
     """Take article ID out of its story, for good (re-fetching does not fold it back)."""
     settings = load(ctx)
+    article_id = _story_ref(article_id)
     with _store_or_exit(ctx, settings) as store:
         try:
             new_story = store.split(article_id, utcnow())

@@ -248,6 +248,7 @@ def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime)
     fg = _generator(meta, _feed_updated(prepared, now))
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=False, rss=True)
+    fg.register_extension("story", _StoryNamespace, _StoryEntry, atom=False, rss=True)
     fg.link(href=feed_url(meta, "xml"), rel="self", type="application/rss+xml")
     if hub := _safe_url(meta.hub):
         fg.register_extension("hub", _RssHub, BaseEntryExtension, atom=False, rss=True)
@@ -260,7 +261,8 @@ def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime)
         entry.title(item.title)
         if item.link:
             entry.link(href=item.link)
-        entry.guid(item.id, permalink=False)
+        entry.guid(channel_item_id(meta, "xml", item.id), permalink=False)
+        entry.story.id = item.id
         # <description> is HTML by convention; the excerpt is plain text, so escape it.
         if item.excerpt:
             entry.description(html.escape(item.excerpt, quote=False))
@@ -279,6 +281,43 @@ def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime)
     with _RSS_LOCALE_LOCK:
         document = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return with_stylesheet(document)
+
+
+#: The namespace of ``<aggregator:story>``, the story's own id in an RSS or Atom item.
+STORY_NS = "urn:aggregator:story"
+
+
+def channel_item_id(meta: ChannelMeta, extension: str, story: str) -> str:
+    """An item's id (RSS guid, Atom id, JSON Feed id) in one feed: a channel in one format
+    (``all.xml``). Readers such as newsboat keep one item per id across every feed they
+    follow: with the story id alone, a story in two subscribed channels (or in the RSS and
+    the Atom copy of one) showed in only one of them. The story's own id goes beside it
+    (``<aggregator:story>``, ``_aggregator.story``) for clients that fold stories across
+    channels."""
+    return f"urn:aggregator:{meta.id}.{extension}:{story}"
+
+
+class _StoryNamespace(BaseExtension):
+    def extend_ns(self) -> dict[str, str]:
+        return {"aggregator": STORY_NS}
+
+
+class _StoryEntry(BaseEntryExtension):
+    """``<aggregator:story>`` in an RSS item or Atom entry: the story's own id."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+
+    def _extend(self, entry: etree._Element) -> etree._Element:
+        if self.id:
+            etree.SubElement(entry, f"{{{STORY_NS}}}story").text = self.id
+        return entry
+
+    def extend_rss(self, entry: etree._Element) -> etree._Element:
+        return self._extend(entry)
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        return self._extend(entry)
 
 
 class _AtomSourceEntry(BaseEntryExtension):
@@ -326,9 +365,11 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
     """The channel as an Atom 1.0 document (entries in the order given)."""
     prepared = [_prepare(s) for s in items]
     fg = _generator(meta, _feed_updated(prepared, now))
+    fg.title(f"{_one_line(meta.title) or meta.id} (Atom)")
     fg.load_extension("media", atom=True, rss=False)
     fg.register_extension("links", BaseExtension, _AtomLinksEntry, atom=True, rss=False)
     fg.register_extension("origin", BaseExtension, _AtomSourceEntry, atom=True, rss=False)
+    fg.register_extension("story", _StoryNamespace, _StoryEntry, atom=True, rss=False)
     fg.id(feed_url(meta, "atom"))
     if subtitle := clean_xml_text(meta.description).strip():
         fg.subtitle(subtitle)
@@ -342,7 +383,8 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
     for item in prepared:
         entry = fg.add_entry(order="append")
         # A URN rather than the article URL: stable even when an outlet moves the story.
-        entry.id(f"urn:aggregator:{item.id}")
+        entry.id(channel_item_id(meta, "atom", item.id))
+        entry.story.id = item.id
         entry.title(item.title)
         entry.updated(item.updated)
         if item.published:
@@ -380,7 +422,7 @@ def render_json_feed(meta: ChannelMeta, items: Sequence[StoredArticle], now: dat
     title = _one_line(meta.title) or meta.id
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": title,
+        "title": f"{title} (JSON Feed)",
         "home_page_url": clean_xml_text(meta.link),
         "feed_url": feed_url(meta, "json"),
     }
@@ -391,13 +433,13 @@ def render_json_feed(meta: ChannelMeta, items: Sequence[StoredArticle], now: dat
     if meta.language:
         document["language"] = clean_xml_text(meta.language)
     document["authors"] = [{"name": title, "url": clean_xml_text(meta.link)}]
-    document["items"] = [_json_item(_prepare(s)) for s in items]
+    document["items"] = [_json_item(meta, _prepare(s)) for s in items]
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     return text.encode("utf-8")
 
 
-def _json_item(item: _Item) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": item.id}
+def _json_item(meta: ChannelMeta, item: _Item) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": channel_item_id(meta, "json", item.id)}
     if item.link:
         out["url"] = item.link
     out["title"] = item.title
@@ -413,7 +455,7 @@ def _json_item(item: _Item) -> dict[str, Any]:
         out["authors"] = [{"name": name}]
     if item.categories:
         out["tags"] = list(item.categories)
-    extension: dict[str, Any] = {}
+    extension: dict[str, Any] = {"story": item.id}
     if item.source_name:
         source = {"name": item.source_name}
         if item.source_url:
