@@ -122,11 +122,14 @@ def test_fetch_all_publishes_the_reference_post_and_valid_channels(
     result = aggregator(config, "fetch", "--all")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("2 channels published, 9 files changed")
-    assert "3 sources: 3 fetched, 0 not modified, 0 failed; 12 new" in result.stdout
+    assert (
+        "3 sources: 3 fetched, 0 not modified, 0 failed; 11 new, 0 updated, 2 folded"
+        in result.stdout
+    )
 
     # The reference article, written as a post: the reference's keys and body exactly.
     posts = sorted((tmp_path / "_posts").glob("*.md"))
-    assert len(posts) == 12
+    assert len(posts) == 11  # 13 articles: the sample feeds retell two stories
     seed_post = (
         tmp_path / "_posts" / "2026-11-20-글로벌-유니콘으로-성장하는-초격차-ai-스타트업의-이야기.md"
     )
@@ -147,7 +150,7 @@ def test_fetch_all_publishes_the_reference_post_and_valid_channels(
     atom = feedparser.parse((public / "feeds" / "all.atom").read_bytes())
     json_feed = json.loads((public / "feeds" / "all.json").read_bytes())
     assert rss.bozo == 0 and atom.bozo == 0
-    assert len(rss.entries) == len(atom.entries) == len(json_feed["items"]) == 12
+    assert len(rss.entries) == len(atom.entries) == len(json_feed["items"]) == 11
     rss_dates = [parsedate_to_datetime(e.published) for e in rss.entries]
     assert rss_dates == sorted(rss_dates, reverse=True)
     stories = [i["_aggregator"]["story"] for i in json_feed["items"]]
@@ -198,8 +201,11 @@ def test_one_failing_source_does_not_stop_the_others_and_exits_1(
     assert result.returncode == 1
     assert "failed: broken: HTTP 500 Internal Server Error" in result.stderr
     assert "failed: page: not a feed" in result.stderr
-    assert "5 sources: 3 fetched, 0 not modified, 2 failed; 12 new" in result.stdout
-    assert len(list((tmp_path / "_posts").glob("*.md"))) == 12
+    assert (
+        "5 sources: 3 fetched, 0 not modified, 2 failed; 11 new, 0 updated, 2 folded"
+        in result.stdout
+    )
+    assert len(list((tmp_path / "_posts").glob("*.md"))) == 11
 
 
 def test_only_due_sources_are_fetched_without_all(tmp_path: Path, served: FeedServer) -> None:
@@ -232,7 +238,7 @@ def test_publish_rewrites_outputs_from_the_store(tmp_path: Path, served: FeedSer
     (tmp_path / "public" / "feeds" / "all.xml").unlink()
     result = aggregator(config, "publish")
     assert result.returncode == 0, result.stderr
-    assert "published 2 channels of 12 stories" in result.stdout
+    assert "published 2 channels of 11 stories" in result.stdout
     assert feedparser.parse((tmp_path / "public" / "feeds" / "all.xml").read_bytes()).bozo == 0
 
 
@@ -261,10 +267,10 @@ def test_run_polls_at_the_interval_publishes_and_stops_cleanly(
         items: list[object] = []
         while time.monotonic() < deadline:
             items = json.loads(feed.read_bytes())["items"] if feed.exists() else []
-            if len(served.requests_to("/tech.json")) >= 3 and len(items) == 12:
+            if len(served.requests_to("/tech.json")) >= 3 and len(items) == 11:
                 break
             time.sleep(0.1)
-        assert len(items) == 12
+        assert len(items) == 11
         assert len(served.requests_to("/tech.json")) >= 3
         assert len(served.requests_to("/adskorea.xml")) == 1  # its interval is 15 minutes
         assert all(r.status == 304 for r in served.requests_to("/tech.json")[1:])
@@ -289,3 +295,26 @@ def test_outputs_that_cannot_be_written_are_one_plain_line(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: [Errno") and "public" in line
+
+
+def test_a_feed_file_on_this_machine_is_a_source(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    small, big = FEEDS / "tech-daily.json", FEEDS / "wire-world.atom"
+    (feeds / "tech.json").write_bytes(small.read_bytes())
+    (feeds / "wire.atom").write_bytes(big.read_bytes())
+    limit = (small.stat().st_size + big.stat().st_size) // 2
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "storage: sqlite:///data/aggregator.db\n"
+        "output: {dir: public, posts_dir: null}\n"
+        f"fetch: {{max_bytes: {limit}}}\n"
+        "sources:\n"
+        f"  - {{id: tech, url: '{(feeds / 'tech.json').as_uri()}'}}\n"
+        f"  - {{id: wire, url: '{(feeds / 'wire.atom').as_uri()}'}}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(config, "fetch")
+    assert result.returncode == 1
+    assert "failed: wire: the feed file" in result.stderr and "fetch.max_bytes" in result.stderr
+    assert "2 sources: 1 fetched, 0 not modified, 1 failed; 5 new" in result.stdout

@@ -326,20 +326,33 @@ def explain(ctx: click.Context, article_id: str) -> None:
     settings = load(ctx)
     article_id = _story_ref(article_id)
     with _store_or_exit(ctx, settings) as store:
-        found = store.article(article_id)
-        members = store.story(found.story_id if found else article_id)
-    if not members:
+        lines = explain_lines(settings, store, article_id)
+    if not lines:
         click.echo(f"no stored article or story has the id {article_id!r}", err=True)
         ctx.exit(2)
+    for line in lines:
+        click.echo(line)
+
+
+def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str]:
+    """What ``dedup explain`` prints of the story of ``article_id`` (an article's or a
+    story's id); nothing when no stored article or story has it."""
+    found = store.article(article_id)
+    members = store.story(found.story_id if found else article_id)
+    if not members:
+        return []
     names = {source.id: source.name for source in settings.sources}
     story = members[0].story_id
     kept = kept_items(members, pipeline.source_rank(settings))[0]
-    click.echo(f"story {story}: {len(members)} articles; kept: {kept.source_id} {kept.guid}")
+    lines = [f"story {story}: {len(members)} articles; kept: {kept.source_id} {kept.guid}"]
     for member in members:
         marker = "*" if found and member.article.id == found.article.id else " "
-        click.echo(f"{marker} {member.article.id}  {names.get(member.source_id, member.source_id)}")
-        click.echo(f"    {member.article.title}")
-        click.echo(f"    {_fold_reason(member)}")
+        lines.append(
+            f"{marker} {member.article.id}  {names.get(member.source_id, member.source_id)}"
+        )
+        lines.append(f"    {member.article.title}")
+        lines.append(f"    {_fold_reason(member)}")
+    return lines
 
 
 #: A feed item's id, ``urn:aggregator:<channel>.<format>:<story>`` (``channel_item_id``).
@@ -503,7 +516,7 @@ def _configure_logging() -> None:
 )
 @click.pass_context
 def demo(ctx: click.Context, directory: Path) -> None:
-    """Serve the bundled sample feeds on 127.0.0.1 and run a pass over them, offline."""
+    """Fold, explain and publish the bundled sample outlets, offline; says how to browse it."""
     from aggregator.demo import run_demo
 
     ctx.exit(run_demo(directory, echo=click.echo))

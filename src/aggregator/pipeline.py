@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from aggregator import publish as publishing
 from aggregator.address_guard import AddressPolicy
 from aggregator.config import Settings
-from aggregator.digest import Digest, Digester, digest_parsed, worker_count
+from aggregator.digest import Digest, Digester, digest_document, digest_parsed, worker_count
 from aggregator.fetch import Fetcher, FetchLimits
 from aggregator.model import (
     Cadence,
@@ -137,7 +137,7 @@ async def _update(
     )
     digested: Digest | ParseFailure
     if source.url.startswith("file:"):
-        digested = await asyncio.to_thread(_digest_posts_dir, source, settings, now)
+        digested = await asyncio.to_thread(_digest_local, source, settings, now)
         outcome = FetchOutcome(FetchStatus.OK, source.url)
     else:
         url = fetch_url(source, state, settings)
@@ -299,11 +299,31 @@ def fetch_record(
     )
 
 
-def _digest_posts_dir(source: Source, settings: Settings, now: datetime) -> Digest | ParseFailure:
-    parsed = parse_posts_dir(_local_path(source.url))
-    if isinstance(parsed, ParseFailure):
-        return parsed
-    return digest_parsed(parsed, source, settings.site.excerpt_length, now)
+def _digest_local(source: Source, settings: Settings, now: datetime) -> Digest | ParseFailure:
+    """A ``file://`` source: a feed file (RSS, Atom, JSON Feed), or a directory of posts."""
+    path = _local_path(source.url)
+    if not path.is_file():
+        parsed = parse_posts_dir(path)
+        if isinstance(parsed, ParseFailure):
+            return parsed
+        return digest_parsed(parsed, source, settings.site.excerpt_length, now)
+    limit = settings.fetch.max_bytes
+    try:
+        with path.open("rb") as stream:
+            body = stream.read(limit + 1)  # one byte past the cap: files can grow
+    except OSError as error:
+        return ParseFailure(f"cannot read the feed file {path}: {error.strerror or error}")
+    if len(body) > limit:
+        return ParseFailure(f"the feed file {path} is larger than fetch.max_bytes ({limit})")
+    return digest_document(
+        body,
+        url=path.as_uri(),
+        content_type=None,  # told by its first byte
+        source=source,
+        excerpt_length=settings.site.excerpt_length,
+        now=now,
+        budget=settings.fetch.parse_timeout.total_seconds(),
+    )
 
 
 def _local_path(url: str) -> Path:

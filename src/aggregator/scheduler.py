@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Publishing waits this long after a change so a burst of passes publishes once...
 PUBLISH_DELAY = timedelta(seconds=2)
-#: ...but never longer than this after the first change it is waiting on.
-PUBLISH_MAX_DELAY = timedelta(seconds=30)
+#: ...but never longer than this after the first change it is waiting on (a first pass
+#: over many sources stores for minutes; its news is published as it goes).
+PUBLISH_MAX_DELAY = timedelta(seconds=10)
 #: On stop, passes under way get this long to finish before they are abandoned.
 STOP_GRACE_SECONDS = 10.0
 #: How often feeds.yaml is checked for edits.

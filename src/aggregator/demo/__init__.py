@@ -1,83 +1,124 @@
-"""``aggregator demo``: the bundled sample feeds served on 127.0.0.1, one pass, no internet.
+"""``aggregator demo``: what the aggregator does, on bundled sample feeds, offline.
 
-The sample feeds (Korean RSS with the reference article, English Atom, a JSON Feed) are
-served by a throwaway HTTP server on a free port; the demo configuration points at it, and
-one ``fetch --all`` and ``publish`` run as they would against real outlets.
+Four sample outlets (Korean and English; RSS, Atom and JSON Feed) tell a few stories
+twice or three times. The feeds are copied into the demo directory and read from there
+(``file://`` feed files), so the ``feeds.yaml`` the demo writes keeps working afterwards:
+``serve`` shows what it made, ``fetch`` and ``run`` go on with it. The demo shows which
+stories were folded, explains one, and says how to split an article out and how to look
+at the result in a browser. Running it again changes nothing: the sample feeds do not
+change, so no source is due and the publish writes no file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import os
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aggregator import pipeline
-from aggregator.config import load_config
+from aggregator.config import Settings, load_config
 from aggregator.store import Store
+from aggregator.stories import kept_items
 
 HERE = Path(__file__).parent
 FEEDS = HERE / "feeds"
 
 
-_MEDIA_TYPES = {
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".atom": "application/atom+xml; charset=utf-8",
-    ".json": "application/feed+json; charset=utf-8",
-}
-
-
-class _FeedHandler(SimpleHTTPRequestHandler):
-    def guess_type(self, path: str | os.PathLike[str]) -> str:
-        return _MEDIA_TYPES.get(Path(path).suffix, "application/octet-stream")
-
-    def log_message(self, format: str, *args: object) -> None:  # keep the demo's output clean
-        pass
-
-
-@contextmanager
-def serve_sample_feeds(directory: Path = FEEDS) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1; yields the base URL."""
-    handler = functools.partial(_FeedHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> int:
     """Run the demo in ``directory``; returns the exit status."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with serve_sample_feeds() as base:
-        config_path = directory / "feeds.yaml"
-        template = (HERE / "feeds.yaml").read_text(encoding="utf-8")
-        config_path.write_text(template.replace("{base}", base), encoding="utf-8")
-        settings = load_config(config_path)
-        echo(f"serving the sample feeds at {base}/")
-        with Store.open(settings.storage) as store:
-            store.sync_sources(settings.sources)
-            reports = asyncio.run(
-                pipeline.run_pass(settings, store, settings.sources, lambda: datetime.now(UTC))
-            )
-            result = pipeline.publish_all(settings, store, datetime.now(UTC))
+    from aggregator.cli import explain_lines  # the command's own report (cli imports us)
+
+    directory = directory.absolute()
+    samples = directory / "sample-feeds"
+    samples.mkdir(parents=True, exist_ok=True)
+    for feed in sorted(FEEDS.iterdir()):
+        _write_if_changed(samples / feed.name, feed.read_bytes())
+    config_path = directory / "feeds.yaml"
+    template = (HERE / "feeds.yaml").read_text(encoding="utf-8")
+    _write_if_changed(config_path, template.replace("{samples}", samples.as_uri()).encode())
+    settings = load_config(config_path)
+    command = f"aggregator -c {_shown(config_path)}"
+    now = datetime.now(UTC)
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        states = store.states()
+        due = [
+            s for s in settings.sources if s.id not in states or pipeline.is_due(states[s.id], now)
+        ]
+        reports = asyncio.run(pipeline.run_pass(settings, store, due, lambda: datetime.now(UTC)))
+        result = pipeline.publish_all(settings, store, datetime.now(UTC))
+        folded = _folded_stories(settings)
+        explained = explain_lines(settings, store, folded[0][0]) if folded else []
+        # A member that is not the one shown, to split out.
+        members = store.story(folded[0][0]) if folded else []
+        kept = {item.article.id for item in kept_items(members, pipeline.source_rank(settings))}
+        spare = next((m.article.id for m in members if m.article.id not in kept), None)
+
+    echo(f"sample feeds: {_shown(samples)} ({len(settings.sources)} outlets)")
     for report in reports:
-        outcome = report.error if report.failed else f"{report.inserted} new articles"
+        outcome = report.error or (
+            f"{report.inserted + report.folded} new articles"
+            + (
+                f" ({report.folded} folded into a story another outlet told)"
+                if report.folded
+                else ""
+            )
+        )
         echo(f"  {report.source_id}: {outcome}")
+    if not reports:
+        echo("  nothing due: the sample feeds have not changed since the last run")
+    echo("")
+    echo(f"the same story from several outlets, shown once ({len(folded)} stories):")
+    for _, title, outlets in folded:
+        echo(f"  {title}")
+        echo(f"    told by {', '.join(outlets)}")
+    if folded:
+        echo("")
+        echo(f"why the first is one story ({command} dedup explain {folded[0][0]}):")
+        for line in explained:
+            echo(f"  {line}")
+        if spare:
+            echo(f"to take one article out of it for good: {command} dedup split {spare}")
+    echo("")
     out = settings.output.dir
-    echo("channels:")
+    echo(f"published ({len(result.changed)} files changed):")
     for channel in settings.channels:
-        echo(f"  {channel.title}: {out / 'feeds' / channel.id}.xml (.atom, .json)")
-    echo(f"index page: {out / 'index.html'}")
+        echo(f"  {channel.title}: {_shown(out / 'feeds' / channel.id)}.xml (.atom, .json)")
+    echo(f"  index page: {_shown(out / 'index.html')}")
     if settings.output.posts_dir:
-        echo(f"posts ({result.posts_written} written): {settings.output.posts_dir}")
-    echo(f"configuration used: {config_path}")
+        echo(f"  posts ({result.posts_written} written): {_shown(settings.output.posts_dir)}")
+    host, port = settings.server.host, settings.server.port
+    echo("")
+    echo(f"to browse it: {command} serve   (then open http://{host}:{port}/)")
     return 1 if any(report.failed for report in reports) else 0
+
+
+def _folded_stories(settings: Settings) -> list[tuple[str, str, list[str]]]:
+    """(story id, title, outlets) of each story told by more than one outlet, from the
+    channel of everything as published."""
+    first = settings.channels[0]
+    document = json.loads((settings.output.dir / "feeds" / f"{first.id}.json").read_bytes())
+    stories = []
+    for item in document["items"]:
+        extension = item["_aggregator"]
+        others = [mention["source"] for mention in extension["also_reported_by"]]
+        if others:
+            outlets = [extension.get("source", {}).get("name", "?"), *others]
+            stories.append((extension["story"], item["title"], outlets))
+    stories.sort(key=lambda story: -len(story[2]))
+    return stories
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if not path.exists() or path.read_bytes() != data:
+        path.write_bytes(data)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
