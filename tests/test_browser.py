@@ -14,6 +14,7 @@ import signal
 import struct
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import feedparser
@@ -29,6 +30,7 @@ from aggregator.feed_style import (
     browser_media_type,
     with_stylesheet,
 )
+from aggregator.index_page import render_index
 from aggregator.syndication import FeedRenderer, render_atom, render_rss
 from tests.live_site import LiveSite, installed, korean_font, running_site
 from tests.test_syndication import HOSTILE, ITEMS, META, NOW
@@ -267,3 +269,15 @@ def test_only_rss_and_atom_are_answered_as_xml_to_browsers() -> None:
     assert browser_media_type(atom, CHROME_ACCEPT) == XML_MEDIA_TYPE
     for other in ("application/feed+json; charset=utf-8", "text/html; charset=utf-8"):
         assert browser_media_type(other, CHROME_ACCEPT) == other
+
+
+def test_korean_breaks_between_words_on_both_pages() -> None:
+    # Korean is set with breaks between words (word-break: keep-all); a browser's default
+    # broke titles mid-word on a phone.
+    page = render_index("뉴스", "", (), (), UTC, NOW, language="ko").decode()
+    transform = etree.XSLT(etree.fromstring(FEED_XSL))
+    feed_page = str(transform(etree.fromstring(render_rss(META, ITEMS, NOW))))
+    for styled in (page, feed_page):
+        (style,) = html.fromstring(styled).xpath("//style/text()")
+        body = style.split("body{", 1)[1].split("}", 1)[0]
+        assert "word-break:keep-all" in body and "overflow-wrap:anywhere" in body

@@ -33,13 +33,17 @@ STYLESHEET_PATH = "feed.xsl"
 STYLESHEET_HREF = "../" + STYLESHEET_PATH
 
 _STYLE = (
+    # keep-all: Korean breaks between words, as Korean is set, not mid-word.
     "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:auto;padding:1rem;"
-    "color:#222;background:#fff}a{color:#0645ad}h1{font-size:1.6rem;margin:.2rem 0}"
+    "color:#222;background:#fff;word-break:keep-all;overflow-wrap:anywhere}"
+    "a{color:#0645ad}h1{font-size:1.6rem;margin:.2rem 0}"
     "h2{font-size:1.1rem;margin:0}ol{list-style:none;padding:0}"
     "li{margin:0 0 1.2rem;padding-bottom:1rem;border-bottom:1px solid #e4e4e4}"
     ".meta{color:#666;font-size:.85rem;margin:.2rem 0}.summary{margin:.3rem 0 0}"
+    # The banner stays a line or two on a phone.
     ".about{background:#fff8d6;border:1px solid #eadc8f;border-radius:.4rem;"
-    "padding:.6rem .8rem;font-size:.9rem}code{word-break:break-all}"
+    "padding:.3rem .6rem;margin:0 0 .5rem;font-size:.8rem;line-height:1.35}"
+    "code{word-break:break-all}"
 )
 
 #: XSLT 1.0, RSS 2.0 and Atom 1.0 in, an HTML page out. The RSS ``description`` is HTML
@@ -71,8 +75,8 @@ FEED_XSL = f"""<?xml version="1.0" encoding="UTF-8"?>
 
   <xsl:template name="about">
     <xsl:param name="self"/>
-    <p class="about">This is a web feed. To follow it, copy its address into your feed
-      reader<xsl:if test="$self">: <code><xsl:value-of select="$self"/></code></xsl:if>.</p>
+    <p class="about">A web feed: to follow it, add its address to your feed reader<xsl:if
+      test="$self">: <code><xsl:value-of select="$self"/></code></xsl:if>.</p>
   </xsl:template>
 
   <xsl:template name="title-link">

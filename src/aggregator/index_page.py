@@ -13,8 +13,10 @@ from html import escape
 from aggregator.model import Channel, Source, SourceState, StoredArticle
 
 _STYLE = (
+    # keep-all: Korean breaks between words, as Korean is set, not mid-word.
     "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:auto;padding:1rem;"
-    "color:#222}a{color:#0645ad}h1{font-size:1.6rem}li{margin:.4rem 0}"
+    "color:#222;word-break:keep-all;overflow-wrap:anywhere}"
+    "a{color:#0645ad}h1{font-size:1.6rem}li{margin:.4rem 0}"
     ".meta{color:#666;font-size:.85rem}table{border-collapse:collapse;width:100%}"
     "td,th{text-align:left;padding:.3rem;border-bottom:1px solid #ddd;vertical-align:top}"
     ".ok{color:#17663a}.bad{color:#a31515}"
