@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,7 +26,8 @@ from aggregator import logs
 from tests.cli import AGGREGATOR
 from tests.feedserver import FeedServer
 
-TEXT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING|ERROR) ")
+#: A text line: its time in the site's zone, named (UTC by default), then level and message.
+TEXT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,4} (INFO|WARNING|ERROR) ")
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>alpha</title>
 <link>https://alpha.example/</link><description>d</description>
 <item><title>알파 소식</title><link>https://alpha.example/1</link><guid>alpha-1</guid>
@@ -159,6 +161,17 @@ def test_configure_says_when_the_variable_is_not_understood(root_logger: logging
 
 
 # -- through the command line --------------------------------------------------------------------
+
+
+def test_text_lines_give_the_time_in_the_sites_zone(root_logger: logging.Logger) -> None:
+    # The terminal showed the machine's local time, `sources` and the pages the site's.
+    terminal = Terminal()
+    logs.configure(terminal, environ={}, tz=ZoneInfo("Asia/Seoul"))
+    logging.getLogger("aggregator").warning("source a failed")
+    line = terminal.getvalue()
+    assert TEXT_LINE.match(line) and " KST WARNING source a failed" in line
+    when = datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Asia/Seoul"))
+    assert abs((datetime.now(UTC) - when).total_seconds()) < 300
 
 
 def service_config(tmp_path: Path, feed_server: FeedServer) -> Path:

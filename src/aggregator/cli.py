@@ -417,7 +417,7 @@ def run(ctx: click.Context) -> None:
     from aggregator.scheduler import Service, serve_until_signalled
 
     settings = load(ctx)
-    _configure_logging()
+    _configure_logging(settings)
     site, metrics = PublishedSite(settings.output.dir), Metrics()
     metrics.track_sources(source.id for source in settings.sources)
     with _store_or_exit(ctx, settings) as store:
@@ -444,7 +444,7 @@ def run(ctx: click.Context) -> None:
 def serve_command(ctx: click.Context, refresh: float) -> None:
     """HTTP server only: serves what the store holds (fetched by `run` or `fetch`)."""
     settings = load(ctx)
-    _configure_logging()
+    _configure_logging(settings)
     site, metrics = PublishedSite(settings.output.dir), Metrics()
     with _store_or_exit(ctx, settings) as store:
         seen: list[object] = [None]
@@ -494,12 +494,13 @@ def serve_command(ctx: click.Context, refresh: float) -> None:
             ctx.exit(1)
 
 
-def _configure_logging() -> None:
-    """Log lines on stderr: for a person on a terminal, JSON lines anywhere else
-    (``AGGREGATOR_LOG_FORMAT=json|text`` chooses); see ``aggregator.logs``."""
+def _configure_logging(settings: Settings) -> None:
+    """Log lines on stderr: for a person on a terminal (times in the site's zone), JSON
+    lines anywhere else (``AGGREGATOR_LOG_FORMAT=json|text`` chooses); see
+    ``aggregator.logs``."""
     from aggregator import logs
 
-    logs.configure(sys.stderr)
+    logs.configure(sys.stderr, tz=settings.site.tz)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say enough
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl." …

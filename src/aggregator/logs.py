@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Literal, TextIO
 
 #: The environment variable that chooses the format: ``json`` or ``text``.
@@ -84,6 +84,18 @@ class RepeatThrottle(logging.Filter):
 THROTTLED_LOGGERS = ("asyncio", "uvicorn.error")
 
 
+class ZonedFormatter(logging.Formatter):
+    """Text lines with their time in one zone, named: ``2026-12-02 21:44:05 KST``."""
+
+    def __init__(self, fmt: str, tz: tzinfo | None = None) -> None:
+        super().__init__(fmt)
+        self.tz = tz or UTC
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self.tz)
+        return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S %Z")
+
+
 class _Handler(logging.StreamHandler[TextIO]):
     """The handler ``configure`` installs; found again, and replaced, on a second call."""
 
@@ -112,10 +124,12 @@ def configure(
     stream: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
     level: int = logging.INFO,
+    tz: tzinfo | None = None,
 ) -> LogFormat:
     """Send the root logger's records at ``level`` and above to ``stream`` (stderr) in the
-    chosen format; returns which. Calling it again replaces what it installed before and
-    leaves other handlers alone."""
+    chosen format; returns which. Text lines give times in ``tz`` (the site's zone, as
+    every page shows them), JSON lines in UTC. Calling it again replaces what it installed
+    before and leaves other handlers alone."""
     stream = sys.stderr if stream is None else stream
     environ = os.environ if environ is None else environ
     chosen, complaint = chosen_format(stream, environ)
@@ -124,7 +138,7 @@ def configure(
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
         handler.setFormatter(JsonFormatter(ensure_ascii=encoding != "utf8"))
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(ZonedFormatter(TEXT_FORMAT, tz=tz))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)

@@ -281,7 +281,10 @@ class Service:
                 "source %s failed: %s (next try %s, %s)",
                 source.id,
                 report.error,
-                state.next_due.isoformat(timespec="seconds") if state.next_due else "never",
+                # In the site's zone, with its offset: what the pages and `sources` show.
+                state.next_due.astimezone(self.settings.site.tz).isoformat(timespec="seconds")
+                if state.next_due
+                else "never",
                 state.disabled or state.next_reason,
             )
         else:
