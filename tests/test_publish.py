@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -119,6 +119,22 @@ def test_the_index_page_shows_each_sources_health(tmp_path: Path) -> None:
     assert "failing (3)" in page and "HTTP 500 Internal Server Error" in page
     assert '<link rel="alternate" type="application/rss+xml"' in page
     assert 'href="feeds/ai.atom"' in page and "AI chips ship" in page
+
+
+def test_the_index_page_says_when_it_last_changed(tmp_path: Path) -> None:
+    # "Updated" was the newest story's date, though a later fetch changed the sources'
+    # health below it.
+    config = settings(tmp_path)
+    story = stored(1, "AI chips ship", 20)
+    fetched_at = story.first_seen + timedelta(days=2, hours=3)
+    checked = SourceState("wire", last_fetch=fetched_at, last_success=fetched_at, last_status="ok")
+    publish(config, [story], NOW, {"wire": checked})
+    page = (tmp_path / "public" / "index.html").read_text("utf-8")
+    shown = fetched_at.astimezone(config.site.tz)
+    assert f"Updated {shown:%Y-%m-%d %H:%M %Z}" in page
+    # Nothing new, no new fetch: the same page.
+    publish(config, [story], NOW + timedelta(hours=5), {"wire": checked})
+    assert (tmp_path / "public" / "index.html").read_text("utf-8") == page
 
 
 def test_a_manifest_from_before_marks_is_read_once_and_replaced(tmp_path: Path) -> None:

@@ -104,13 +104,18 @@ def render_site(
     newest = latest[0].article.date or latest[0].first_seen if latest else None
     updated = newest or _modified(settings.path) or now
     files["opml.xml"] = render_opml(settings.site.title, settings.sources, updated)
+    # The index page also shows each source's health: it was last updated by the newest
+    # story or the latest fetch, whichever came last (a publish with neither new writes
+    # the same page).
+    fetched = max((s.last_fetch for s in (states or {}).values() if s.last_fetch), default=None)
+    page_updated = max(newest, fetched) if newest and fetched else newest or fetched or updated
     files["index.html"] = render_index(
         settings.site.title,
         settings.site.description,
         settings.channels,
         latest,
         ZoneInfo(settings.site.timezone),
-        updated,
+        page_updated,
         settings.site.language,
         [
             (source, (states or {}).get(source.id) or SourceState(source.id))
