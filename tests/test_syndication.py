@@ -459,3 +459,21 @@ def test_formats_and_media_types_agree() -> None:
 )
 def test_clean_xml_text(text: str, expected: str) -> None:
     assert clean_xml_text(text) == expected
+
+
+def test_item_dates_are_written_in_the_sites_zone_with_its_offset() -> None:
+    # Each source's own offset (or UTC) reached the feed page a browser shows, while every
+    # other page gave the site's time.
+    seoul = dataclasses.replace(META, timezone="Asia/Seoul")
+    rss = xml(render_rss(seoul, [ENGLISH], NOW))
+    assert rss.xpath("//item/pubDate/text()") == ["Fri, 03 May 2024 00:00:00 +0900"]
+    (item,) = json.loads(render_json_feed(seoul, [ENGLISH], NOW))["items"]
+    assert item["date_published"] == "2024-05-03T00:00:00+09:00"
+    atom = xml(render_atom(seoul, [ENGLISH], NOW))
+    assert atom.xpath("//atom:entry/atom:published/text()", namespaces=NS) == [
+        "2024-05-03T00:00:00+09:00"
+    ]
+    # The same instant as without a zone.
+    assert parse(render_rss(seoul, [ENGLISH], NOW)).entries[0].published_parsed == (
+        parse(render_rss(META, [ENGLISH], NOW)).entries[0].published_parsed
+    )

@@ -54,6 +54,7 @@ def channel_meta(settings: Settings, channel_id: str, title: str, description: s
         language=site.language,
         feed_base=base,
         hub=settings.publish.websub_hub,
+        timezone=site.timezone,
     )
 
 

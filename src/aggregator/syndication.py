@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -82,6 +83,10 @@ class ChannelMeta:
     generator: str = "aggregator"
     #: Absolute URL of the WebSub hub the feeds announce, or None.
     hub: str | None = None
+    #: The site's IANA time zone: item dates are written in it, with its offset, so a
+    #: feed opened in a browser (``feed.xsl`` shows the dates as written) reads in the
+    #: site's time like every other page. None keeps each source's own offset.
+    timezone: str | None = None
 
 
 FeedRenderer = Callable[[ChannelMeta, Sequence[StoredArticle], datetime], bytes]
@@ -124,11 +129,17 @@ class _Item:
     mentions: tuple[tuple[str, str], ...]
 
 
-def _prepare(stored: StoredArticle) -> _Item:
+def _prepare(stored: StoredArticle, timezone: str | None = None) -> _Item:
     article = stored.article
     excerpt = clean_xml_text(article.excerpt).strip()
     body = clean_xml_text(article.body).strip()
-    published = as_utc(article.date) if article.date else None
+    zone = ZoneInfo(timezone) if timezone else None
+
+    def shown(moment: datetime) -> datetime:
+        return as_utc(moment).astimezone(zone) if zone else as_utc(moment)
+
+    published = shown(article.date) if article.date else None
+    first_seen = shown(stored.first_seen)
     mentions = tuple(
         (clean_xml_text(m.source), url)
         for m in article.also_reported_by
@@ -141,7 +152,7 @@ def _prepare(stored: StoredArticle) -> _Item:
         excerpt=excerpt,
         content_html=body or (f"<p>{html.escape(excerpt)}</p>" if excerpt else ""),
         published=published,
-        updated=published or as_utc(stored.first_seen),
+        updated=published or first_seen,
         author=_text_or_none(article.author),
         source_name=_text_or_none(article.source),
         source_url=_safe_url(article.source_url),
@@ -244,7 +255,7 @@ class _RssHub(BaseExtension):
 
 def render_rss(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime) -> bytes:
     """The channel as an RSS 2.0 document (items in the order given)."""
-    prepared = [_prepare(s) for s in items]
+    prepared = [_prepare(s, meta.timezone) for s in items]
     fg = _generator(meta, _feed_updated(prepared, now))
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media", atom=False, rss=True)
@@ -363,7 +374,7 @@ class _AtomLinksEntry(BaseEntryExtension):
 
 def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime) -> bytes:
     """The channel as an Atom 1.0 document (entries in the order given)."""
-    prepared = [_prepare(s) for s in items]
+    prepared = [_prepare(s, meta.timezone) for s in items]
     fg = _generator(meta, _feed_updated(prepared, now))
     fg.title(f"{_one_line(meta.title) or meta.id} (Atom)")
     fg.load_extension("media", atom=True, rss=False)
@@ -433,7 +444,7 @@ def render_json_feed(meta: ChannelMeta, items: Sequence[StoredArticle], now: dat
     if meta.language:
         document["language"] = clean_xml_text(meta.language)
     document["authors"] = [{"name": title, "url": clean_xml_text(meta.link)}]
-    document["items"] = [_json_item(meta, _prepare(s)) for s in items]
+    document["items"] = [_json_item(meta, _prepare(s, meta.timezone)) for s in items]
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     return text.encode("utf-8")
 
