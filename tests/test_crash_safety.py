@@ -56,7 +56,7 @@ SOURCES = 200
 ITEMS = 10
 #: Stories told by 2 to 4 outlets each (the same canonical URL), to be folded into one.
 SHARED_STORIES = 40
-KILLS = 21
+KILLS = 15
 #: Kills come this long after the process started, or after it logged that it runs...
 KILL_DELAY = (0.05, 1.5)
 #: ...or as soon as a file is being written, when that happens within this many seconds.

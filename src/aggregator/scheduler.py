@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -37,6 +38,8 @@ from aggregator.store import Store
 
 log = logging.getLogger(__name__)
 
+#: The scheduler executor publishes run in.
+PUBLISHER = "publisher"
 #: Publishing waits this long after a change so a burst of passes publishes once...
 PUBLISH_DELAY = timedelta(seconds=2)
 #: ...but never longer than this after the first change it is waiting on (a first pass
@@ -105,6 +108,10 @@ class Service:
         self.health = Health(started=clock())
         self.metrics = metrics
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        # Publishing gets a thread of its own: in the event loop's shared pool it queued
+        # behind every source's store calls during a big pass, and waited far past
+        # PUBLISH_MAX_DELAY.
+        self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), PUBLISHER)
         self.fetcher: Fetcher | None = None
         self.digester = Digester()
         self._on_published = on_published
@@ -325,7 +332,7 @@ class Service:
     def _schedule_publish(self, run_at: datetime) -> None:
         self.scheduler.add_job(
             self._publish, "date", run_date=run_at, id="publish", name="publish",
-            replace_existing=True,
+            replace_existing=True, executor=PUBLISHER,
         )  # fmt: skip
 
     def _publish(self) -> None:
