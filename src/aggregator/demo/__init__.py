@@ -68,7 +68,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> int:
         )
         echo(f"  {report.source_id}: {outcome}")
     if not reports:
-        echo("  nothing due: the sample feeds have not changed since the last run")
+        echo("  nothing due: every sample feed was read less than an hour ago")
     echo("")
     echo(f"the same story from several outlets, shown once ({len(folded)} stories):")
     for _, title, outlets in folded:

@@ -1,0 +1,182 @@
+"""Folding measured through the real command on the evaluation set (``eval/``).
+
+Each outlet of one half of ``eval/stories.jsonl`` becomes an RSS file; a ``feeds.yaml``
+lists them as ``file://`` sources in a shuffled order; ``aggregator fetch --all`` stores
+them, and the folds are read back from the store. Pairs of articles are scored: precision
+and recall overall, by language and by how the later telling was made (``kind``; a pair
+with an independently written telling counts as independent), and how many hard
+negatives and follow-ups were folded into anything.
+
+    .venv/bin/python benchmarks/dedup/eval_cli.py                  # the tuning half
+    .venv/bin/python benchmarks/dedup/eval_cli.py --half heldout   # report figures
+    .venv/bin/python benchmarks/dedup/eval_cli.py --runs 3 --threshold 0.15
+
+Tune on ``tune``; quote ``heldout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from aggregator.store import Store
+
+HERE = Path(__file__).resolve().parent
+SET = HERE / "eval" / "stories.jsonl"
+AGGREGATOR = Path(sys.executable).with_name("aggregator")
+PAIR_KINDS = ("wire_copy", "headline_trim", "rewrite", "independent")
+
+
+@dataclass
+class Scores:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positive + self.false_positive
+        return self.true_positive / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        wanted = self.true_positive + self.false_negative
+        return self.true_positive / wanted if wanted else 1.0
+
+
+def load(half: str) -> list[dict[str, str]]:
+    rows = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines()]
+    return [row for row in rows if row["half"] == half]
+
+
+def rss(outlet: str, rows: list[dict[str, str]]) -> str:
+    items = "".join(
+        f"<item><title>{escape(row['title'])}</title>"
+        f"<link>https://outlet{zlib.crc32(outlet.encode())}.example/{row['id']}</link>"
+        f"<guid isPermaLink='false'>{row['id']}</guid>"
+        f"<pubDate>{_rfc822(row['published'])}</pubDate>"
+        f"<description>{escape(row['body'])}</description></item>"
+        for row in rows
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(outlet)}</title><link>https://outlet.example/</link>"
+        f"<description>{escape(outlet)}</description>{items}</channel></rss>"
+    )
+
+
+def _rfc822(iso: str) -> str:
+    from datetime import datetime
+    from email.utils import format_datetime
+
+    return format_datetime(datetime.fromisoformat(iso))
+
+
+def run_once(rows: list[dict[str, str]], seed: int, threshold: float | None) -> dict[str, str]:
+    """Article id → story id as the store holds them after one ``fetch --all``."""
+    by_outlet: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
+    for row in rows:
+        by_outlet[row["outlet"]].append(row)
+    outlets = sorted(by_outlet)
+    random.Random(seed).shuffle(outlets)
+    with tempfile.TemporaryDirectory() as work:
+        directory = Path(work)
+        lines = [
+            "storage: sqlite:///data/aggregator.db",
+            "output: {dir: public, posts_dir: null}",
+            "fetch: {workers: 0}",
+            "retention: null",
+        ]
+        if threshold is not None:
+            lines.append(f"dedup: {{threshold: {threshold}, window: 30d}}")
+        else:
+            lines.append("dedup: {window: 30d}")
+        lines.append("sources:")
+        for number, outlet in enumerate(outlets):
+            feed = directory / f"outlet{number}.xml"
+            feed.write_text(rss(outlet, by_outlet[outlet]), encoding="utf-8")
+            lines.append(f"  - {{id: outlet{number}, url: '{feed.as_uri()}'}}")
+        config = directory / "feeds.yaml"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        done = subprocess.run(
+            [str(AGGREGATOR), "-c", str(config), "fetch", "--all"], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"fetch failed:\n{done.stderr[-2000:]}")
+        with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
+            return {stored.guid: stored.story_id for stored in store.articles()}
+
+
+def score(rows: list[dict[str, str]], stories: dict[str, str]) -> dict[str, Scores]:
+    by_id = {row["id"]: row for row in rows}
+    scores: dict[str, Scores] = collections.defaultdict(Scores)
+    for left, right in itertools.combinations(sorted(by_id), 2):
+        a, b = by_id[left], by_id[right]
+        same = a["story"] == b["story"]
+        folded = stories[left] == stories[right]
+        kinds = {a["kind"], b["kind"]}
+        kind = "independent" if "independent" in kinds else b["kind"]
+        groups = ["all", a["lang"] if a["lang"] == b["lang"] else "mixed"]
+        if same:
+            groups += [kind, f"{kind}/{a['lang']}"]
+        for group in groups:
+            if same and folded:
+                scores[group].true_positive += 1
+            elif same:
+                scores[group].false_negative += 1
+            elif folded:
+                scores[group].false_positive += 1
+    return scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--half", choices=("tune", "heldout"), default="tune")
+    parser.add_argument("--runs", type=int, default=3, help="source orders tried")
+    parser.add_argument("--threshold", type=float, help="dedup.threshold (default: as configured)")
+    options = parser.parse_args()
+    rows = load(options.half)
+    total: dict[str, Scores] = collections.defaultdict(Scores)
+    folded_negatives = 0
+    for seed in range(options.runs):
+        stories = run_once(rows, seed, options.threshold)
+        for group, found in score(rows, stories).items():
+            total[group].true_positive += found.true_positive
+            total[group].false_positive += found.false_positive
+            total[group].false_negative += found.false_negative
+        members = collections.Counter(stories.values())
+        folded_negatives += sum(
+            members[stories[row["id"]]] > 1
+            for row in rows
+            if row["kind"] in ("hard_negative", "follow_up")
+        )
+    negatives = sum(row["kind"] in ("hard_negative", "follow_up") for row in rows)
+    print(f"half {options.half}: {len(rows)} articles, {len({r['story'] for r in rows})} stories")
+    print(f"{options.runs} runs, source order shuffled each run; pairs of articles:")
+    print(f"{'group':28} {'precision':>9} {'recall':>7} {'pairs':>6}")
+    order = ["all", "ko", "en", *PAIR_KINDS]
+    order += [f"{kind}/{lang}" for kind in PAIR_KINDS for lang in ("ko", "en")]
+    for group in order:
+        if group in total:
+            found = total[group]
+            pairs = (found.true_positive + found.false_negative) // options.runs
+            print(f"{group:28} {found.precision:9.3f} {found.recall:7.3f} {pairs:6}")
+    print(
+        f"hard negatives and follow-ups folded into another story: "
+        f"{folded_negatives} of {negatives * options.runs} (over all runs)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
