@@ -424,6 +424,18 @@ def test_a_document_past_its_budget_is_stopped_in_its_worker() -> None:
     assert waited is None
 
 
+async def digest_one(digester: Digester, body: bytes) -> Digest | ParseFailure:
+    """``body`` digested as outlet 1's RSS feed."""
+    return await digester.digest(
+        body,
+        url="https://o1.example/feed",
+        content_type="application/rss+xml",
+        source=source(1),
+        excerpt_length=200,
+        now=NOW,
+    )
+
+
 def stuck_in_c(iterations: int) -> bytes:
     """Minutes of CPU in one C call, which no signal handler interrupts."""
     return hashlib.pbkdf2_hmac("sha256", b"password", b"salt", iterations)
@@ -439,14 +451,7 @@ def test_a_step_stuck_in_c_code_ends_its_worker_at_the_cpu_ceiling() -> None:
                 await asyncio.to_thread(
                     digester.call, digest_within, 0.2, partial(stuck_in_c, 10**9)
                 )
-            return await digester.digest(
-                rss(1, 3),
-                url="https://o1.example/feed",
-                content_type="application/rss+xml",
-                source=source(1),
-                excerpt_length=200,
-                now=NOW,
-            )
+            return await digest_one(digester, rss(1, 3))
 
     after = asyncio.run(go())
     assert isinstance(after, Digest) and len(after.articles) == 3  # a new worker took it
@@ -476,14 +481,7 @@ def test_a_document_past_its_budget_is_a_failure_in_a_thread_and_in_a_worker(
 ) -> None:
     async def go() -> object:
         async with Digester(workers, budget=0.05) as digester:
-            return await digester.digest(
-                many_entries(3000),
-                url="https://o.example/feed",
-                content_type="application/rss+xml",
-                source=source(1),
-                excerpt_length=200,
-                now=NOW,
-            )
+            return await digest_one(digester, many_entries(3000))
 
     failed = asyncio.run(go())
     assert isinstance(failed, ParseFailure), failed

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -23,8 +22,9 @@ from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
 from aggregator.errors import AggregatorError, ConfigError, ConfigNotFound, StoreError
+from aggregator.explain import explain_lines
 from aggregator.metrics import Metrics
-from aggregator.model import Source, SourceState, StoredArticle
+from aggregator.model import Source, SourceState
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
 from aggregator.publish import render_site
@@ -32,7 +32,7 @@ from aggregator.render_cache import RenderCache
 from aggregator.selection import select_from_store
 from aggregator.server import PublishedSite, ServeError, create_app, serve, serve_in_thread
 from aggregator.store import Store
-from aggregator.stories import kept_items
+from aggregator.syndication import story_of_item_id
 
 
 def utcnow() -> datetime:
@@ -334,45 +334,9 @@ def explain(ctx: click.Context, article_id: str) -> None:
         click.echo(line)
 
 
-def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str]:
-    """What ``dedup explain`` prints of the story of ``article_id`` (an article's or a
-    story's id); nothing when no stored article or story has it."""
-    found = store.article(article_id)
-    members = store.story(found.story_id if found else article_id)
-    if not members:
-        return []
-    names = {source.id: source.name for source in settings.sources}
-    story = members[0].story_id
-    kept = kept_items(members, pipeline.source_rank(settings))[0]
-    lines = [f"story {story}: {len(members)} articles; kept: {kept.source_id} {kept.guid}"]
-    for member in members:
-        marker = "*" if found and member.article.id == found.article.id else " "
-        lines.append(
-            f"{marker} {member.article.id}  {names.get(member.source_id, member.source_id)}"
-        )
-        lines.append(f"    {member.article.title}")
-        lines.append(f"    {_fold_reason(member)}")
-    return lines
-
-
-#: A feed item's id, ``urn:aggregator:<channel>.<format>:<story>`` (``channel_item_id``).
-_ITEM_ID = re.compile(r"urn:aggregator:[a-z0-9_-]+\.[a-z]+:([0-9a-f]+)")
-
-
 def _story_ref(text: str) -> str:
     """An article or story id, also taken from a feed item's id copied out of a reader."""
-    return match[1] if (match := _ITEM_ID.fullmatch(text.strip())) else text.strip()
-
-
-def _fold_reason(member: StoredArticle) -> str:
-    rule, match = member.fold_rule, member.fold_match
-    if rule is None:
-        return "founded the story"
-    if rule == "similarity":
-        return f"joined by similarity {member.fold_score:.2f} to {match}"
-    if rule == "split":
-        return f"split out of story {match}; stays on its own"
-    return f"joined by the same {rule.replace('_', ' ')} as {match}"
+    return story_of_item_id(text.strip()) or text.strip()
 
 
 @dedup.command()

@@ -109,7 +109,7 @@ def render_site(
     # story or the latest fetch, whichever came last (a publish with neither new writes
     # the same page).
     fetched = max((s.last_fetch for s in (states or {}).values() if s.last_fetch), default=None)
-    page_updated = max(newest, fetched) if newest and fetched else newest or fetched or updated
+    page_updated = max((t for t in (newest, fetched) if t), default=updated)
     files["index.html"] = render_index(
         settings.site.title,
         settings.site.description,

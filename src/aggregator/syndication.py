@@ -213,12 +213,16 @@ def _feed_updated(items: Sequence[_Item], now: datetime) -> datetime:
 # --- RSS 2.0 and Atom 1.0 (feedgen) ---------------------------------------------------------
 
 
+def _channel_title(meta: ChannelMeta) -> str:
+    return _one_line(meta.title) or meta.id
+
+
 def _generator(meta: ChannelMeta, updated: datetime) -> FeedGenerator:
     """A FeedGenerator with the channel-level fields both XML formats share."""
     fg = FeedGenerator()
-    fg.title(_one_line(meta.title) or meta.id)
+    fg.title(_channel_title(meta))
     # RSS requires a non-empty description; the title is a better stand-in than nothing.
-    fg.description(clean_xml_text(meta.description).strip() or _one_line(meta.title) or meta.id)
+    fg.description(clean_xml_text(meta.description).strip() or _channel_title(meta))
     fg.language(clean_xml_text(meta.language))
     fg.generator(clean_xml_text(meta.generator))
     fg.updated(updated)
@@ -308,6 +312,14 @@ def channel_item_id(meta: ChannelMeta, extension: str, story: str) -> str:
     return f"urn:aggregator:{meta.id}.{extension}:{story}"
 
 
+_ITEM_ID = re.compile(r"urn:aggregator:[a-z0-9_-]+\.[a-z]+:([0-9a-f]+)")
+
+
+def story_of_item_id(text: str) -> str | None:
+    """The story id in a ``channel_item_id``, or None when ``text`` is not one."""
+    return match[1] if (match := _ITEM_ID.fullmatch(text)) else None
+
+
 class _StoryNamespace(BaseExtension):
     def extend_ns(self) -> dict[str, str]:
         return {"aggregator": STORY_NS}
@@ -376,7 +388,7 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
     """The channel as an Atom 1.0 document (entries in the order given)."""
     prepared = [_prepare(s, meta.timezone) for s in items]
     fg = _generator(meta, _feed_updated(prepared, now))
-    fg.title(f"{_one_line(meta.title) or meta.id} (Atom)")
+    fg.title(f"{_channel_title(meta)} (Atom)")
     fg.load_extension("media", atom=True, rss=False)
     fg.register_extension("links", BaseExtension, _AtomLinksEntry, atom=True, rss=False)
     fg.register_extension("origin", BaseExtension, _AtomSourceEntry, atom=True, rss=False)
@@ -389,7 +401,7 @@ def render_atom(meta: ChannelMeta, items: Sequence[StoredArticle], now: datetime
         fg.link(href=hub, rel="hub")
     fg.link(href=clean_xml_text(meta.link), rel="alternate", type="text/html")
     # A feed-level author makes every entry valid even when its own author is unknown.
-    fg.author(name=_one_line(meta.title) or meta.id, uri=clean_xml_text(meta.link))
+    fg.author(name=_channel_title(meta), uri=clean_xml_text(meta.link))
 
     for item in prepared:
         entry = fg.add_entry(order="append")
@@ -430,7 +442,7 @@ def render_json_feed(meta: ChannelMeta, items: Sequence[StoredArticle], now: dat
     when known) and ``also_reported_by`` ([{source, link}], possibly empty).
     """
     del now  # JSON Feed has no feed-level date; kept for a uniform renderer signature
-    title = _one_line(meta.title) or meta.id
+    title = _channel_title(meta)
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": f"{title} (JSON Feed)",

@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator import pipeline
+from aggregator.atomic_files import write_atomic
 from aggregator.config import Settings, load_config
+from aggregator.explain import explain_lines
 from aggregator.store import Store
 from aggregator.stories import kept_items
 
@@ -28,16 +30,14 @@ FEEDS = HERE / "feeds"
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> int:
     """Run the demo in ``directory``; returns the exit status."""
-    from aggregator.cli import explain_lines  # the command's own report (cli imports us)
-
     directory = directory.absolute()
     samples = directory / "sample-feeds"
     samples.mkdir(parents=True, exist_ok=True)
     for feed in sorted(FEEDS.iterdir()):
-        _write_if_changed(samples / feed.name, feed.read_bytes())
+        write_atomic(samples / feed.name, feed.read_bytes())
     config_path = directory / "feeds.yaml"
     template = (HERE / "feeds.yaml").read_text(encoding="utf-8")
-    _write_if_changed(config_path, template.replace("{samples}", samples.as_uri()).encode())
+    write_atomic(config_path, template.replace("{samples}", samples.as_uri()).encode())
     settings = load_config(config_path)
     command = f"aggregator -c {_shown(config_path)}"
     now = datetime.now(UTC)
@@ -109,11 +109,6 @@ def _folded_stories(settings: Settings) -> list[tuple[str, str, list[str]]]:
             stories.append((extension["story"], item["title"], outlets))
     stories.sort(key=lambda story: -len(story[2]))
     return stories
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
 
 
 def _shown(path: Path) -> str:
