@@ -148,8 +148,10 @@ def main() -> int:
     rows = load(options.half)
     total: dict[str, Scores] = collections.defaultdict(Scores)
     folded_negatives = 0
+    partitions = set()
     for seed in range(options.runs):
         stories = run_once(rows, seed, options.threshold)
+        partitions.add(_partition(stories))
         for group, found in score(rows, stories).items():
             total[group].true_positive += found.true_positive
             total[group].false_positive += found.false_positive
@@ -175,7 +177,17 @@ def main() -> int:
         f"hard negatives and follow-ups folded into another story: "
         f"{folded_negatives} of {negatives * options.runs} (over all runs)"
     )
+    print(f"different groupings across the {options.runs} source orders: {len(partitions)}")
     return 0
+
+
+def _partition(stories: dict[str, str]) -> frozenset[frozenset[str]]:
+    """Which articles were told as one story, whatever the story ids (they name the
+    founder, which depends on the order)."""
+    groups: dict[str, set[str]] = collections.defaultdict(set)
+    for article, story in stories.items():
+        groups[story].add(article)
+    return frozenset(frozenset(group) for group in groups.values())
 
 
 if __name__ == "__main__":

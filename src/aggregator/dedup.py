@@ -32,8 +32,10 @@ import struct
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+
+from aggregator.words import Words, words_of
 
 #: n-gram length in letters and digits for alphabetic scripts (Latin, Cyrillic …).
 SHINGLE_SIZE = 5
@@ -334,16 +336,34 @@ def _split_figures(tokens: frozenset[str]) -> tuple[set[str], dict[str, set[str]
     return values, by_context
 
 
+def _distinctive(value: str) -> bool:
+    """A value unlikely to recur by chance: with decimals, or of three digits or more."""
+    return "." in value or len(value) >= 3
+
+
+def figure_values(tokens: frozenset[str]) -> set[str]:
+    """The values of ``figures`` tokens, without what they measure."""
+    return _split_figures(tokens)[0]
+
+
 def figures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether two texts' figures allow them to be one story. A retelling keeps the
     facts: they are not one story when they state ``FIGURE_CONFLICTS`` quantities (the
-    same words before and unit after) with different values, nor when both state several
-    figures and share fewer than half of the smaller set."""
+    same words before and unit after) with values the other text states nowhere, nor
+    when both state several figures and share fewer than half of the smaller set."""
     values_a, context_a = _split_figures(a)
     values_b, context_b = _split_figures(b)
     conflicts = 0
     for context in context_a.keys() & context_b.keys():
-        if context_a[context].isdisjoint(context_b[context]):
+        mine, theirs = context_a[context], context_b[context]
+        # Matched by what they measure, not where they stand: a distinctive value the
+        # other text states anywhere (the same indices listed in another order) is no
+        # conflict. Small whole numbers are everywhere (scores, counts), so not those.
+        if mine.isdisjoint(theirs) and not any(
+            _distinctive(value) and value in other
+            for values, other in ((mine, values_b), (theirs, values_a))
+            for value in values
+        ):
             conflicts += 1
             if conflicts >= FIGURE_CONFLICTS:
                 return False
@@ -505,17 +525,21 @@ class Fingerprint:
     content_hash: str
     signature: tuple[int, ...]
     figures: frozenset[str]
+    #: Content words of the headline and lead (``words.words_of``).
+    words: Words = field(default_factory=Words)
 
     @classmethod
     def of(cls, title: str, body_text: str, *, min_letters: int = 0) -> Fingerprint:
         """The fingerprint of a story's title and body text; a text with fewer than
-        ``min_letters`` letters and digits gets no sketch (too short to judge by
-        similarity)."""
+        ``min_letters`` letters and digits gets no sketch and no content words (too
+        short to judge by similarity)."""
         text = story_text(title, body_text)
         plain = letters(text)
         digest = hashlib.sha256(plain.encode()).hexdigest()  # ``content_hash``, reused
-        signature = sketch(text) if len(plain) >= min_letters else ()
-        return cls(digest, signature, figures(text))
+        if len(plain) < min_letters:
+            return cls(digest, (), figures(text))
+        title, _, body = text.partition("\n")
+        return cls(digest, sketch(text), figures(text), words_of(title, body))
 
     def encode_signature(self) -> str:
         return ",".join(format(v, "x") for v in self.signature)

@@ -36,7 +36,16 @@ def fold_reason(member: StoredArticle) -> str:
     if rule is None:
         return "founded the story"
     if rule == "similarity":
-        return f"joined by similarity {member.fold_score:.2f} to {match}"
+        return f"joined by similarity {member.fold_score:.2f} to {match}{_evidence(member)}"
+    if rule == "same_event":
+        return (
+            f"joined as the same event, words {member.fold_score:.2f}, "
+            f"to {match}{_evidence(member)}"
+        )
     if rule == "split":
         return f"split out of story {match}; stays on its own"
     return f"joined by the same {rule.replace('_', ' ')} as {match}"
+
+
+def _evidence(member: StoredArticle) -> str:
+    return f"\n      signals: {member.fold_evidence}" if member.fold_evidence else ""

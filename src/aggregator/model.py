@@ -166,12 +166,15 @@ class StoredArticle:
     seq: int = 0
     #: The story this article tells (see ``aggregator.stories``); empty when unknown.
     story_id: str = ""
-    #: How it joined its story (canonical_url, content_hash, similarity); None for the
-    #: article that founded it or one split out on its own.
+    #: How it joined its story (canonical_url, content_hash, similarity, same_event,
+    #: split); None for the article that founded it.
     fold_rule: str | None = None
-    #: The article it matched when it joined, and the similarity when that was the rule.
+    #: The article it matched when it joined, and the rule's score (n-gram similarity,
+    #: or the content words' cosine for same_event).
     fold_match: str | None = None
     fold_score: float | None = None
+    #: Every signal's value when it joined by similarity or same_event.
+    fold_evidence: str | None = None
 
 
 class FetchStatus(StrEnum):

@@ -82,7 +82,13 @@ def fetch_limits(settings: Settings) -> FetchLimits:
 
 def fold_policy(settings: Settings) -> FoldPolicy:
     dedup = settings.dedup
-    return FoldPolicy(dedup.near_duplicates, dedup.threshold, dedup.window)
+    return FoldPolicy(
+        dedup.near_duplicates,
+        dedup.threshold,
+        dedup.window,
+        dedup.words_threshold,
+        dedup.event_window,
+    )
 
 
 def source_rank(settings: Settings) -> dict[str, int]:

@@ -124,6 +124,11 @@ class DedupSettings:
     threshold: Annotated[float, Field(gt=0, le=1)] = 0.22
     #: Near-duplicates are looked for among stories this recent.
     window: Duration = timedelta(hours=72)
+    #: Reports written apart from each other are one event when their content words
+    #: (rarity-weighted cosine, headline and lead) reach this, they share rare names or
+    #: figures, and they were published within ``event_window`` of each other.
+    words_threshold: Annotated[float, Field(gt=0, le=1)] = 0.30
+    event_window: Duration = timedelta(hours=24)
 
 
 @with_config(STRICT)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Row, Select, Table, select, update
@@ -19,17 +19,19 @@ from aggregator.errors import StoreError
 from aggregator.model import Article, StoredArticle
 from aggregator.store import story_index
 from aggregator.store.codec import content_hash, decode_article, encode_article
-from aggregator.store.driver import Statements
+from aggregator.store.driver import Statements, read_moment
 from aggregator.store.schema import SEQ_COUNTER, articles, counters
 from aggregator.store.story_index import FoldPolicy
+from aggregator.words import Words
 
 Outcome = Literal["inserted", "updated", "unchanged", "duplicates", "folded"]
 
 
 _INSERT_ARTICLE = (
     "INSERT INTO articles (id, seq, source_id, guid, canonical_url, content_hash, title, date, "
-    "first_seen, updated_at, data, text_hash, sketch, figures, story_id, fold_rule, "
-    "fold_match, fold_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "first_seen, updated_at, data, text_hash, sketch, figures, words, story_id, fold_rule, "
+    "fold_match, fold_score, fold_evidence) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
 _NEXT_SEQ = f"UPDATE counters SET value = value + 1 WHERE name = '{SEQ_COUNTER}' RETURNING value"
@@ -44,6 +46,7 @@ class StoredEntry:
     sketch: bytes | None
     date: datetime | None
     story_id: str
+    words: Words
 
 
 def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict[str, StoredEntry]:
@@ -53,7 +56,7 @@ def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict
         chunk = guids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         for guid, *values in db.all(
-            "SELECT guid, id, content_hash, sketch, date, story_id FROM articles "
+            "SELECT guid, id, content_hash, sketch, date, story_id, words FROM articles "
             f"WHERE source_id = ? AND guid IN ({marks})",
             [source_id, *chunk],
         ):
@@ -62,10 +65,15 @@ def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict
 
 
 def _stored_entry(values: Sequence[Any]) -> StoredEntry:
-    article_id, digest, sketch, date, story = values
-    if isinstance(date, str):  # SQLite keeps UTCDateTime as naive UTC text
-        date = datetime.fromisoformat(date).replace(tzinfo=UTC)
-    return StoredEntry(article_id, digest, None if sketch is None else bytes(sketch), date, story)
+    article_id, digest, sketch, date, story, words = values
+    return StoredEntry(
+        article_id,
+        digest,
+        None if sketch is None else bytes(sketch),
+        read_moment(date),
+        story,
+        Words.decode(words),
+    )
 
 
 def save_one(
@@ -102,10 +110,12 @@ def save_one(
             fingerprint.content_hash if fingerprint else None,
             sketch,
             story_index.encode_figures(fingerprint.figures) if fingerprint else None,
+            fingerprint.words.encode() or None if fingerprint else None,
             placement.story_id,
             placement.rule,
             placement.match,
             placement.score,
+            placement.evidence,
         ),
     )
     # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT inserts.
@@ -118,11 +128,20 @@ def save_one(
     claimed = story_index.claim_keys(db, article.id, article, fingerprint, placement)
     if claimed != placement:
         db.run(
-            "UPDATE articles SET story_id = ?, fold_rule = ?, fold_match = ?, fold_score = ? "
-            "WHERE id = ?",
-            (claimed.story_id, claimed.rule, claimed.match, claimed.score, article.id),
+            "UPDATE articles SET story_id = ?, fold_rule = ?, fold_match = ?, fold_score = ?, "
+            "fold_evidence = ? WHERE id = ?",
+            (
+                claimed.story_id,
+                claimed.rule,
+                claimed.match,
+                claimed.score,
+                claimed.evidence,
+                article.id,
+            ),
         )
     story_index.index_sketch(db, article.id, sketch, article.date)
+    if fingerprint is not None:
+        story_index.index_words(db, article.id, fingerprint.words, article.date)
     touch_story(db, claimed.story_id, seq)
     return "inserted" if claimed.rule is None else "folded"
 
@@ -157,12 +176,15 @@ def refresh(
             text_hash=fingerprint.content_hash,
             sketch=sketch,
             figures=story_index.encode_figures(fingerprint.figures),
+            words=fingerprint.words.encode() or None,
         )
     assignments = ", ".join(f"{name} = ?" for name in columns)
     db.run(f"UPDATE articles SET {assignments} WHERE id = ?", [*columns.values(), existing.id])
     if fingerprint is not None:
         story_index.unindex_sketch(db, existing.id, existing.sketch, existing.date)
         story_index.index_sketch(db, existing.id, sketch, article.date)
+        story_index.unindex_words(db, existing.id, existing.words, existing.date)
+        story_index.index_words(db, existing.id, fingerprint.words, article.date)
     touch_story(db, existing.story_id, seq)
     return "updated"
 
@@ -231,6 +253,7 @@ def articles_query() -> Select[Any]:
         articles.c.fold_rule,
         articles.c.fold_match,
         articles.c.fold_score,
+        articles.c.fold_evidence,
     )
 
 
@@ -245,4 +268,5 @@ def stored_article(row: Row[Any]) -> StoredArticle:
         fold_rule=row.fold_rule,
         fold_match=row.fold_match,
         fold_score=row.fold_score,
+        fold_evidence=row.fold_evidence,
     )

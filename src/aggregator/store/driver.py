@@ -67,3 +67,11 @@ def micros(value: datetime) -> int:
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def read_moment(value: object) -> datetime | None:
+    """A ``UTCDateTime`` column as the driver returns it, as an aware datetime: SQLite
+    gives naive UTC text, PostgreSQL a datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None

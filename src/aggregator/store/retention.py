@@ -1,5 +1,5 @@
 """Retention: articles older than the configured window leave the store, with their rows
-in the sketch index, the story keys only they held and their split marks.
+in the sketch and word indexes, the story keys only they held and their split marks.
 
 An article goes when it was first seen before the cutoff and is dated (or, undated, first
 seen) before it too. A story keeps its id and its remaining members; its place in the
@@ -9,13 +9,14 @@ stays as it is. A story left with no member loses its row; its post stays too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.store import story_index
-from aggregator.store.driver import Statements
+from aggregator.store.driver import Statements, read_moment
+from aggregator.words import Words
 
 _OLDEST = (
-    "SELECT id, story_id, canonical_url, text_hash, sketch, date FROM articles "
+    "SELECT id, story_id, canonical_url, text_hash, sketch, date, words FROM articles "
     "WHERE first_seen < ? AND COALESCE(date, first_seen) < ? ORDER BY first_seen LIMIT ?"
 )
 
@@ -28,10 +29,10 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     marks = ", ".join("?" * len(ids))
-    for article_id, _, _, _, sketch, date in rows:
-        story_index.unindex_sketch(
-            db, article_id, None if sketch is None else bytes(sketch), _moment(date)
-        )
+    for article_id, _, _, _, sketch, date, words in rows:
+        when = read_moment(date)
+        story_index.unindex_sketch(db, article_id, None if sketch is None else bytes(sketch), when)
+        story_index.unindex_words(db, article_id, Words.decode(words), when)
     db.run(f"DELETE FROM splits WHERE article_id IN ({marks})", ids)
     for source_id, removed in db.all(
         f"SELECT source_id, COUNT(*) FROM articles WHERE id IN ({marks}) GROUP BY source_id", ids
@@ -42,7 +43,7 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
         )
     db.run(f"DELETE FROM articles WHERE id IN ({marks})", ids)
     # A key stays with its story while a remaining member holds it.
-    for _, story, url, text_hash, _, _ in rows:
+    for _, story, url, text_hash, _, _, _ in rows:
         for kind, key, column in (("url", url, "canonical_url"), ("hash", text_hash, "text_hash")):
             if key is None:
                 continue
@@ -63,9 +64,3 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
             (story, story),
         )
     return len(rows)
-
-
-def _moment(value: object) -> datetime | None:
-    if isinstance(value, str):  # SQLite keeps UTCDateTime as naive UTC text
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value if isinstance(value, datetime) else None

@@ -145,6 +145,12 @@ articles = Table(
     # 0005: compact sketches
     #: ``dedup.stored_sketch`` of the story text; None when too short to compare.
     Column("sketch", LargeBinary),
+    # 0008: content words
+    #: ``words.Words.encode`` of the headline and lead; None when too short to compare.
+    Column("words", Text),
+    #: Every signal's value when the article joined by similarity or same_event
+    #: (``same_story.Signals.describe``), for ``dedup explain``.
+    Column("fold_evidence", Text),
     UniqueConstraint("source_id", "guid"),
     Index("ix_articles_date", "date"),
     Index("ix_articles_canonical_url", "canonical_url"),
@@ -166,6 +172,17 @@ story_keys = Table(
 #: primary key, which is the only index: looked up by key, newest first within the window.
 sketch_bands = Table(
     "sketch_bands",
+    metadata,
+    Column("key", BigInteger, primary_key=True),
+    Column("date", BigInteger, primary_key=True),
+    Column("article_id", Text, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+#: The inverted index of content words (0008): each article under a key for each of its
+#: words (``story_index.word_key``), with its date, as ``sketch_bands``.
+word_postings = Table(
+    "word_postings",
     metadata,
     Column("key", BigInteger, primary_key=True),
     Column("date", BigInteger, primary_key=True),

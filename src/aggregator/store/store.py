@@ -372,7 +372,14 @@ class Store:
             conn.execute(
                 update(articles)
                 .where(articles.c.id == article_id)
-                .values(story_id=new, fold_rule="split", fold_match=old, fold_score=None, seq=seq)
+                .values(
+                    story_id=new,
+                    fold_rule="split",
+                    fold_match=old,
+                    fold_score=None,
+                    fold_evidence=None,
+                    seq=seq,
+                )
             )
             db = Statements(conn)
             touch_story(db, old, seq)  # one member fewer: its date and its item change

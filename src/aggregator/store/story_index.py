@@ -2,8 +2,12 @@
 
 In order: a story already holding its canonical URL, then one holding its content hash
 (one story per key, enforced by ``story_keys``' primary key, so concurrent writers agree),
-then, when near-duplicates are on, the most similar story within the time window found
-through the LSH index ``sketch_bands``. Otherwise the article founds a story of its own.
+then, when near-duplicates are on, a story told in the same or other words: candidates
+come from the LSH index ``sketch_bands`` (articles sharing a band of the sketch within the
+window) and from the inverted index ``word_postings`` (articles sharing rare content words
+within the event window), and ``same_story.best_verdict`` decides. Otherwise the article
+founds a story of its own. Both look-ups read a bounded number of index rows per key, so
+the work per article does not grow with the store.
 
 Sketches are compared as the store keeps them (``dedup.stored_sketch``), and the index
 keys are made from those stored values too, so an updated article's old keys can be
@@ -12,9 +16,11 @@ found again without an index on its id.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aggregator.config.settings import DedupSettings
@@ -22,13 +28,14 @@ from aggregator.dedup import (
     BANDS,
     Fingerprint,
     band_index_keys,
-    best_match,
     is_blank,
     read_stored_sketch,
     stored_sketch,
 )
 from aggregator.model import Article
-from aggregator.store.driver import Statements, micros
+from aggregator.same_story import Rarity, Rules, Text, Verdict, best_verdict
+from aggregator.store.driver import Statements, micros, read_moment
+from aggregator.words import Words
 
 #: ``story_keys.kind`` → the rule named in explanations.
 KEY_RULES = {"url": "canonical_url", "hash": "content_hash"}
@@ -36,6 +43,9 @@ KEY_RULES = {"url": "canonical_url", "hash": "content_hash"}
 #: (those sharing the most band keys).
 PER_BAND = 10
 MAX_CANDIDATES = 20
+#: Articles read per content word at most (the most recent): a word that many articles of
+#: the event window hold weighs nothing (``same_story.Rarity``) and nominates no one.
+PER_WORD = 64
 
 
 _DEFAULTS = DedupSettings()
@@ -48,6 +58,8 @@ class FoldPolicy:
     near_duplicates: bool = _DEFAULTS.near_duplicates
     threshold: float = _DEFAULTS.threshold
     window: timedelta = _DEFAULTS.window
+    words_threshold: float = _DEFAULTS.words_threshold
+    event_window: timedelta = _DEFAULTS.event_window
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,8 @@ class Placement:
     rule: str | None = None
     match: str | None = None
     score: float | None = None
+    #: Every signal's value, for a fold by similarity or same_event.
+    evidence: str | None = None
 
 
 def story_keys_of(article: Article, fingerprint: Fingerprint | None) -> list[tuple[str, str]]:
@@ -90,19 +104,38 @@ def place(
         owner = db.one(_KEY_OWNER, (kind, key))
         if owner is not None:
             return Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key))
-    sketch = sketch_of(fingerprint)
-    if policy.near_duplicates and fingerprint is not None and sketch and article.date:
-        stored = read_stored_sketch(sketch)
-        found = best_match(
-            replace(fingerprint, signature=stored),
-            _candidates(db, stored, article.date, policy),
-            policy.threshold,
-        )
+    if policy.near_duplicates and fingerprint is not None and article.date:
+        found = _best_telling(db, article_id, article.date, fingerprint, policy)
         if found is not None:
             story = db.one("SELECT story_id FROM articles WHERE id = ?", (found.article_id,))
             assert story is not None
-            return Placement(story[0], "similarity", found.article_id, round(found.score, 4))
+            return Placement(
+                story[0], found.rule, found.article_id, found.score, found.signals.describe()
+            )
     return Placement(article_id)
+
+
+def _best_telling(
+    db: Statements,
+    article_id: str,
+    date: datetime,
+    fingerprint: Fingerprint,
+    policy: FoldPolicy,
+) -> Verdict | None:
+    """The stored article this one tells the story of, if any: among those sharing a
+    band of its sketch and those sharing its rare words."""
+    sketch = sketch_of(fingerprint)
+    stored = read_stored_sketch(sketch) if sketch else ()
+    nominated = _band_candidates(db, stored, date, policy) if stored else []
+    holders: dict[str, int] = {}
+    if fingerprint.words:
+        holders, by_words = _word_candidates(db, fingerprint.words, date, policy)
+        nominated += [found for found in by_words if found not in nominated]
+    if not nominated:
+        return None
+    new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date)
+    rules = Rules(policy.threshold, policy.words_threshold, policy.event_window)
+    return best_verdict(new, _texts(db, nominated), Rarity(holders, PER_WORD), rules)
 
 
 def claim_keys(
@@ -173,26 +206,100 @@ def _band_hits_sql() -> str:
 _BAND_HITS = _band_hits_sql()
 
 
-def _candidates(
+def _band_candidates(
     db: Statements, stored: Sequence[int], date: datetime, policy: FoldPolicy
-) -> list[tuple[str, tuple[int, ...], frozenset[str]]]:
-    """The stories most likely to match: those sharing the most band keys, among the most
-    recent few under each key. Bounded work per article, however many near-identical
-    template stories a busy source sends."""
+) -> list[str]:
+    """The articles most likely to match by n-grams: those sharing the most band keys,
+    among the most recent few under each key. Bounded work per article, however many
+    near-identical template stories a busy source sends."""
     low, high = micros(date - policy.window), micros(date + policy.window)
     params: list[object] = []
     for key in band_index_keys(stored):
         params += (key, low, high)
     hits = Counter(row[0] for row in db.all(_BAND_HITS, params))
-    if not hits:
-        return []
-    best = [article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)]
-    marks = ", ".join("?" * len(best))
-    rows = db.all(
-        f"SELECT id, sketch, figures FROM articles WHERE id IN ({marks}) AND sketch IS NOT NULL",
-        best,
+    return [article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)]
+
+
+def word_key(word: str) -> int:
+    """A content word's key in ``word_postings``: 63 bits of its BLAKE2b digest, the same
+    in every process (two words share one by chance one time in about 2⁶³)."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big") >> 1
+
+
+@functools.cache
+def _word_hits_sql(count: int) -> str:
+    """The most recent ``PER_WORD`` articles under each of ``count`` word keys in a date
+    range, each row with the word's position."""
+    part = (
+        "SELECT {i}, article_id FROM (SELECT article_id FROM word_postings "
+        "WHERE key = ? AND date BETWEEN ? AND ? "
+        f"ORDER BY date DESC, article_id DESC LIMIT {PER_WORD}) AS word_{{i}}"
     )
-    return [(row[0], read_stored_sketch(bytes(row[1])), decode_figures(row[2])) for row in rows]
+    return " UNION ALL ".join(part.format(i=i) for i in range(count))
+
+
+def _word_candidates(
+    db: Statements, words: Words, date: datetime, policy: FoldPolicy
+) -> tuple[dict[str, int], list[str]]:
+    """How many articles of the event window hold each word (at most ``PER_WORD``), and
+    the articles sharing the most rare words with these, weighted by their rarity."""
+    low, high = micros(date - policy.event_window), micros(date + policy.event_window)
+    listed = [word for word, _ in words.counts]
+    params: list[object] = []
+    for word in listed:
+        params += (word_key(word), low, high)
+    rows = db.all(_word_hits_sql(len(listed)), params)
+    held = Counter(position for position, _ in rows)
+    holders = {listed[position]: count for position, count in held.items()}
+    rarity = Rarity(holders, PER_WORD)
+    shared: dict[str, float] = {}
+    for position, article_id in rows:
+        weight = rarity.weight(listed[position])
+        if weight > 0:
+            shared[article_id] = shared.get(article_id, 0.0) + weight
+    ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))
+    return holders, ranked[:MAX_CANDIDATES]
+
+
+def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
+    marks = ", ".join("?" * len(article_ids))
+    rows = db.all(
+        f"SELECT id, sketch, figures, words, date FROM articles WHERE id IN ({marks})",
+        list(article_ids),
+    )
+    return [
+        Text(
+            row[0],
+            read_stored_sketch(bytes(row[1])) if row[1] is not None else (),
+            decode_figures(row[2]),
+            Words.decode(row[3]),
+            read_moment(row[4]),
+        )
+        for row in rows
+    ]
+
+
+def index_words(db: Statements, article_id: str, words: Words, date: datetime | None) -> None:
+    """Index the article under each of its content words (none without a date)."""
+    db.many(
+        "INSERT INTO word_postings (key, date, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        _word_rows(article_id, words, date),
+    )
+
+
+def unindex_words(db: Statements, article_id: str, words: Words, date: datetime | None) -> None:
+    """Remove what ``index_words`` added for the article's previous words and date."""
+    db.many(
+        "DELETE FROM word_postings WHERE key = ? AND date = ? AND article_id = ?",
+        _word_rows(article_id, words, date),
+    )
+
+
+def _word_rows(article_id: str, words: Words, date: datetime | None) -> list[tuple[int, int, str]]:
+    if date is None:
+        return []
+    when = micros(date)
+    return [(word_key(word), when, article_id) for word, _ in words.counts]
 
 
 def _holder(db: Statements, kind: str, key: str, other_than: str | None = None) -> str | None:

@@ -1,0 +1,258 @@
+"""Reports of one event written apart from each other fold by their content words; other
+events that share their vocabulary stay apart; ``dedup explain`` shows every signal.
+
+The store is real (a SQLite file, and the PostgreSQL server where the store tests run on
+it); the articles go through the same fingerprinting the pipeline uses."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import parse_config
+from aggregator.dedup import figures, figures_agree
+from aggregator.digest import story_fingerprint
+from aggregator.explain import explain_lines
+from aggregator.model import Article, Source, story_id
+from aggregator.same_story import Rarity, words_cosine
+from aggregator.store import Store
+from aggregator.store.story_index import FoldPolicy
+from aggregator.words import Words, stem, words_of
+from tests.test_store import postgresql_database
+
+KST = timezone(timedelta(hours=9))
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+SOURCES = ("harbor", "meridian", "ledger", "hanbit", "nuri", "garam")
+SOURCE_LIST = [
+    Source(id=s, url=f"https://{s}.example/rss", name=s.title(), home="") for s in SOURCES
+]
+
+
+def article(source: str, guid: str, title: str, body: str, date: datetime) -> Article:
+    return Article(
+        title=title,
+        categories=("News",),
+        excerpt=body[:80],
+        feature_text="",
+        image=None,
+        body=f"<p>{body}</p>",
+        date=date,
+        source=source,
+        source_url=f"https://{source}.example/",
+        canonical_url=f"https://{source}.example/{guid}",
+        id=story_id(source, guid),
+    )
+
+
+# -- one English event, told twice, and what looks like it ------------------------------
+
+FIRE_A = (
+    "harbor",
+    "fire-a",
+    "Blaze at Port Alder chemical plant injures four workers",
+    "Four workers were injured on Tuesday when fire broke out at the Kestrel Chemicals "
+    "plant in Port Alder, the city fire department said. About 120 firefighters fought "
+    "the blaze, which started in a solvent storage building shortly after 6 a.m., for "
+    "nearly five hours. Residents within 800 metres were told to keep windows closed. "
+    "Kestrel said production had been halted and that it was cooperating with "
+    "investigators. The plant employs about 350 people.",
+    datetime(2026, 3, 3, 14, 10, tzinfo=UTC),
+)
+FIRE_B = (
+    "meridian",
+    "fire-b",
+    "Kestrel Chemicals fire forces Port Alder residents indoors",
+    "People living near the Kestrel Chemicals factory in Port Alder were ordered to stay "
+    "inside on Tuesday morning as thick smoke rose from a burning warehouse of solvents. "
+    "Fire Chief Dana Morrow said 120 firefighters were sent to the site and that four "
+    "employees were taken to hospital with burns and breathing problems, none of them "
+    "life-threatening. The company, which has 350 staff at the plant, suspended "
+    "operations. The cause of the fire is not yet known.",
+    datetime(2026, 3, 3, 16, 45, tzinfo=UTC),
+)
+#: The same morning, the same city, the same words: another fire.
+OTHER_FIRE = (
+    "ledger",
+    "warehouse-fire",
+    "Fire guts Brantley Logistics warehouse in Port Alder",
+    "A fire destroyed a Brantley Logistics warehouse on the north side of Port Alder on "
+    "Tuesday, the city fire department said. Some 45 firefighters fought the blaze for "
+    "three hours; two employees were treated for smoke inhalation. Brantley said about "
+    "9,000 parcels were lost. The cause of the fire is under investigation, Fire Chief "
+    "Dana Morrow said.",
+    datetime(2026, 3, 3, 15, 30, tzinfo=UTC),
+)
+#: Two days on, with new facts and the old ones restated.
+FIRE_FOLLOW_UP = (
+    "ledger",
+    "fire-cause",
+    "Port Alder chemical fire caused by faulty heater, Kestrel says",
+    "A faulty heater in a solvent storage building caused Tuesday's fire at the Kestrel "
+    "Chemicals plant in Port Alder, the company said on Thursday. Four workers were "
+    "injured and 120 firefighters fought the blaze. Kestrel said the plant, which employs "
+    "350 people, would reopen next week after inspections.",
+    datetime(2026, 3, 5, 18, 0, tzinfo=UTC),
+)
+
+# -- one Korean event, told twice, and what looks like it --------------------------------
+
+WAREHOUSE_A = (
+    "hanbit",
+    "yuseong-a",
+    "대전 유성구 물류창고 화재…직원 3명 부상",
+    "(대전=한빛일보) 2일 오전 9시 40분께 대전 유성구 탑립동의 한 물류창고에서 불이 나 "
+    "직원 3명이 연기를 마셔 병원으로 옮겨졌다. 소방당국은 소방관 85명과 장비 30대를 "
+    "투입해 2시간여 만에 불을 껐다. 불은 창고 2층 포장 작업장에서 시작된 것으로 "
+    "추정된다. 이 불로 창고 내부 1천200㎡가 탔다.",
+    datetime(2026, 3, 2, 11, 5, tzinfo=KST),
+)
+WAREHOUSE_B = (
+    "nuri",
+    "yuseong-b",
+    "유성 탑립동 물류센터서 불…근로자 3명 연기 흡입",
+    "대전 유성소방서에 따르면 이날 오전 탑립동 물류센터 2층 포장 작업장에서 시작된 "
+    "불로 근로자 3명이 연기 흡입 증상을 보여 병원에서 치료를 받고 있다. 소방관 85명이 "
+    "출동해 두 시간 남짓 진화 작업을 벌였으며 창고 1천200㎡가 불에 탔다. 경찰은 정확한 "
+    "화재 원인을 조사하고 있다.",
+    datetime(2026, 3, 2, 13, 20, tzinfo=KST),
+)
+#: The same morning, the same city: another fire.
+OTHER_WAREHOUSE = (
+    "garam",
+    "daedeok",
+    "대전 대덕구 공장 화재…1명 사망·2명 부상",
+    "(대전=가람통신) 2일 오전 7시 15분께 대전 대덕구 문평동의 한 화학제품 공장에서 불이 "
+    "나 작업자 1명이 숨지고 2명이 다쳤다. 소방당국은 소방관 120명과 장비 45대를 투입해 "
+    "3시간 만에 불을 껐다. 경찰과 소방당국은 정확한 화재 원인을 조사하고 있다.",
+    datetime(2026, 3, 2, 9, 50, tzinfo=KST),
+)
+
+EVENTS = {
+    "fire": [FIRE_A, FIRE_B],
+    "other-fire": [OTHER_FIRE],
+    "fire-cause": [FIRE_FOLLOW_UP],
+    "warehouse": [WAREHOUSE_A, WAREHOUSE_B],
+    "other-warehouse": [OTHER_WAREHOUSE],
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    urls = (
+        iter([f"sqlite:///{tmp_path / 'aggregator.db'}"])
+        if request.param == "sqlite"
+        else postgresql_database()
+    )
+    for url in urls:
+        with Store.open(url) as opened:
+            opened.sync_sources(SOURCE_LIST)
+            yield opened
+
+
+def save(store: Store, told: tuple[str, str, str, str, datetime]) -> None:
+    source, guid, title, body, date = told
+    entry = article(source, guid, title, body, date)
+    store.save_articles(source, [(guid, entry, story_fingerprint(title, body))], NOW, FoldPolicy())
+
+
+def stories(store: Store) -> dict[str, str]:
+    return {stored.guid: stored.story_id for stored in store.articles()}
+
+
+def groups(store: Store) -> set[frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for guid, story in stories(store).items():
+        found.setdefault(story, set()).add(guid)
+    return {frozenset(group) for group in found.values()}
+
+
+WANTED = {frozenset(t[1] for t in tellings) for tellings in EVENTS.values()}
+
+
+def test_independent_reports_fold_and_look_alikes_stay_apart(store: Store) -> None:
+    for told in itertools.chain.from_iterable(EVENTS.values()):
+        save(store, told)
+    assert groups(store) == WANTED
+    rules = {stored.guid: stored.fold_rule for stored in store.articles()}
+    assert rules["fire-b"] == "same_event" and rules["yuseong-b"] == "same_event"
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_the_grouping_does_not_depend_on_which_arrived_first(tmp_path: Path, order: int) -> None:
+    everything = list(itertools.chain.from_iterable(EVENTS.values()))
+    arrivals = [everything[::-1], everything[1::2] + everything[::2], everything][order]
+    with Store.open(f"sqlite:///{tmp_path / 'aggregator.db'}") as store:
+        store.sync_sources(SOURCE_LIST)
+        for told in arrivals:
+            save(store, told)
+        assert groups(store) == WANTED
+
+
+def test_reports_a_day_apart_are_not_one_event_by_their_words(tmp_path: Path) -> None:
+    """Under a shorter event window the same two reports stay apart: the day is evidence."""
+    policy = FoldPolicy(event_window=timedelta(hours=1))
+    with Store.open(f"sqlite:///{tmp_path / 'aggregator.db'}") as store:
+        store.sync_sources(SOURCE_LIST)
+        for source, guid, title, body, date in (FIRE_A, FIRE_B):
+            entry = article(source, guid, title, body, date)
+            store.save_articles(
+                source, [(guid, entry, story_fingerprint(title, body))], NOW, policy
+            )
+        assert len(set(stories(store).values())) == 2
+
+
+def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:
+    config = parse_config(
+        f"storage: sqlite:///{tmp_path / 'aggregator.db'}\n"
+        "sources:\n"
+        + "".join(f"  - {{id: {s}, url: 'https://{s}.example/rss'}}\n" for s in SOURCES)
+    )
+    with Store.open(config.storage) as store:
+        store.sync_sources(config.sources)
+        save(store, FIRE_A)
+        save(store, FIRE_B)
+        lines = "\n".join(explain_lines(config, store, story_id("meridian", "fire-b")))
+    assert "joined as the same event, words" in lines
+    signals = next(line for line in lines.splitlines() if "signals:" in line)
+    for signal in ("n-grams 0.", "words 0.", "rare names", "shared figures", "h apart"):
+        assert signal in signals, signals
+    assert "figures agree" in signals and "port" in signals and "alder" in signals
+
+
+def test_korean_words_come_from_the_analyzer() -> None:
+    found = words_of("안동시는 지진 피해를", "안동시에서 지진이 발생했다고 기상청이 밝혔다.")
+    counts = dict(found.counts)
+    assert counts["안동시"] == 3 and counts["지진"] == 3  # headline words count twice
+    assert "안동시는" not in counts and "안동시에서" not in counts
+    assert "기상청" in counts and "안동시" in found.names
+    assert not any(word.endswith("다") for word in counts)  # no verbs or endings
+
+
+def test_english_words_are_content_words_with_names_marked() -> None:
+    found = words_of("Rulings against Kestrel", "The court ruled against Kestrel Chemicals.")
+    counts = dict(found.counts)
+    assert counts["ruling"] == 2 and counts["kestrel"] == 3 and "the" not in counts
+    assert {"kestrel", "chemical"} <= found.names and "court" not in found.names
+    assert stem("raised") == stem("raises") == stem("raising") == "rais"
+    assert Words.decode(found.encode()) == found
+
+
+def test_a_word_every_article_holds_weighs_nothing() -> None:
+    rarity = Rarity({"fire": 64, "kestrel": 0}, limit=64)
+    assert rarity.weight("fire") == 0 < rarity.weight("kestrel")
+    only_common = Words((("fire", 1),))
+    assert words_cosine(only_common, only_common, rarity.weight) == 0.0
+
+
+def test_the_same_figures_listed_in_another_order_agree() -> None:
+    """Two closes naming the same index levels in another order state no conflict; a
+    close on another day (other values) still does."""
+    one = figures("KOSPI rose 0.62% to 2,655.12, KOSDAQ gained 1.1% to 871.45.")
+    other = figures("KOSDAQ up 1.1% at 871.45; KOSPI closed 0.62% higher at 2,655.12.")
+    assert figures_agree(one, other)
+    another_day = figures("KOSPI fell 0.4% to 2,644.50, KOSDAQ lost 0.8% to 864.20.")
+    assert not figures_agree(one, another_day)
