@@ -144,6 +144,9 @@ def main() -> int:
     parser.add_argument("--half", choices=("tune", "heldout"), default="tune")
     parser.add_argument("--runs", type=int, default=3, help="source orders tried")
     parser.add_argument("--threshold", type=float, help="dedup.threshold (default: as configured)")
+    parser.add_argument(
+        "--show", action="store_true", help="list the pairs missed and folded wrongly (tune only)"
+    )
     options = parser.parse_args()
     rows = load(options.half)
     total: dict[str, Scores] = collections.defaultdict(Scores)
@@ -152,6 +155,8 @@ def main() -> int:
     for seed in range(options.runs):
         stories = run_once(rows, seed, options.threshold)
         partitions.add(_partition(stories))
+        if options.show:
+            _show(rows, stories, seed)
         for group, found in score(rows, stories).items():
             total[group].true_positive += found.true_positive
             total[group].false_positive += found.false_positive
@@ -179,6 +184,14 @@ def main() -> int:
     )
     print(f"different groupings across the {options.runs} source orders: {len(partitions)}")
     return 0
+
+
+def _show(rows: list[dict[str, str]], stories: dict[str, str], seed: int) -> None:
+    for a, b in itertools.combinations(sorted(rows, key=lambda row: row["id"]), 2):
+        same, folded = a["story"] == b["story"], stories[a["id"]] == stories[b["id"]]
+        if same != folded:
+            wrong = "missed" if same else "folded"
+            print(f"run {seed}: {wrong} {a['id']} ({a['kind']}) {b['id']} ({b['kind']})")
 
 
 def _partition(stories: dict[str, str]) -> frozenset[frozenset[str]]:

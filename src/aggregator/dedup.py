@@ -346,6 +346,28 @@ def figure_values(tokens: frozenset[str]) -> set[str]:
     return _split_figures(tokens)[0]
 
 
+#: Units after a figure that make it a date or a time of day ("17일", "6시 12분").
+_CALENDAR_UNITS = ("일", "시", "분", "월", "년")
+
+
+@functools.lru_cache(maxsize=4096)
+def telling_values(tokens: frozenset[str]) -> frozenset[str]:
+    """The values of ``figures`` tokens that tell one event from another of its day:
+    not dates, times of day or years (every report of the day states them), not small
+    whole numbers (counts of one to nine are everywhere)."""
+    found = set()
+    for token in tokens:
+        context, _, value = token.rpartition("|")
+        if context.rpartition("|")[2].startswith(_CALENDAR_UNITS):
+            continue
+        number = Decimal(value)
+        whole = number == number.to_integral_value()
+        if whole and (number < 10 or 1900 <= number <= 2100):
+            continue
+        found.add(value)
+    return frozenset(found)
+
+
 def figures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether two texts' figures allow them to be one story. A retelling keeps the
     facts: they are not one story when they state ``FIGURE_CONFLICTS`` quantities (the

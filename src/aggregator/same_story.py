@@ -26,14 +26,34 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aggregator.dedup import figure_values, figures_agree, similarity
+from aggregator.dedup import figure_values, figures_agree, similarity, telling_values
 from aggregator.words import Words
 
 #: Rare names and figures two reports must both state to be one event by their words.
 STRONG_EVIDENCE = 2
-#: Texts published further apart than the event window are one story by n-grams only as
-#: copies: a follow-up restates the facts it follows in their words (0.27 measured).
+#: Reports of one event are published close together: within this many hours, rare
+#: words or telling figures in common are enough; later the same day (a follow-up with
+#: the facts restated, an afternoon edition), the telling figures must agree as well.
+CLOSE_HOURS = 3.0
+#: Texts published more than ``CLOSE_HOURS`` apart are one story by n-grams from this
+#: similarity; further apart than the event window, only as copies (a follow-up restates
+#: the facts it follows in their words: 0.25–0.27 measured).
+LATER_SIMILARITY = 0.30
 COPY_SIMILARITY = 0.5
+#: Telling figures (``dedup.telling_values``) two reports must share, and the share of
+#: the fewer stated, to be one event by figures (within ``CLOSE_HOURS``) or to count
+#: as agreeing later the same day.
+TELLING_SHARED = 2
+TELLING_SHARE = 0.75
+#: Telling figures in common enough, close together, without the words agreeing:
+#: independent reports word an event differently ("blaze", "fire") but quote it alike.
+TELLING_ALONE = 3
+#: The share of ``words_threshold`` the words must reach when telling figures agree close
+#: together.
+TELLING_WORDS = 2 / 3
+#: What the words must reach more than ``CLOSE_HOURS`` apart (with telling figures
+#: agreeing): a follow-up the same day restates the facts and names (0.40 measured).
+LATER_WORDS = 0.5
 #: A name counts as rare when at most this many of the window's articles hold it.
 RARE_NAME_ARTICLES = 5
 
@@ -67,6 +87,8 @@ class Signals:
     #: Rare names both state, and figure values both state.
     names: tuple[str, ...]
     figures: int
+    #: Telling figures both state, and how many the one stating fewer states.
+    telling: tuple[int, int]
     #: Hours between the two publications (None: one is undated).
     hours: float | None
     figures_agree: bool
@@ -77,7 +99,8 @@ class Signals:
         return (
             f"n-grams {self.sketch:.2f}, words {self.words:.2f}, "
             f"rare names {len(self.names)}{f' ({names})' if names else ''}, "
-            f"shared figures {self.figures}, {hours}, "
+            f"shared figures {self.figures} (telling {self.telling[0]} of "
+            f"{self.telling[1]}), {hours}, "
             f"figures {'agree' if self.figures_agree else 'disagree'}"
         )
 
@@ -92,40 +115,54 @@ class Verdict:
     signals: Signals
 
 
-#: How rare a word is among the window's articles: how many hold it (at most the count
-#: the store looks up, ``Rarity.limit``).
-@dataclass(frozen=True, slots=True)
 class Rarity:
-    holders: Mapping[str, int]
-    limit: int
+    """How rare a word is among the window's articles: how many hold it (at most the
+    count the store looks up, ``limit``); each word's weight is worked out once."""
+
+    def __init__(self, holders: Mapping[str, int], limit: int) -> None:
+        self.holders = holders
+        self.limit = limit
+        self._weights: dict[str, float] = {}
 
     def weight(self, word: str) -> float:
         """Inverse document frequency, ``ln((limit + 0.5) / (holders + 0.5))``: about 4
-        for a word no other article holds, 0 for one at the limit, which says nothing."""
-        held = min(self.holders.get(word, 0) + 1, self.limit)  # + 1: the new article
-        return math.log((self.limit + 0.5) / (held + 0.5))
+        for a word no other article holds, 0 for one at the limit, which says nothing.
+        Counted with the new article; a word not looked up counts as held by it alone."""
+        found = self._weights.get(word)
+        if found is None:
+            held = min(self.holders.get(word, 0) + 1, self.limit)
+            found = self._weights[word] = math.log((self.limit + 0.5) / (held + 0.5))
+        return found
 
     def is_rare(self, word: str) -> bool:
         return self.holders.get(word, 0) + 1 <= RARE_NAME_ARTICLES
 
 
 def signals(new: Text, old: Text, rarity: Rarity) -> Signals:
-    shared_names = sorted(
-        word
-        for word in new.words.names & old.words.names
-        if rarity.is_rare(word) and rarity.weight(word) > 0
-    )
-    hours = None
-    if new.date is not None and old.date is not None:
-        hours = abs((new.date - old.date).total_seconds()) / 3600
     return Signals(
         sketch=similarity(new.signature, old.signature),
         words=words_cosine(new.words, old.words, rarity.weight),
-        names=tuple(shared_names),
-        figures=len(figure_values(new.figures) & figure_values(old.figures)),
-        hours=hours,
+        names=_shared_names(new, old, rarity),
+        figures=_shared_figures(new, old),
+        telling=_telling(new, old),
+        hours=_hours_apart(new, old),
         figures_agree=figures_agree(new.figures, old.figures),
     )
+
+
+def _shared_names(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
+    shared = new.words.names & old.words.names
+    return tuple(sorted(w for w in shared if rarity.is_rare(w) and rarity.weight(w) > 0))
+
+
+def _shared_figures(new: Text, old: Text) -> int:
+    return len(figure_values(new.figures) & figure_values(old.figures))
+
+
+def _hours_apart(new: Text, old: Text) -> float | None:
+    if new.date is None or old.date is None:
+        return None
+    return abs((new.date - old.date).total_seconds()) / 3600
 
 
 def words_cosine(a: Words, b: Words, weight: Callable[[str], float]) -> float:
@@ -140,20 +177,48 @@ def words_cosine(a: Words, b: Words, weight: Callable[[str], float]) -> float:
 
 
 def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | None:
-    """The rule by which ``new`` and ``old`` are one story, or None."""
-    found = signals(new, old, rarity)
-    if not found.figures_agree:
+    """The rule by which ``new`` and ``old`` are one story, or None. The cheap signals
+    are looked at first; all of them are worked out for a pair that folds."""
+    hours = _hours_apart(new, old)
+    close = hours is not None and hours <= CLOSE_HOURS
+    same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
+    if close:
+        floor = rules.threshold
+    else:
+        floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
+    rule = "similarity" if similarity(new.signature, old.signature) >= floor else None
+    if rule is None:
+        if not same_day:
+            return None
+        shared, fewer = _telling(new, old)
+        telling_agree = shared >= TELLING_SHARED and shared >= TELLING_SHARE * fewer
+        if close and telling_agree and shared >= TELLING_ALONE:
+            rule = "same_event"
+        elif close or telling_agree:
+            evidence = len(_shared_names(new, old, rarity)) + _shared_figures(new, old)
+            if evidence < STRONG_EVIDENCE:
+                return None
+            # Two kinds of evidence agreeing close together need less of each.
+            if close:
+                bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
+            else:
+                bar = max(rules.words_threshold, LATER_WORDS)
+            if words_cosine(new.words, old.words, rarity.weight) < bar:
+                return None
+            rule = "same_event"
+        else:
+            return None
+    if not figures_agree(new.figures, old.figures):
         return None
-    same_day = found.hours is not None and found.hours <= rules.event_window.total_seconds() / 3600
-    if found.sketch >= (rules.threshold if same_day else max(rules.threshold, COPY_SIMILARITY)):
-        return Verdict(old.article_id, "similarity", round(found.sketch, 4), found)
-    if (
-        same_day
-        and found.words >= rules.words_threshold
-        and len(found.names) + found.figures >= STRONG_EVIDENCE
-    ):
-        return Verdict(old.article_id, "same_event", round(found.words, 4), found)
-    return None
+    found = signals(new, old, rarity)
+    score = found.sketch if rule == "similarity" else found.words
+    return Verdict(old.article_id, rule, round(score, 4), found)
+
+
+def _telling(new: Text, old: Text) -> tuple[int, int]:
+    """Telling figures both state, and how many the one stating fewer states."""
+    mine, theirs = telling_values(new.figures), telling_values(old.figures)
+    return len(mine & theirs), min(len(mine), len(theirs))
 
 
 def best_verdict(

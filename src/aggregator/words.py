@@ -34,6 +34,8 @@ LEAD_WORDS = 50
 TITLE_WEIGHT = 2
 #: Words kept per article at most (the most frequent, then the first seen).
 MAX_WORDS = 64
+#: Words an article is indexed and looked up by (``Words.key_words``).
+KEY_WORDS = 24
 
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -72,6 +74,12 @@ class Words:
 
     def __bool__(self) -> bool:
         return bool(self.counts)
+
+    def key_words(self) -> list[str]:
+        """The words an article is indexed and looked up by: names first, then the most
+        frequent (headline words count twice), at most ``KEY_WORDS``."""
+        ranked = sorted(self.counts, key=lambda item: (item[0] not in self.names, -item[1]))
+        return [word for word, _ in ranked[:KEY_WORDS]]
 
     def encode(self) -> str:
         """As the store keeps them: ``word:count`` separated by spaces, a name marked by a
@@ -148,8 +156,10 @@ def _korean_words(text: str) -> list[tuple[str, bool]]:
         tag = token.tag
         if tag not in _KOREAN_TAGS:
             continue
-        form = token.form.casefold()
-        if len(form) < 2 and tag != "NNP":
+        # Letters and digits only: the analyzer's dictionary holds forms with spaces
+        # ("블루 아워") and its foreign words keep their dots ("donga.com.").
+        form = "".join(ch for ch in token.form.casefold() if ch.isalnum())
+        if not form or (len(form) < 2 and tag != "NNP"):
             continue  # single-syllable common nouns (곳, 것, 서) say nothing of the event
         found.append((form, tag in _KOREAN_NAME_TAGS))
     return found

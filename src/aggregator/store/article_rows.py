@@ -47,6 +47,7 @@ class StoredEntry:
     date: datetime | None
     story_id: str
     words: Words
+    figures: frozenset[str]
 
 
 def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict[str, StoredEntry]:
@@ -56,7 +57,7 @@ def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict
         chunk = guids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         for guid, *values in db.all(
-            "SELECT guid, id, content_hash, sketch, date, story_id, words FROM articles "
+            "SELECT guid, id, content_hash, sketch, date, story_id, words, figures FROM articles "
             f"WHERE source_id = ? AND guid IN ({marks})",
             [source_id, *chunk],
         ):
@@ -65,7 +66,7 @@ def stored_entries(db: Statements, source_id: str, guids: Sequence[str]) -> dict
 
 
 def _stored_entry(values: Sequence[Any]) -> StoredEntry:
-    article_id, digest, sketch, date, story, words = values
+    article_id, digest, sketch, date, story, words, figures = values
     return StoredEntry(
         article_id,
         digest,
@@ -73,6 +74,7 @@ def _stored_entry(values: Sequence[Any]) -> StoredEntry:
         read_moment(date),
         story,
         Words.decode(words),
+        story_index.decode_figures(figures),
     )
 
 
@@ -141,7 +143,9 @@ def save_one(
         )
     story_index.index_sketch(db, article.id, sketch, article.date)
     if fingerprint is not None:
-        story_index.index_words(db, article.id, fingerprint.words, article.date)
+        story_index.index_words(
+            db, article.id, fingerprint.words, fingerprint.figures, article.date
+        )
     touch_story(db, claimed.story_id, seq)
     return "inserted" if claimed.rule is None else "folded"
 
@@ -183,8 +187,10 @@ def refresh(
     if fingerprint is not None:
         story_index.unindex_sketch(db, existing.id, existing.sketch, existing.date)
         story_index.index_sketch(db, existing.id, sketch, article.date)
-        story_index.unindex_words(db, existing.id, existing.words, existing.date)
-        story_index.index_words(db, existing.id, fingerprint.words, article.date)
+        story_index.unindex_words(db, existing.id, existing.words, existing.figures, existing.date)
+        story_index.index_words(
+            db, existing.id, fingerprint.words, fingerprint.figures, article.date
+        )
     touch_story(db, existing.story_id, seq)
     return "updated"
 

@@ -16,7 +16,8 @@ from aggregator.store.driver import Statements, read_moment
 from aggregator.words import Words
 
 _OLDEST = (
-    "SELECT id, story_id, canonical_url, text_hash, sketch, date, words FROM articles "
+    "SELECT id, story_id, canonical_url, text_hash, sketch, date, words, figures "
+    "FROM articles "
     "WHERE first_seen < ? AND COALESCE(date, first_seen) < ? ORDER BY first_seen LIMIT ?"
 )
 
@@ -29,10 +30,12 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     marks = ", ".join("?" * len(ids))
-    for article_id, _, _, _, sketch, date, words in rows:
+    for article_id, _, _, _, sketch, date, words, figures in rows:
         when = read_moment(date)
         story_index.unindex_sketch(db, article_id, None if sketch is None else bytes(sketch), when)
-        story_index.unindex_words(db, article_id, Words.decode(words), when)
+        story_index.unindex_words(
+            db, article_id, Words.decode(words), story_index.decode_figures(figures), when
+        )
     db.run(f"DELETE FROM splits WHERE article_id IN ({marks})", ids)
     for source_id, removed in db.all(
         f"SELECT source_id, COUNT(*) FROM articles WHERE id IN ({marks}) GROUP BY source_id", ids
@@ -43,7 +46,7 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
         )
     db.run(f"DELETE FROM articles WHERE id IN ({marks})", ids)
     # A key stays with its story while a remaining member holds it.
-    for _, story, url, text_hash, _, _, _ in rows:
+    for _, story, url, text_hash, *_ in rows:
         for kind, key, column in (("url", url, "canonical_url"), ("hash", text_hash, "text_hash")):
             if key is None:
                 continue

@@ -31,6 +31,7 @@ from aggregator.dedup import (
     is_blank,
     read_stored_sketch,
     stored_sketch,
+    telling_values,
 )
 from aggregator.model import Article
 from aggregator.same_story import Rarity, Rules, Text, Verdict, best_verdict
@@ -46,6 +47,8 @@ MAX_CANDIDATES = 20
 #: Articles read per content word at most (the most recent): a word that many articles of
 #: the event window hold weighs nothing (``same_story.Rarity``) and nominates no one.
 PER_WORD = 64
+#: Telling figures an article is indexed by at most (``index_terms``).
+TELLING_KEYS = 8
 
 
 _DEFAULTS = DedupSettings()
@@ -129,7 +132,8 @@ def _best_telling(
     nominated = _band_candidates(db, stored, date, policy) if stored else []
     holders: dict[str, int] = {}
     if fingerprint.words:
-        holders, by_words = _word_candidates(db, fingerprint.words, date, policy)
+        terms = index_terms(fingerprint.words, fingerprint.figures)
+        holders, by_words = _word_candidates(db, terms, date, policy)
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
         return None
@@ -238,13 +242,20 @@ def _word_hits_sql(count: int) -> str:
     return " UNION ALL ".join(part.format(i=i) for i in range(count))
 
 
+def index_terms(words: Words, figures: frozenset[str]) -> list[str]:
+    """What an article is indexed and looked up by in ``word_postings``: its key words,
+    and its telling figures as ``#<value>`` (reports that word an event apart still
+    quote its figures alike), at most ``TELLING_KEYS`` of them, the longest first."""
+    telling = sorted(telling_values(figures), key=lambda value: (-len(value), value))
+    return [*words.key_words(), *(f"#{value}" for value in telling[:TELLING_KEYS])]
+
+
 def _word_candidates(
-    db: Statements, words: Words, date: datetime, policy: FoldPolicy
+    db: Statements, listed: Sequence[str], date: datetime, policy: FoldPolicy
 ) -> tuple[dict[str, int], list[str]]:
-    """How many articles of the event window hold each word (at most ``PER_WORD``), and
-    the articles sharing the most rare words with these, weighted by their rarity."""
+    """How many articles of the event window hold each of the article's index terms (at
+    most ``PER_WORD``), and the articles sharing the most of them, weighted by rarity."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
-    listed = [word for word, _ in words.counts]
     params: list[object] = []
     for word in listed:
         params += (word_key(word), low, high)
@@ -279,27 +290,33 @@ def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
     ]
 
 
-def index_words(db: Statements, article_id: str, words: Words, date: datetime | None) -> None:
-    """Index the article under each of its content words (none without a date)."""
+def index_words(
+    db: Statements, article_id: str, words: Words, figures: frozenset[str], date: datetime | None
+) -> None:
+    """Index the article under each of its ``index_terms`` (none without a date)."""
     db.many(
         "INSERT INTO word_postings (key, date, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        _word_rows(article_id, words, date),
+        _word_rows(article_id, words, figures, date),
     )
 
 
-def unindex_words(db: Statements, article_id: str, words: Words, date: datetime | None) -> None:
+def unindex_words(
+    db: Statements, article_id: str, words: Words, figures: frozenset[str], date: datetime | None
+) -> None:
     """Remove what ``index_words`` added for the article's previous words and date."""
     db.many(
         "DELETE FROM word_postings WHERE key = ? AND date = ? AND article_id = ?",
-        _word_rows(article_id, words, date),
+        _word_rows(article_id, words, figures, date),
     )
 
 
-def _word_rows(article_id: str, words: Words, date: datetime | None) -> list[tuple[int, int, str]]:
-    if date is None:
+def _word_rows(
+    article_id: str, words: Words, figures: frozenset[str], date: datetime | None
+) -> list[tuple[int, int, str]]:
+    if date is None or not words:
         return []
     when = micros(date)
-    return [(word_key(word), when, article_id) for word, _ in words.counts]
+    return [(word_key(term), when, article_id) for term in index_terms(words, figures)]
 
 
 def _holder(db: Statements, kind: str, key: str, other_than: str | None = None) -> str | None:
