@@ -7,12 +7,14 @@ it); the articles go through the same fingerprinting the pipeline uses."""
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from aggregator import words
 from aggregator.config import parse_config
 from aggregator.dedup import figures, figures_agree
 from aggregator.digest import story_fingerprint
@@ -20,7 +22,7 @@ from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
 from aggregator.same_story import Rarity, words_cosine
 from aggregator.store import Store
-from aggregator.store.story_index import FoldPolicy
+from aggregator.store.story_index import FoldPolicy, index_terms, word_key
 from aggregator.words import Words, stem, words_of
 from tests.test_store import postgresql_database
 
@@ -256,3 +258,46 @@ def test_the_same_figures_listed_in_another_order_agree() -> None:
     assert figures_agree(one, other)
     another_day = figures("KOSPI fell 0.4% to 2,644.50, KOSDAQ lost 0.8% to 864.20.")
     assert not figures_agree(one, another_day)
+
+
+def test_analyzer_forms_with_spaces_or_dots_are_stored_and_read_back() -> None:
+    """The analyzer's dictionary holds forms with spaces ("블루 아워"), and its foreign words
+    keep their dots: a stored word list with such a form once could not be read back."""
+    found = words_of("블루 아워 사진전 개막", "donga.com. 기자가 블루 아워를 찍었다 %포인트")
+    assert all(word.isalnum() for word, _ in found.counts)
+    assert Words.decode(found.encode()) == found
+
+
+def test_korean_words_analyzed_once_are_kept_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(words, "_analyzed", {})
+    monkeypatch.setattr(words, "ANALYZED_KEPT", 5)
+    first = words_of("경북 안동서 지진", "안동시에서 규모 4.6의 지진이 발생했다")
+    assert len(words._analyzed) == 5
+    analyzed: list[list[str]] = []
+    real = words._analyze
+    monkeypatch.setattr(words, "_analyze", lambda spaced: analyzed.append(spaced) or real(spaced))
+    again = words_of("경북 안동서 지진", "안동시에서 규모 4.6의 지진이 발생했다")
+    assert again == first  # the same words whether analyzed now or kept
+    assert len(words._analyzed) == 5
+    # The headline's three words were dropped for the lead's, and then the lead's first
+    # three for the headline's: six analyzed again, the same words as before.
+    assert sum(len(spaced) for spaced in analyzed) == 6
+
+
+def test_the_index_holds_each_articles_terms_and_forgets_them_on_update(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'aggregator.db'}"
+    with Store.open(url) as store:
+        store.sync_sources(SOURCE_LIST)
+        save(store, FIRE_A)
+        source, guid, title, body, date = FIRE_A
+        changed = body.replace("About 120 firefighters", "About 130 firefighters")
+        entry = article(source, guid, title, changed, date)
+        fingerprint = story_fingerprint(title, changed)
+        store.save_articles(source, [(guid, entry, fingerprint)], NOW, FoldPolicy())
+    expected = {word_key(term) for term in index_terms(fingerprint.words, fingerprint.figures)}
+    assert "#130" in index_terms(fingerprint.words, fingerprint.figures)
+    with sqlite3.connect(tmp_path / "aggregator.db") as conn:
+        keys = {key for (key,) in conn.execute("SELECT key FROM word_postings")}
+    assert keys == expected  # "#120" went with the old text

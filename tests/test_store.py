@@ -782,7 +782,7 @@ def test_a_story_pruned_whole_leaves_no_row_key_or_band(store_url: str) -> None:
         store.save_articles("alpha", [gone], old_time)
         assert store.prune(NOW - timedelta(days=90)) == 1
         assert store.story_count() == 0 and store.articles() == []
-    for table in ("sketch_bands", "story_keys", "stories"):
+    for table in ("sketch_bands", "word_postings", "story_keys", "stories"):
         assert count(store_url, table) == 0, table
 
 

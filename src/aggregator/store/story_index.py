@@ -47,6 +47,9 @@ MAX_CANDIDATES = 20
 #: Articles read per content word at most (the most recent): a word that many articles of
 #: the event window hold weighs nothing (``same_story.Rarity``) and nominates no one.
 PER_WORD = 64
+#: Articles compared per article at most among those the words nominate (sharing the
+#: most rarity-weighted index terms).
+MAX_WORD_CANDIDATES = 10
 #: Telling figures an article is indexed by at most (``index_terms``).
 TELLING_KEYS = 8
 
@@ -269,7 +272,7 @@ def _word_candidates(
         if weight > 0:
             shared[article_id] = shared.get(article_id, 0.0) + weight
     ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))
-    return holders, ranked[:MAX_CANDIDATES]
+    return holders, ranked[:MAX_WORD_CANDIDATES]
 
 
 def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
@@ -281,9 +284,9 @@ def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
     return [
         Text(
             row[0],
-            read_stored_sketch(bytes(row[1])) if row[1] is not None else (),
-            decode_figures(row[2]),
-            Words.decode(row[3]),
+            _stored_sketch(bytes(row[1])) if row[1] is not None else (),
+            _stored_figures(row[2]),
+            _stored_words(row[3]),
             read_moment(row[4]),
         )
         for row in rows
@@ -338,3 +341,10 @@ def encode_figures(figures: frozenset[str]) -> str:
 
 def decode_figures(text: str | None) -> frozenset[str]:
     return frozenset(text.split()) if text else frozenset()
+
+
+# A recent article is a candidate for many that follow it: its columns are decoded once.
+# Callers only read what these return.
+_stored_sketch = functools.lru_cache(maxsize=2048)(read_stored_sketch)
+_stored_figures = functools.lru_cache(maxsize=2048)(decode_figures)
+_stored_words = functools.lru_cache(maxsize=2048)(Words.decode)
