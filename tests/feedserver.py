@@ -25,6 +25,8 @@ class Route:
     conditional: bool = True
     #: Send Content-Length; without it the body ends when the connection closes.
     length: bool = True
+    #: Seconds to wait before answering (a slow origin).
+    delay: float = 0.0
 
 
 @dataclass
@@ -32,8 +34,9 @@ class SeenRequest:
     path: str
     headers: dict[str, str]
     status: int
-    #: time.monotonic() when the request arrived.
+    #: time.monotonic() when the request arrived, and when its answer was sent.
     at: float = 0.0
+    ended: float = 0.0
 
 
 class FeedServer:
@@ -77,7 +80,10 @@ class FeedServer:
         etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"' if route else ""
         if route and route.conditional and status == 200 and headers.get("if-none-match") == etag:
             status = 304
-        self.requests.append(SeenRequest(handler.path, headers, status, time.monotonic()))
+        seen = SeenRequest(handler.path, headers, status, time.monotonic())
+        self.requests.append(seen)
+        if route and route.delay:
+            time.sleep(route.delay)
         handler.send_response(status)
         body = b"" if status == 304 or route is None else route.body
         if route:
@@ -103,6 +109,7 @@ class FeedServer:
                 handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up on us, as it should with hostile routes
+        seen.ended = time.monotonic()
 
     def start(self) -> None:
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()

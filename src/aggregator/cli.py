@@ -11,13 +11,13 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from aggregator import pipeline, websub
+from aggregator import pipeline, websub, worker
 from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
@@ -371,6 +371,47 @@ def publish(ctx: click.Context) -> None:
     click.echo(
         f"published {result.channels} channels of {result.stories} stories: {len(result.changed)} "
         f"files changed, {result.posts_written} posts written, {result.posts_removed} removed"
+    )
+
+
+@main.command("worker")
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop once no source is due and unclaimed, instead of waiting for the next.",
+)
+@click.option(
+    "--lease",
+    default=worker.LEASE.total_seconds(),
+    show_default=True,
+    help="Seconds a claimed source stays this worker's if it dies before recording it.",
+)
+@click.pass_context
+def worker_command(ctx: click.Context, until_idle: bool, lease: float) -> None:
+    """Fetch due sources beside other workers on the same store until SIGINT/SIGTERM."""
+    settings = load(ctx)
+    _configure_logging(settings)
+    owner = worker.owner_name()
+    with _store_or_exit(ctx, settings) as store:
+
+        async def main() -> worker.WorkReport:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            return await worker.work(
+                settings,
+                store,
+                owner=owner,
+                lease=timedelta(seconds=lease),
+                until_idle=until_idle,
+                stop=stop,
+            )
+
+        report = asyncio.run(main())
+    click.echo(
+        f"worker {owner}: {report.fetched} fetches in {report.claims} claims, "
+        f"{report.failed} failed"
     )
 
 

@@ -27,6 +27,10 @@ class Statements:
         self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         self._texts: dict[str, str] = {}
 
+    @property
+    def postgres(self) -> bool:
+        return self._postgres
+
     def _sql(self, text: str) -> str:
         if not self._postgres:
             return text

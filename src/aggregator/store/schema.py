@@ -109,6 +109,9 @@ sources = Table(
     # 0007: how many articles the store holds from it, kept with every insert and prune,
     # so reading every source's health does not count the whole articles table.
     Column("article_count", Integer, nullable=False, server_default=text("0")),
+    # 0009: leases (``Store.claim_due``): the worker fetching the source, and until when.
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime),
 )
 
 #: One row per stored article. ``data`` holds the whole front-matter ``Article`` as JSON;

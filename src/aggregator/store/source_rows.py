@@ -41,6 +41,9 @@ def record_fetch_row(conn: Connection, source_id: str, record: FetchRecord) -> N
         "http_status": record.http_status,
         "moved_to": record.moved_to,
         "disabled": record.disabled,
+        # The fetch is over: whoever leased the source lets it go.
+        "lease_owner": None,
+        "lease_until": None,
     }
     if outcome is FetchStatus.ERROR:
         values["error_count"] = sources.c.error_count + 1

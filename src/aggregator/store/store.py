@@ -13,7 +13,7 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     exists,
     func,
+    or_,
     select,
     update,
 )
@@ -38,7 +39,7 @@ from aggregator.model import (
     Validators,
     story_id,
 )
-from aggregator.store import migrate
+from aggregator.store import migrate, story_index
 from aggregator.store.article_rows import (
     articles_query,
     dialect_insert,
@@ -199,16 +200,59 @@ class Store:
             known: dict[str, str] = {row.id: row.url for row in rows}
             for source in configured:
                 if source.id not in known:
+                    # Workers starting together each add the new sources: one wins.
                     conn.execute(
-                        dialect_insert(conn, sources).values(
-                            id=source.id, url=source.url, name=source.name, created_at=now
-                        )
+                        dialect_insert(conn, sources)
+                        .values(id=source.id, url=source.url, name=source.name, created_at=now)
+                        .on_conflict_do_nothing(index_elements=[sources.c.id])
                     )
                     continue
                 values: dict[str, Any] = {"url": source.url, "name": source.name}
                 if known[source.id] not in ("", source.url):
                     values.update(fresh_start)
                 conn.execute(update(sources).where(sources.c.id == source.id).values(values))
+
+    def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        among: Sequence[str],
+    ) -> list[str]:
+        """Lease up to ``limit`` of the sources ``among`` that are due at ``now`` (not
+        disabled, ``next_due`` passed or never fetched) and not leased to anyone, until
+        ``now + lease``, to ``owner``; their ids, the longest overdue first. Recording
+        the fetch (``record_fetch``) ends the lease; a worker that dies leaves it to run
+        out, and the source is claimed again after that.
+
+        On PostgreSQL the due rows are read ``FOR UPDATE SKIP LOCKED``: workers claiming
+        at once each take other sources without waiting for each other. SQLite has one
+        writer at a time, which gives the same."""
+        if not among or limit <= 0:
+            return []
+        now = as_utc(now)
+        with self._write("claim due sources") as conn:
+            due = (
+                select(sources.c.id)
+                .where(
+                    sources.c.id.in_(list(among)),
+                    sources.c.disabled.is_(None),
+                    or_(sources.c.next_due.is_(None), sources.c.next_due <= now),
+                    or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now),
+                )
+                .order_by(sources.c.next_due.asc().nulls_first(), sources.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = [row.id for row in conn.execute(due)]
+            if claimed:
+                conn.execute(
+                    update(sources)
+                    .where(sources.c.id.in_(claimed))
+                    .values(lease_owner=owner, lease_until=now + lease)
+                )
+            return claimed
 
     def state(self, source_id: str) -> SourceState:
         """The source's stored fetch state; an empty state for a source never seen."""
@@ -296,6 +340,10 @@ class Store:
                 added = 0
                 guids = list(dict.fromkeys(i[0] for i in part if i[0] not in seen_guids))
                 existing = stored_entries(db, source_id, guids) if guids else {}
+                story_index.lock_placement(
+                    db,
+                    (item[2] for item in part if len(item) > 2 and item[0] not in existing),  # type: ignore[misc]
+                )
                 for item in part:
                     guid, article = item[0], item[1]
                     fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,6 +143,31 @@ def _best_telling(
     new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date)
     rules = Rules(policy.threshold, policy.words_threshold, policy.event_window)
     return best_verdict(new, _texts(db, nominated), Rarity(holders, PER_WORD), rules)
+
+
+def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -> None:
+    """Make placing these articles race-free against other writers (PostgreSQL): take a
+    transaction-scoped advisory lock on every key an article is found by — its sketch's
+    band keys and its index terms. Two retellings that could find each other share one
+    of them, so the second writer waits until the first has committed, and then finds
+    it. All of a transaction's keys are taken at its start, in ascending order, so two
+    writers never wait for each other in a circle. SQLite has one writer at a time."""
+    if not db.postgres:
+        return
+    keys: set[int] = set()
+    for fingerprint in fingerprints:
+        if fingerprint is None:
+            continue
+        sketch = sketch_of(fingerprint)
+        if sketch is not None:
+            keys.update(band_index_keys(read_stored_sketch(sketch)))
+        if fingerprint.words:
+            keys.update(
+                word_key(term) for term in index_terms(fingerprint.words, fingerprint.figures)
+            )
+    if keys:
+        # unnest returns the array's elements in order, and the locks are taken in it.
+        db.run("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (sorted(keys),))
 
 
 def claim_keys(

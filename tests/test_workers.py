@@ -1,0 +1,285 @@
+"""Several ``aggregator worker`` processes on one PostgreSQL database (the server at
+127.0.0.1:5432, a fresh database per test): sources are claimed with leases, never
+fetched by two workers at once, every article is stored once, retellings stored by
+different workers at once end in one story, and a killed worker's sources are taken
+over when its lease runs out."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.digest import story_fingerprint
+from aggregator.model import Article, Source, story_id
+from aggregator.store import Store
+from tests.cli import AGGREGATOR, cli_env
+from tests.feedserver import FeedServer, running_server
+from tests.test_same_event import FIRE_A, FIRE_B, WAREHOUSE_A, WAREHOUSE_B
+from tests.test_store import postgresql_database
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+SOURCES = 300
+#: Sources in groups of three tell one story each (the same wire text, retold).
+GROUPS = 30
+ITEMS = 3
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    yield from postgresql_database()
+
+
+def sources_of(count: int) -> list[Source]:
+    return [
+        Source(id=f"s{n:03d}", url=f"https://s{n:03d}.example/rss", name=f"S{n}", home="")
+        for n in range(count)
+    ]
+
+
+# -- claims ---------------------------------------------------------------------------------
+
+
+def test_claims_are_disjoint_leased_and_ended_by_the_recorded_fetch(database: str) -> None:
+    listed = sources_of(10)
+    ids = [source.id for source in listed]
+    with Store.open(database) as first, Store.open(database) as second:
+        first.sync_sources(listed)
+        lease = timedelta(minutes=5)
+        claims: dict[str, list[str]] = {}
+        start = threading.Barrier(2)
+
+        def claim(name: str, store: Store) -> None:
+            start.wait()
+            claims[name] = store.claim_due(name, NOW, lease, 6, ids)
+
+        threads = [
+            threading.Thread(target=claim, args=(name, store))
+            for name, store in (("a", first), ("b", second))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not set(claims["a"]) & set(claims["b"])
+        assert sorted(claims["a"] + claims["b"]) == ids  # 6 + 4: all of them, once
+        # Leased: nobody gets them again before the lease runs out...
+        assert first.claim_due("c", NOW + timedelta(minutes=4), lease, 10, ids) == []
+        # ...but once it has, a dead worker's sources are claimed again.
+        taken_over = first.claim_due("c", NOW + timedelta(minutes=6), lease, 3, ids)
+        assert len(taken_over) == 3
+        # A recorded fetch ends the lease; the source is claimed again when it is due.
+        done = taken_over[0]
+        first.record_fetch(
+            done, at=NOW, status="ok", validators=None, error=None,
+            next_due=NOW + timedelta(hours=1),
+        )  # fmt: skip
+        assert done not in first.claim_due("d", NOW + timedelta(minutes=30), lease, 10, ids)
+        assert done in first.claim_due("d", NOW + timedelta(hours=2), lease, 10, ids)
+
+
+# -- placement under concurrency ------------------------------------------------------------
+
+
+def test_retellings_stored_by_two_writers_at_once_end_in_one_story(database: str) -> None:
+    """Two writers each store one telling of an event at the same moment, 12 events in
+    a row: without the placement locks both writers look before either commits, and
+    each founds a story."""
+    pairs = []
+    for round_ in range(6):
+        for one, other in ((FIRE_A, FIRE_B), (WAREHOUSE_A, WAREHOUSE_B)):
+            shift = timedelta(days=10 * round_)
+            pairs.append(
+                [
+                    # Another event each round (another day, another text): each pair is
+                    # one story of its own.
+                    (
+                        told[0],
+                        f"{told[1]}-{round_}",
+                        told[2],
+                        f"{told[3]} ({round_})",
+                        told[4] + shift,
+                    )
+                    for told in (one, other)
+                ]
+            )
+    listed = [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in
+              ("harbor", "meridian", "hanbit", "nuri")]  # fmt: skip
+    with Store.open(database) as first, Store.open(database) as second:
+        first.sync_sources(listed)
+        for pair in pairs:
+            start = threading.Barrier(2)
+
+            def save(
+                store: Store,
+                told: tuple[str, str, str, str, datetime],
+                start: threading.Barrier = start,
+            ) -> None:
+                source, guid, title, body, date = told
+                entry = Article(
+                    title=title, categories=(), excerpt="", feature_text="", image=None,
+                    body=f"<p>{body}</p>", date=date, source=source,
+                    source_url=f"https://{source}.example/",
+                    canonical_url=f"https://{source}.example/{guid}", id=story_id(source, guid),
+                )  # fmt: skip
+                fingerprint = story_fingerprint(title, body)
+                start.wait()
+                store.save_articles(source, [(guid, entry, fingerprint)], NOW)
+
+            threads = [
+                threading.Thread(target=save, args=(store, told))
+                for store, told in zip((first, second), pair, strict=True)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        stories: dict[str, set[str]] = {}
+        for stored in first.articles():
+            stories.setdefault(stored.story_id, set()).add(stored.guid)
+    assert sorted(len(members) for members in stories.values()) == [2] * len(pairs)
+
+
+# -- worker processes -----------------------------------------------------------------------
+
+
+def rss(source: int) -> str:
+    """Three items; source n of each group of ten tells story ``n % GROUPS`` first."""
+    story = source % GROUPS
+    items = [
+        (
+            f"Harbor authority approves expansion plan number {story}",
+            f"The Port Alder harbor authority on Tuesday approved expansion plan number "
+            f"{story}, a {100 + story} million dollar project to deepen berth {story} and "
+            f"add {20 + story} cranes by {2030 + story % 5}, officials said after a vote of "
+            f"{5 + story % 3} to 2. The plan had been debated for {story + 3} months.",
+            f"https://wire.example/story-{story}",
+        )
+    ]
+    for k in range(1, ITEMS):
+        items.append(
+            (
+                f"Local notice {source}-{k}",
+                f"Notice {k} of outlet {source}: the reading room at branch {source} opens "
+                f"at {k + 8} on weekdays and {k + 9} on Saturdays, with {source * 7 + k} new "
+                f"titles on its shelves this month and a talk by author number {source}.",
+                f"https://s{source:03d}.example/notice-{k}",
+            )
+        )
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link>"
+        f"<guid isPermaLink='false'>s{source}-{n}</guid>"
+        f"<pubDate>Tue, 03 Mar 2026 {10 + n:02d}:{source % 60:02d}:00 GMT</pubDate>"
+        f"<description>{body}</description></item>"
+        for n, (title, body, link) in enumerate(items)
+    )
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Outlet</title>"
+        f"<link>https://s{source:03d}.example/</link><description>d</description>"
+        f"{entries}</channel></rss>"
+    )
+
+
+def write_config(directory: Path, database: str, server: FeedServer, count: int) -> Path:
+    lines = [
+        f"storage: {database}",
+        "output: {dir: public, posts_dir: null}",
+        "fetch: {allow_private: [127.0.0.1], workers: 0, concurrency: 8}",
+        "sources:",
+    ]
+    for n in range(count):
+        lines.append(f"  - {{id: s{n:03d}, url: '{server.url(f'/s{n:03d}.xml')}', interval: 1h}}")
+    config = directory / "feeds.yaml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def start_worker(config: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(AGGREGATOR), "-c", str(config), "worker", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+
+
+def assert_no_source_fetched_twice_at_once(server: FeedServer) -> None:
+    by_path: dict[str, list[tuple[float, float]]] = {}
+    for seen in server.requests:
+        by_path.setdefault(seen.path, []).append((seen.at, seen.ended))
+    for path, spans in by_path.items():
+        spans.sort()
+        for (_, ended), (started, _) in itertools.pairwise(spans):
+            assert started >= ended, f"{path} fetched by two workers at once"
+
+
+def stored(database: str) -> list[tuple[str, str, str]]:
+    with Store.open(database) as store:
+        return [(a.source_id, a.guid, a.story_id) for a in store.articles()]
+
+
+def assert_every_article_once_and_retellings_folded(database: str, count: int) -> None:
+    rows = stored(database)
+    keys = [(source, guid) for source, guid, _ in rows]
+    assert len(keys) == len(set(keys)) == count * ITEMS
+    stories: dict[str, set[str]] = {}
+    for source, guid, story in rows:
+        if guid.endswith("-0"):  # the retold wire story
+            stories.setdefault(story, set()).add(source)
+    assert len(stories) == min(GROUPS, count)  # one story per retold text, whoever stored it
+
+
+def serve_feeds(server: FeedServer, count: int, delay: float) -> None:
+    for n in range(count):
+        server.serve(f"/s{n:03d}.xml", rss(n), delay=delay)
+
+
+def test_three_workers_share_300_sources(tmp_path: Path, database: str) -> None:
+    with running_server() as server:
+        serve_feeds(server, SOURCES, delay=0.02)
+        config = write_config(tmp_path, database, server, SOURCES)
+        workers = [start_worker(config, "--until-idle") for _ in range(3)]
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+        for worker, (_, err) in zip(workers, outputs, strict=True):
+            assert worker.returncode == 0, err
+        assert_no_source_fetched_twice_at_once(server)
+        # Each source once: its next fetch is an hour away.
+        fetched = [seen.path for seen in server.requests]
+        assert sorted(fetched) == sorted(f"/s{n:03d}.xml" for n in range(SOURCES))
+        # The work was shared: every worker fetched some.
+        counts = [int(out.split(": ")[1].split()[0]) for out, _ in outputs]
+        assert sum(counts) == SOURCES and min(counts) > 0, counts
+    assert_every_article_once_and_retellings_folded(database, SOURCES)
+
+
+def test_a_killed_workers_sources_are_taken_over_after_its_lease(
+    tmp_path: Path, database: str
+) -> None:
+    count = 40
+    with running_server() as server:
+        serve_feeds(server, count, delay=0.5)  # slow origins: the kill lands mid-fetch
+        config = write_config(tmp_path, database, server, count)
+        doomed = start_worker(config, "--lease", "4")
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.requests, "the worker never fetched"
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.communicate(timeout=30)  # reaped, its pipes closed
+        # Its claim stays leased for 4 s; after that another worker takes it over.
+        time.sleep(4.5)
+        survivor = start_worker(config, "--until-idle", "--lease", "4")
+        _, err = survivor.communicate(timeout=300)
+        assert survivor.returncode == 0, err
+        assert {seen.path for seen in server.requests} == {f"/s{n:03d}.xml" for n in range(count)}
+        assert_no_source_fetched_twice_at_once(server)
+    assert_every_article_once_and_retellings_folded(database, count)
