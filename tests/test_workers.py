@@ -7,6 +7,7 @@ over when its lease runs out."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -283,3 +284,44 @@ def test_a_killed_workers_sources_are_taken_over_after_its_lease(
         assert {seen.path for seen in server.requests} == {f"/s{n:03d}.xml" for n in range(count)}
         assert_no_source_fetched_twice_at_once(server)
     assert_every_article_once_and_retellings_folded(database, count)
+
+
+# -- one publisher ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_one_process_holds_the_publishers_lock_until_it_lets_go(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'aggregator.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("database")
+    )
+    with Store.open(url) as first, Store.open(url) as second:
+        one, other = first.leadership("publisher"), second.leadership("publisher")
+        assert one.try_take() and one.try_take()  # taken, and held
+        assert not other.try_take()
+        assert second.leadership("something else").try_take()  # another job is free
+        one.release()
+        assert other.try_take()  # taken over once let go
+        other.release()
+
+
+def test_workers_publish_one_at_a_time_and_every_story_is_published(
+    tmp_path: Path, database: str
+) -> None:
+    count = 60
+    with running_server() as server:
+        serve_feeds(server, count, delay=0.02)
+        config = write_config(tmp_path, database, server, count)
+        workers = [start_worker(config, "--until-idle", "--publish") for _ in range(2)]
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+    for worker, (_, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    publishes = [int(out.rsplit(", ", 1)[1].split()[0]) for out, _ in outputs]
+    assert sum(publishes) >= 1, outputs
+    channel = json.loads((tmp_path / "public" / "feeds" / "all.json").read_bytes())
+    with Store.open(database) as store:
+        assert len(channel["items"]) == min(store.story_count(), 50)
+        assert store.story_count() == min(GROUPS, count) + count * (ITEMS - 1)

@@ -386,8 +386,14 @@ def publish(ctx: click.Context) -> None:
     show_default=True,
     help="Seconds a claimed source stays this worker's if it dies before recording it.",
 )
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Also write the outputs while this worker holds the publisher's lock "
+    "(one worker at a time does).",
+)
 @click.pass_context
-def worker_command(ctx: click.Context, until_idle: bool, lease: float) -> None:
+def worker_command(ctx: click.Context, until_idle: bool, lease: float, publish: bool) -> None:
     """Fetch due sources beside other workers on the same store until SIGINT/SIGTERM."""
     settings = load(ctx)
     _configure_logging(settings)
@@ -406,12 +412,13 @@ def worker_command(ctx: click.Context, until_idle: bool, lease: float) -> None:
                 lease=timedelta(seconds=lease),
                 until_idle=until_idle,
                 stop=stop,
+                publish=publish,
             )
 
         report = asyncio.run(main())
     click.echo(
         f"worker {owner}: {report.fetched} fetches in {report.claims} claims, "
-        f"{report.failed} failed"
+        f"{report.failed} failed, {report.publishes} publishes"
     )
 
 

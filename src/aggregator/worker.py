@@ -9,8 +9,12 @@ half-way (each batch is one transaction, and a fetch is recorded with its last b
 and its sources are claimed again once their lease runs out. Placing an article in a
 story is race-free between workers (``story_index.lock_placement``).
 
-Workers do not publish: ``aggregator serve`` renders the feeds from the store, so every
-front end serves what the workers stored.
+Publishing: ``aggregator serve`` renders the feeds from the store, so every front end
+serves what the workers stored. Files (feeds, index page, posts) are written by one
+worker only, whichever holds the publisher's lock (``Store.leadership``: a PostgreSQL
+session advisory lock); the others try to take it over every few seconds, so a
+publisher that dies is replaced. The publisher publishes whenever the store changed
+since its last publish, whoever changed it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from aggregator import pipeline
 from aggregator.config import Settings
 from aggregator.store import Store
+from aggregator.store.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 #: Seconds between looks for due sources when none was due.
 IDLE_SECONDS = 5.0
+#: Seconds between a worker's looks for changes to publish (or for the publisher's lock).
+PUBLISH_CHECK_SECONDS = 2.0
+#: Seconds a worker stopping when idle waits for the publisher's lock to publish last.
+FINAL_PUBLISH_WAIT = 120.0
 
 
 @dataclass
@@ -45,6 +54,7 @@ class WorkReport:
     claims: int = 0
     fetched: int = 0
     failed: int = 0
+    publishes: int = 0
 
 
 def owner_name() -> str:
@@ -65,15 +75,48 @@ async def work(
     until_idle: bool = False,
     stop: asyncio.Event | None = None,
     clock: Callable[[], datetime] = utcnow,
+    publish: bool = False,
 ) -> WorkReport:
     """Claim and fetch due sources until ``stop`` is set, or, with ``until_idle``, until
-    no source is due and unclaimed."""
+    no source is due and unclaimed. With ``publish``, publish the outputs while this
+    worker holds the publisher's lock (and once more before stopping, if it does)."""
+    report = WorkReport()
+    stop = stop or asyncio.Event()
+    if not publish:
+        await _fetch_due(settings, store, owner, lease, until_idle, stop, clock, report)
+        return report
+    fetching = asyncio.ensure_future(
+        _fetch_due(settings, store, owner, lease, until_idle, stop, clock, report)
+    )
+    fetching.add_done_callback(lambda _: stop.set())
+    publisher = store.leadership("publisher")
+    try:
+        # A worker that stops when idle publishes what it stored before it goes; one
+        # stopped by a signal does not wait for the lock.
+        final_wait = FINAL_PUBLISH_WAIT if until_idle else 0.0
+        await _publish_while_leading(settings, store, publisher, stop, clock, report, final_wait)
+        await fetching
+    finally:
+        fetching.cancel()
+        publisher.release()
+    return report
+
+
+async def _fetch_due(
+    settings: Settings,
+    store: Store,
+    owner: str,
+    lease: timedelta,
+    until_idle: bool,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime],
+    report: WorkReport,
+) -> None:
     by_id = {source.id: source for source in settings.sources}
     await asyncio.to_thread(store.sync_sources, settings.sources)
     # As many at once as a pass fetches at once: a claim is fetched in one go.
     batch = max(1, settings.fetch.concurrency)
-    report = WorkReport()
-    while stop is None or not stop.is_set():
+    while not stop.is_set():
         claimed = await asyncio.to_thread(
             store.claim_due, owner, clock(), lease, batch, list(by_id)
         )
@@ -97,12 +140,49 @@ async def work(
                     result.inserted,
                     result.folded,
                 )
-    return report
 
 
-async def _idle(stop: asyncio.Event | None) -> None:
-    if stop is None:
-        await asyncio.sleep(IDLE_SECONDS)
-        return
-    with contextlib.suppress(TimeoutError):  # nothing due yet: look again
-        await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
+async def _publish_while_leading(
+    settings: Settings,
+    store: Store,
+    publisher: Leadership,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime],
+    report: WorkReport,
+    final_wait: float,
+) -> None:
+    """Publish what changed since the last publish, every ``PUBLISH_CHECK_SECONDS``,
+    while holding ``publisher``; until then, try to take it as often. Once stopping,
+    wait up to ``final_wait`` seconds for it to publish a last time."""
+    published: int | None = None
+    while True:
+        stopping = stop.is_set()
+        taken = await asyncio.to_thread(publisher.try_take)
+        waited = 0.0
+        while stopping and final_wait and not taken and waited < final_wait:
+            # Done fetching: what this worker stored is published by whoever holds the
+            # lock only if that one is still running, so wait for it to let go.
+            await asyncio.sleep(0.2)
+            waited += 0.2
+            taken = await asyncio.to_thread(publisher.try_take)
+        if taken:
+            mark = await asyncio.to_thread(store.change_mark)
+            changed = published is None or await asyncio.to_thread(store.changed_since, published)
+            if changed:
+                result = await asyncio.to_thread(pipeline.publish_all, settings, store, clock())
+                published = mark
+                report.publishes += 1
+                log.info(
+                    "published %d channels: %d files changed, %d posts written",
+                    result.channels,
+                    len(result.changed),
+                    result.posts_written,
+                )
+        if stopping:
+            return
+        await _idle(stop, PUBLISH_CHECK_SECONDS)
+
+
+async def _idle(stop: asyncio.Event, seconds: float = IDLE_SECONDS) -> None:
+    with contextlib.suppress(TimeoutError):  # nothing to do yet: look again
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -51,6 +51,7 @@ from aggregator.store.article_rows import (
 )
 from aggregator.store.driver import Statements
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
+from aggregator.store.leadership import Leadership
 from aggregator.store.retention import prune_batch
 from aggregator.store.schema import (
     SEQ_COUNTER,
@@ -156,6 +157,10 @@ class Store:
                 "writable SQLite file or a reachable PostgreSQL database"
             ) from e
         return cls(engine)
+
+    def leadership(self, name: str) -> Leadership:
+        """The job ``name`` done by one process among those sharing this store."""
+        return Leadership(self._engine, name)
 
     def close(self) -> None:
         """Release every connection. The store cannot be used afterwards."""
