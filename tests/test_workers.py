@@ -22,7 +22,7 @@ import pytest
 from aggregator.digest import story_fingerprint
 from aggregator.model import Article, Source, story_id
 from aggregator.store import Store
-from tests.cli import AGGREGATOR, cli_env
+from tests.cli import AGGREGATOR, cli_env, run_cli
 from tests.feedserver import FeedServer, running_server
 from tests.test_same_event import FIRE_A, FIRE_B, WAREHOUSE_A, WAREHOUSE_B
 from tests.test_store import postgresql_database
@@ -190,6 +190,7 @@ def rss(source: int) -> str:
 
 
 def write_config(directory: Path, database: str, server: FeedServer, count: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
     lines = [
         f"storage: {database}",
         "output: {dir: public, posts_dir: null}",
@@ -325,3 +326,55 @@ def test_workers_publish_one_at_a_time_and_every_story_is_published(
     with Store.open(database) as store:
         assert len(channel["items"]) == min(store.story_count(), 50)
         assert store.story_count() == min(GROUPS, count) + count * (ITEMS - 1)
+
+
+# -- moving a SQLite store to PostgreSQL -----------------------------------------------------
+
+
+def test_db_copy_moves_a_sqlite_store_to_postgresql_and_it_carries_on(
+    tmp_path: Path, database: str
+) -> None:
+    count = 12
+    with running_server() as server:
+        serve_feeds(server, count, delay=0.0)
+        config = write_config(tmp_path, "sqlite:///data/aggregator.db", server, count)
+        fetched = run_cli(config, "fetch", "--all")
+        assert fetched.returncode == 0, fetched.stderr
+        copied = run_cli(config, "db", "copy", database)
+        assert copied.returncode == 0, copied.stderr
+        assert f"{count * ITEMS} articles" in copied.stdout and "postgres@" not in copied.stdout
+        again = run_cli(config, "db", "copy", database)  # the target is no longer empty
+        assert again.returncode == 1 and "already holds articles" in again.stderr
+
+        def everything(url: str) -> tuple[object, ...]:
+            with Store.open(url) as store:
+                return (
+                    sorted(
+                        (a.source_id, a.guid, a.story_id, a.seq, a.fold_rule, a.article)
+                        for a in store.articles()
+                    ),
+                    store.states(),
+                    store.story_count(),
+                    store.change_mark(),
+                )
+
+        assert everything(database) == everything(f"sqlite:///{tmp_path / 'data/aggregator.db'}")
+        # The copy carries on where the original stood: a changed feed adds one article
+        # after the last change number, folded or not as before.
+        server.serve("/s000.xml", rss(0).replace("<item>", _extra_item(), 1))
+        moved = write_config(tmp_path / "moved", database, server, count)
+        refetched = run_cli(moved, "fetch", "--source", "s000")
+        assert refetched.returncode == 0, refetched.stderr
+        with Store.open(database) as store:
+            assert len(store.articles()) == count * ITEMS + 1
+
+
+def _extra_item() -> str:
+    return (
+        "<item><title>A late notice</title><link>https://s000.example/late</link>"
+        "<guid isPermaLink='false'>s0-late</guid>"
+        "<pubDate>Tue, 03 Mar 2026 15:00:00 GMT</pubDate>"
+        "<description>The reading room at branch zero closes early on the first Friday of "
+        "every month for staff training, starting next month, the library said today."
+        "</description></item><item>"
+    )

@@ -314,6 +314,39 @@ def opml_import(ctx: click.Context, file: Path, dry_run: bool, allow_private: bo
 
 
 @main.group()
+def db() -> None:
+    """The store itself: move it to another database."""
+
+
+@db.command("copy")
+@click.argument("target", metavar="URL")
+@click.pass_context
+def db_copy(ctx: click.Context, target: str) -> None:
+    """Copy the whole store into the database at URL (e.g. a new PostgreSQL database,
+    to run several workers on it): migrated first, it must hold no articles yet. Then
+    set `storage:` to URL."""
+    settings = load(ctx)
+    with _store_or_exit(ctx, settings) as store:
+        try:
+            into = Store.open(target)
+        except AggregatorError as error:
+            click.echo(f"cannot open the target store: {error}", err=True)
+            ctx.exit(2)
+        try:
+            copied = store.copy_into(into)
+        except AggregatorError as error:
+            click.echo(f"cannot copy: {error}", err=True)
+            ctx.exit(1)
+        finally:
+            into.close()
+    click.echo(
+        "copied "
+        + ", ".join(f"{count} {table}" for table, count in copied.items())
+        + "; now set `storage:` in feeds.yaml to the new database"
+    )
+
+
+@main.group()
 def dedup() -> None:
     """Why articles were folded into one story; take one out."""
 

@@ -10,7 +10,7 @@ classified by what they return.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,7 @@ from aggregator.store.article_rows import (
     stored_entries,
     touch_story,
 )
+from aggregator.store.copying import copy_rows
 from aggregator.store.driver import Statements
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
 from aggregator.store.leadership import Leadership
@@ -157,6 +158,17 @@ class Store:
                 "writable SQLite file or a reachable PostgreSQL database"
             ) from e
         return cls(engine)
+
+    def copy_into(
+        self, target: Store, progress: Callable[[str, int], None] = lambda _t, _n: None
+    ) -> dict[str, int]:
+        """Copy everything this store holds into ``target``, which must hold no articles
+        (see ``copying.copy_rows``); the rows copied per table."""
+        with (
+            self._read("read the store to copy") as source,
+            target._write("copy into the store") as into,
+        ):
+            return copy_rows(source, into, progress)
 
     def leadership(self, name: str) -> Leadership:
         """The job ``name`` done by one process among those sharing this store."""
