@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install . \
+RUN pip install ".[postgresql]" \
     && rm -rf /app/src \
     && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent aggregator \
     && mkdir -p /config /data /srv/public /srv/posts \

@@ -2,9 +2,9 @@
 each other and with the service (no Docker engine here: nothing is built or run).
 
 The compose file is validated by a compose client (``docker compose`` or ``docker-compose``)
-where there is one, installed from Debian's packages when the tests run as root on a
-machine that has none; the rest always runs: the file as YAML, the configuration it mounts
-loaded as the service loads it, and the health check run against a real service.
+where there is one (``make system-deps`` installs Debian's); the rest always runs: the
+file as YAML, the configuration it mounts loaded as the service loads it, and the health
+check run against a real service.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def test_the_dockerfile_installs_the_project_for_a_user_who_is_not_root() -> Non
     ]
     assert instructions[0] == ["FROM", "python:3.11-slim"]
     runs = " ".join(rest for word, rest in instructions if word == "RUN")
-    assert "pip install ." in runs
+    assert 'pip install ".[postgresql]"' in runs  # with the driver for a PostgreSQL store
     users = [rest.strip() for word, rest in instructions if word == "USER"]
     assert users and users[-1] not in ("root", "0")
     assert "useradd --system --uid 10001 --user-group" in runs and users[-1] == "aggregator"
@@ -234,21 +234,10 @@ def compose_client() -> list[str] | None:
 @pytest.fixture(scope="module")
 def client() -> list[str]:
     found = compose_client()
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        # A disposable machine (CI, a container): Debian's package brings docker-compose.
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "docker-compose"]
-        try:
-            if subprocess.run(install, capture_output=True, timeout=300, env=env).returncode:
-                subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=300)
-                subprocess.run(install, capture_output=True, timeout=300, env=env)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        found = compose_client()
     if found is None:
         pytest.skip(
-            "no compose client: neither `docker compose` nor `docker-compose` runs here, and "
-            "it could not be installed (apt-get install docker-compose needs root)"
+            "no compose client: neither `docker compose` nor `docker-compose` runs here "
+            "(`make system-deps` installs Debian's docker-compose)"
         )
     return found
 
@@ -271,3 +260,52 @@ def test_a_compose_client_accepts_the_file(client: list[str]) -> None:
         or (isinstance(v, dict) and v.get("target") == "/config" and v.get("read_only"))
         for v in resolved["volumes"]
     )
+
+
+# -- scaling out: docker-compose.scale.yml ----------------------------------------------------
+
+SCALE = ROOT / "docker-compose.scale.yml"
+SCALE_CONFIG = ROOT / "deploy" / "scale" / "feeds.yaml"
+
+
+@pytest.fixture(scope="module")
+def scale() -> dict[str, Any]:
+    document = yaml.safe_load(SCALE.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document["services"]  # type: ignore[no-any-return]
+
+
+def test_scaling_out_runs_workers_and_a_server_on_postgres(scale: dict[str, Any]) -> None:
+    assert set(scale) == {"postgres", "worker", "server"}
+    assert scale["worker"]["command"] == [*COMMAND[:-1], "worker", "--publish"]
+    assert scale["server"]["command"] == [*COMMAND[:-1], "serve"]
+    assert scale["server"]["ports"] == ["8080:8080"] and "ports" not in scale["worker"]
+    for name in ("worker", "server"):
+        assert scale[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+        assert mounts(scale[name])["/config"] == ("./deploy/scale", "ro")
+        assert scale[name]["restart"] == "unless-stopped"
+    assert mounts(scale["postgres"])["/var/lib/postgresql/data"][0] == "pgdata"
+    # Every service says whether it is healthy.
+    assert "pg_isready" in scale["postgres"]["healthcheck"]["test"]
+    assert "sources" in scale["worker"]["healthcheck"]["test"]
+    assert "/healthz" in " ".join(scale["server"]["healthcheck"]["test"])
+
+
+def test_the_scale_configuration_is_the_single_ones_on_postgres() -> None:
+    single, scaled = load_config(DEPLOY_CONFIG), load_config(SCALE_CONFIG)
+    assert scaled.storage == "postgresql+psycopg://aggregator:aggregator@postgres:5432/aggregator"
+    assert scaled.sources == single.sources and scaled.output == single.output
+    assert scaled.server == single.server
+
+
+def test_a_compose_client_accepts_the_scale_file(client: list[str]) -> None:
+    checked = subprocess.run(
+        [*client, "-f", str(SCALE), "config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert set(yaml.safe_load(checked.stdout)["services"]) == {"postgres", "worker", "server"}
