@@ -349,32 +349,48 @@ async def run_pass(
     articles at once: fetched documents never pile up waiting for the store, so memory
     stays flat however many sources a pass has, and a request's timeout only starts when
     it is sent."""
-    slots = asyncio.Semaphore(max(1, settings.fetch.concurrency))
     workers = worker_count(settings.fetch.workers, len(sources))
-    # Every source's state in one read, not one each.
-    states = await asyncio.to_thread(store.states)
     budget = settings.fetch.parse_timeout.total_seconds()
     async with (
         Fetcher(fetch_limits(settings)) as fetcher,
         Digester(workers, budget) as digester,
     ):
+        return await run_pass_with(
+            settings, store, sources, clock, fetcher, digester, on_done=on_done
+        )
 
-        async def one(source: Source) -> SourceReport:
-            async with slots:
-                report = await update(
-                    source,
-                    store=store,
-                    fetcher=fetcher,
-                    settings=settings,
-                    now=clock(),
-                    digester=digester,
-                    state=states.get(source.id),
-                )
-            if on_done:
-                on_done(report)
-            return report
 
-        return list(await asyncio.gather(*(one(source) for source in sources)))
+async def run_pass_with(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[Source],
+    clock: Callable[[], datetime],
+    fetcher: Fetcher,
+    digester: Digester,
+    on_done: Callable[[SourceReport], None] | None = None,
+) -> list[SourceReport]:
+    """``run_pass`` with the fetcher and digester of a caller that runs many passes (a
+    worker: its digest processes start, and load what they load, once)."""
+    slots = asyncio.Semaphore(max(1, settings.fetch.concurrency))
+    # Every source's state in one read, not one each.
+    states = await asyncio.to_thread(store.states)
+
+    async def one(source: Source) -> SourceReport:
+        async with slots:
+            report = await update(
+                source,
+                store=store,
+                fetcher=fetcher,
+                settings=settings,
+                now=clock(),
+                digester=digester,
+                state=states.get(source.id),
+            )
+        if on_done:
+            on_done(report)
+        return report
+
+    return list(await asyncio.gather(*(one(source) for source in sources)))
 
 
 def prune(settings: Settings, store: Store, now: datetime) -> int:

@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator import pipeline
 from aggregator.config import Settings
+from aggregator.digest import Digester, worker_count
+from aggregator.fetch import Fetcher
 from aggregator.store import Store
 from aggregator.store.leadership import Leadership
 
@@ -116,30 +118,44 @@ async def _fetch_due(
     await asyncio.to_thread(store.sync_sources, settings.sources)
     # As many at once as a pass fetches at once: a claim is fetched in one go.
     batch = max(1, settings.fetch.concurrency)
-    while not stop.is_set():
-        claimed = await asyncio.to_thread(
-            store.claim_due, owner, clock(), lease, batch, list(by_id)
-        )
-        if not claimed:
-            if until_idle:
-                break
-            await _idle(stop)
-            continue
-        report.claims += 1
-        results = await pipeline.run_pass(settings, store, [by_id[i] for i in claimed], clock)
-        for result in results:
-            report.fetched += 1
-            if result.failed:
-                report.failed += 1
-                log.warning("source %s: %s", result.source_id, result.error)
-            else:
-                log.info(
-                    "source %s: %s, %d new, %d folded",
-                    result.source_id,
-                    result.status,
-                    result.inserted,
-                    result.folded,
-                )
+    # One fetcher and one set of digest processes for every claim (the processes load
+    # the Korean analyzer once, not per claim).
+    workers = worker_count(settings.fetch.workers, len(by_id))
+    async with (
+        Fetcher(pipeline.fetch_limits(settings)) as fetcher,
+        Digester(workers, settings.fetch.parse_timeout.total_seconds()) as digester,
+    ):
+        while not stop.is_set():
+            claimed = await asyncio.to_thread(
+                store.claim_due, owner, clock(), lease, batch, list(by_id)
+            )
+            if not claimed:
+                if until_idle:
+                    break
+                await _idle(stop)
+                continue
+            report.claims += 1
+            sources = [by_id[i] for i in claimed]
+            results = await pipeline.run_pass_with(
+                settings, store, sources, clock, fetcher, digester
+            )
+            _tally(results, report)
+
+
+def _tally(results: list[pipeline.SourceReport], report: WorkReport) -> None:
+    for result in results:
+        report.fetched += 1
+        if result.failed:
+            report.failed += 1
+            log.warning("source %s: %s", result.source_id, result.error)
+        else:
+            log.info(
+                "source %s: %s, %d new, %d folded",
+                result.source_id,
+                result.status,
+                result.inserted,
+                result.folded,
+            )
 
 
 async def _publish_while_leading(
