@@ -10,7 +10,9 @@ import itertools
 import json
 import os
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator import worker as workers_module
 from aggregator.digest import story_fingerprint
 from aggregator.model import Article, Source, story_id
 from aggregator.store import Store
@@ -378,3 +381,24 @@ def _extra_item() -> str:
         "every month for staff training, starting next month, the library said today."
         "</description></item><item>"
     )
+
+
+def test_leases_of_this_hosts_dead_processes_end_at_once(tmp_path: Path) -> None:
+    """A process killed mid-fetch and started again (``run`` after a crash, a worker
+    restarted) need not wait for its old leases: their holder is known to be dead."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead = f"{socket.gethostname()}:{ended.stdout.strip()}"
+    listed = sources_of(3)
+    ids = [source.id for source in listed]
+    with Store.open(f"sqlite:///{tmp_path / 'aggregator.db'}") as store:
+        store.sync_sources(listed)
+        lease = timedelta(minutes=10)
+        assert store.claim_due(dead, NOW, lease, 1, ids) == ["s000"]
+        assert store.claim_due("elsewhere:1", NOW, lease, 1, ids) == ["s001"]
+        alive = f"{socket.gethostname()}:{os.getpid()}"
+        assert store.claim_due(alive, NOW, lease, 1, ids) == ["s002"]
+        assert workers_module.release_dead_leases(store) == {dead}
+        # Only the dead process's source is free again; another host's and a live
+        # process's leases run their course.
+        assert store.claim_due("next", NOW, lease, 3, ids) == ["s000"]

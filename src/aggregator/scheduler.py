@@ -27,7 +27,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from aggregator import pipeline, websub
+from aggregator import pipeline, websub, worker
 from aggregator.config import Settings, load_config
 from aggregator.digest import Digester, worker_count
 from aggregator.errors import ConfigError, StoreError
@@ -120,6 +120,8 @@ class Service:
         self._passes: set[asyncio.Task[None]] = set()
         self._reload_requested = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Who the sources this service fetches are leased to.
+        self.owner = worker.owner_name()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -133,6 +135,8 @@ class Service:
             budget=self.settings.fetch.parse_timeout.total_seconds(),
         )
         self._loop = asyncio.get_running_loop()
+        # A restart after a kill: what the killed process had claimed is due again now.
+        await asyncio.to_thread(worker.release_dead_leases, self.store)
         watcher = asyncio.create_task(self._watch_config(stop))
         try:
             await asyncio.to_thread(self._publish)
@@ -239,9 +243,15 @@ class Service:
         if source is None or self.fetcher is None:
             return
         # Store calls run beside the event loop: a long write elsewhere never stalls it.
+        # The source is claimed as workers claim it (``Store.claim_due``): due by its
+        # stored schedule and leased to nobody else, so workers on the same store never
+        # fetch it at the same time.
+        claimed = await asyncio.to_thread(
+            self.store.claim_due, self.owner, self.clock(), worker.LEASE, 1, [source_id]
+        )
         state = await asyncio.to_thread(self.store.state, source_id)
-        if not pipeline.is_due(state, self.clock()):
-            self._follow_stored_schedule(state)  # a restart, or a tick that came early
+        if not claimed:
+            self._follow_stored_schedule(state)  # a restart, a tick early, or leased
             return
         task = asyncio.current_task()
         if task is not None:

@@ -32,6 +32,7 @@ from aggregator import pipeline
 from aggregator.config import Settings
 from aggregator.digest import Digester, worker_count
 from aggregator.fetch import Fetcher
+from aggregator.processes import process_alive
 from aggregator.store import Store
 from aggregator.store.leadership import Leadership
 
@@ -62,6 +63,20 @@ class WorkReport:
 def owner_name() -> str:
     """Who holds a lease: this host and process."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def release_dead_leases(store: Store) -> set[str]:
+    """End the leases held by processes of this host that have died (killed mid-fetch,
+    then restarted): their sources need not wait for the leases to run out. Other
+    hosts' leases run out by themselves."""
+    host = socket.gethostname()
+    dead = set()
+    for owner in store.lease_owners():
+        name, _, pid = owner.rpartition(":")
+        if name == host and pid.isdigit() and not process_alive(int(pid)):
+            dead.add(owner)
+    store.release_leases(dead)
+    return dead
 
 
 def utcnow() -> datetime:
@@ -116,6 +131,7 @@ async def _fetch_due(
 ) -> None:
     by_id = {source.id: source for source in settings.sources}
     await asyncio.to_thread(store.sync_sources, settings.sources)
+    await asyncio.to_thread(release_dead_leases, store)
     # As many at once as a pass fetches at once: a claim is fetched in one go.
     batch = max(1, settings.fetch.concurrency)
     # One fetcher and one set of digest processes for every claim (the processes load

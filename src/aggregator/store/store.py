@@ -271,6 +271,23 @@ class Store:
                 )
             return claimed
 
+    def lease_owners(self) -> set[str]:
+        """Who holds a lease on some source now (``claim_due``'s ``owner`` values)."""
+        with self._read("read leases") as conn:
+            rows = conn.execute(select(sources.c.lease_owner).distinct())
+            return {row.lease_owner for row in rows if row.lease_owner is not None}
+
+    def release_leases(self, owners: Collection[str]) -> None:
+        """End the leases ``owners`` hold (processes known to have died)."""
+        if not owners:
+            return
+        with self._write("release leases") as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.lease_owner.in_(list(owners)))
+                .values(lease_owner=None, lease_until=None)
+            )
+
     def state(self, source_id: str) -> SourceState:
         """The source's stored fetch state; an empty state for a source never seen."""
         with self._read("read source state") as conn:
