@@ -6,15 +6,17 @@ Feed, a fifth of the items retold by other outlets).
 
 Each run starts from a fresh database (on the PostgreSQL server at 127.0.0.1:5432) and
 times the workers from start to the last one's exit (``--until-idle``: every source
-fetched once). Runs are interleaved (1, 2, 3 workers, then again), so the machine's
-other load falls on each alike. The corpus is served from memory by a server in a
-process of its own.
+fetched once), with the CPU time the workers and their digest processes used (the
+database server's and the feed server's are not counted). Runs are interleaved (1, 2,
+3 workers, then again), so the machine's other load falls on each alike. The corpus is
+served from memory by a server in a process of its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,7 +78,10 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def one_run(work: Path, manifest: dict[str, object], port: int, workers: int) -> float:
+def one_run(
+    work: Path, manifest: dict[str, object], port: int, workers: int
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the workers and their digest processes)."""
     name = fresh_database()
     try:
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -97,6 +102,7 @@ def one_run(work: Path, manifest: dict[str, object], port: int, workers: int) ->
         subprocess.run([str(AGGREGATOR), "-c", str(config), "sources"], check=True,
                        capture_output=True)  # fmt: skip
         started = time.perf_counter()
+        cpu_before = _children_cpu()
         running = [
             subprocess.Popen(
                 [str(AGGREGATOR), "-c", str(config), "worker", "--until-idle"],
@@ -110,9 +116,14 @@ def one_run(work: Path, manifest: dict[str, object], port: int, workers: int) ->
         took = time.perf_counter() - started
         if any(process.returncode for process in running):
             raise SystemExit(f"a worker failed: {outputs}")
-        return took
+        return took, _children_cpu() - cpu_before
     finally:
         drop_database(name)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -130,11 +141,14 @@ def main() -> int:
         server.start()
         port = ports.get(timeout=30)
         times: dict[int, list[float]] = {k: [] for k in options.workers}
+        cpu: dict[int, list[float]] = {k: [] for k in options.workers}
         try:
             for run in range(options.runs):
                 for k in options.workers:
-                    times[k].append(one_run(work, manifest, port, k))
-                    print(f"run {run + 1}: {k} workers {times[k][-1]:.1f} s", flush=True)
+                    took, used = one_run(work, manifest, port, k)
+                    times[k].append(took)
+                    cpu[k].append(used)
+                    print(f"run {run + 1}: {k} workers {took:.1f} s, {used:.1f} s CPU", flush=True)
         finally:
             server.terminate()
     entries = int(manifest["entries"])  # type: ignore[call-overload]
@@ -143,12 +157,15 @@ def main() -> int:
         f"\n{options.feeds} feeds, {entries} entries, {options.runs} runs each, "
         f"{os.cpu_count()} cores; median of the runs:"
     )
-    print(f"{'workers':>8} {'seconds':>8} {'feeds/s':>8} {'entries/s':>10} {'speed-up':>9}")
+    print(
+        f"{'workers':>8} {'seconds':>8} {'feeds/s':>8} {'entries/s':>10} {'speed-up':>9} "
+        f"{'CPU s':>7} {'cores busy':>10}"
+    )
     for k in options.workers:
-        took = statistics.median(times[k])
+        took, used = statistics.median(times[k]), statistics.median(cpu[k])
         print(
             f"{k:>8} {took:8.1f} {options.feeds / took:8.1f} {entries / took:10.0f} "
-            f"{base / took:9.2f}"
+            f"{base / took:9.2f} {used:7.1f} {used / took:10.2f}"
         )
     return 0
 

@@ -242,9 +242,10 @@ def client() -> list[str]:
     return found
 
 
-def test_a_compose_client_accepts_the_file(client: list[str]) -> None:
+def resolved_services(client: list[str], file: Path) -> dict[str, Any]:
+    """The services of ``file`` as the compose client resolves them (it must accept it)."""
     checked = subprocess.run(
-        [*client, "-f", str(COMPOSE), "config"],
+        [*client, "-f", str(file), "config"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -252,7 +253,11 @@ def test_a_compose_client_accepts_the_file(client: list[str]) -> None:
         env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
     )
     assert checked.returncode == 0, checked.stderr
-    resolved = yaml.safe_load(checked.stdout)["services"]["aggregator"]
+    return yaml.safe_load(checked.stdout)["services"]  # type: ignore[no-any-return]
+
+
+def test_a_compose_client_accepts_the_file(client: list[str]) -> None:
+    resolved = resolved_services(client, COMPOSE)["aggregator"]
     assert resolved["command"] == COMMAND
     assert resolved["restart"] == "unless-stopped"
     assert any(
@@ -299,13 +304,4 @@ def test_the_scale_configuration_is_the_single_ones_on_postgres() -> None:
 
 
 def test_a_compose_client_accepts_the_scale_file(client: list[str]) -> None:
-    checked = subprocess.run(
-        [*client, "-f", str(SCALE), "config"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
-    )
-    assert checked.returncode == 0, checked.stderr
-    assert set(yaml.safe_load(checked.stdout)["services"]) == {"postgres", "worker", "server"}
+    assert set(resolved_services(client, SCALE)) == {"postgres", "worker", "server"}
