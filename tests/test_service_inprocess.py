@@ -132,31 +132,32 @@ def test_healthz_is_degraded_while_most_sources_fail(tmp_path: Path) -> None:
         assert (report["status"], report["failing"]) == ("degraded", ["s0", "s1"])
 
 
-def test_ticks_read_the_store_off_the_event_loop(
+def test_claims_read_the_store_off_the_event_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings_for(tmp_path, sources=1)
     with Store.open(settings.storage) as store:
         store.sync_sources(settings.sources)
-        # Not due for an hour: the tick only reads the state and follows the schedule.
+        # Not due for an hour: the claim finds nothing to do.
         store.record("s0", FetchRecord(START, "ok", None, None, START + timedelta(hours=1)))
         service = Service(settings, store, clock=Clock(START))
         threads: list[threading.Thread] = []
-        real_state = store.state
+        real_claim = store.claim_due
 
-        def state(source_id: str):  # type: ignore[no-untyped-def]
+        def claim_due(*args):  # type: ignore[no-untyped-def]
             threads.append(threading.current_thread())
-            return real_state(source_id)
+            return real_claim(*args)
 
-        monkeypatch.setattr(store, "state", state)
+        monkeypatch.setattr(store, "claim_due", claim_due)
 
-        async def tick() -> threading.Thread:
+        async def claim() -> threading.Thread:
             service.fetcher = object()  # type: ignore[assignment]  # any: not used when not due
-            await service._tick("s0", 900.0)
+            await service._claim()
             return threading.current_thread()
 
-        loop_thread = asyncio.run(tick())
+        loop_thread = asyncio.run(claim())
         assert threads and all(thread is not loop_thread for thread in threads)
+        assert not service._passes  # nothing was due
 
 
 def test_the_service_prunes_at_start_and_then_hourly(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
-"""The always-on service: APScheduler ticks each source at its interval, a pass runs when
-the source is due by its stored schedule, and outputs are republished shortly after a pass
-stored something.
+"""The always-on service: every second (and whenever a pass ends) it claims the sources
+that are due by their stored schedule, as ``aggregator worker`` does, and passes over
+them; outputs are republished shortly after a pass stored something.
 
 The schedule lives in the store (``next_due`` and why), so backoff, ``Retry-After`` and a
-restart are honoured: a tick for a source that is not due does nothing. Edits of
+restart are honoured; the claim is a lease (``Store.claim_due``), so the service and
+workers on the same store never fetch one source at once. Edits of
 feeds.yaml are taken live (file watching, or SIGHUP): sources and channels are added,
 removed or rescheduled; an invalid edit is reported and the last good configuration
 keeps running.
@@ -49,6 +50,8 @@ PUBLISH_MAX_DELAY = timedelta(seconds=10)
 STOP_GRACE_SECONDS = 10.0
 #: How often feeds.yaml is checked for edits.
 CONFIG_CHECK_SECONDS = 1.0
+#: How often due sources are claimed (and whenever a pass ends).
+CLAIM_EVERY = timedelta(seconds=1)
 #: How often articles past ``retention`` are removed (and once at start).
 PRUNE_EVERY = timedelta(hours=1)
 #: How often what survived the collector's young generations is frozen (``gc.freeze``):
@@ -120,6 +123,9 @@ class Service:
         self._passes: set[asyncio.Task[None]] = set()
         self._reload_requested = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._claiming = asyncio.Lock()
+        self._claims: set[asyncio.Future[None]] = set()
+        self._stopping = False
         #: Who the sources this service fetches are leased to.
         self.owner = worker.owner_name()
 
@@ -154,6 +160,7 @@ class Service:
                 self.settings.output.dir,
             )
             await stop.wait()
+            self._stopping = True
             log.info("stopping: no new passes; waiting for %d under way", len(self._passes))
         finally:
             # No new passes; those under way finish (or are abandoned) before the scheduler
@@ -200,10 +207,17 @@ class Service:
     # -- scheduling --------------------------------------------------------------------------
 
     def _schedule_all(self) -> None:
-        wanted = {f"source:{source.id}": source for source in self.settings.sources}
         for job in self.scheduler.get_jobs():
-            if job.id.startswith("source:") and job.id not in wanted:
+            if job.id.startswith("source:"):  # one job per source, before the claim loop
                 job.remove()
+        if self.scheduler.get_job("claim") is None:
+            # The loop every worker runs: claim due sources (as many as there are free
+            # pass slots) and pass over them; a pass that ends claims again at once.
+            self.scheduler.add_job(
+                self._claim, IntervalTrigger(seconds=CLAIM_EVERY.total_seconds(), timezone=UTC),
+                id="claim", name="claim due sources", next_run_time=self.clock(),
+                coalesce=True, max_instances=1, misfire_grace_time=None, replace_existing=True,
+            )  # fmt: skip
         if self.scheduler.get_job("prune") is None:
             # A sync job: APScheduler runs it in its thread pool, beside the event loop.
             self.scheduler.add_job(
@@ -217,63 +231,36 @@ class Service:
                 timezone=UTC), id="freeze", name="freeze", coalesce=True, max_instances=1,
                 misfire_grace_time=None, replace_existing=True,
             )  # fmt: skip
-        for job_id, source in wanted.items():
-            self._schedule(job_id, source)
 
-    def _schedule(self, job_id: str, source: Source) -> None:
-        seconds = source.interval.total_seconds()
-        existing = self.scheduler.get_job(job_id)
-        if existing is not None and existing.kwargs.get("interval") == seconds:
-            return  # unchanged: keep its place in time
-        self.scheduler.add_job(
-            self._tick,
-            IntervalTrigger(seconds=seconds, jitter=min(60.0, seconds / 10), timezone=UTC),
-            kwargs={"source_id": source.id, "interval": seconds},
-            id=job_id,
-            name=f"fetch {source.id}",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=max(1, int(seconds)),
-            next_run_time=self.clock(),
-            replace_existing=True,
-        )
+    async def _claim(self) -> None:
+        """Claim the sources due now, as ``aggregator worker`` does (``Store.claim_due``:
+        due by the stored schedule, leased to nobody else), up to the free pass slots
+        (``fetch.concurrency``), and start a pass over each."""
+        if self.fetcher is None or self._stopping:
+            return
+        async with self._claiming:  # a tick and a finished pass never claim at once
+            free = max(1, self.settings.fetch.concurrency) - len(self._passes)
+            if free <= 0:
+                return
+            by_id = {source.id: source for source in self.settings.sources}
+            # Store calls run beside the event loop: a long write never stalls it.
+            claimed = await asyncio.to_thread(
+                self.store.claim_due, self.owner, self.clock(), worker.LEASE, free, list(by_id)
+            )
+            for source_id in claimed:
+                task = asyncio.create_task(self._claimed_pass(by_id[source_id]))
+                self._passes.add(task)
+                task.add_done_callback(self._pass_ended)
 
-    async def _tick(self, source_id: str, interval: float) -> None:
-        source = next((s for s in self.settings.sources if s.id == source_id), None)
-        if source is None or self.fetcher is None:
-            return
-        # Store calls run beside the event loop: a long write elsewhere never stalls it.
-        # The source is claimed as workers claim it (``Store.claim_due``): due by its
-        # stored schedule and leased to nobody else, so workers on the same store never
-        # fetch it at the same time.
-        claimed = await asyncio.to_thread(
-            self.store.claim_due, self.owner, self.clock(), worker.LEASE, 1, [source_id]
-        )
-        state = await asyncio.to_thread(self.store.state, source_id)
-        if not claimed:
-            self._follow_stored_schedule(state)  # a restart, a tick early, or leased
-            return
-        task = asyncio.current_task()
-        if task is not None:
-            self._passes.add(task)
-        try:
-            await self._pass(source, state)
-        finally:
-            if task is not None:
-                self._passes.discard(task)
-            self._follow_stored_schedule(await asyncio.to_thread(self.store.state, source_id))
+    async def _claimed_pass(self, source: Source) -> None:
+        await self._pass(source, await asyncio.to_thread(self.store.state, source.id))
 
-    def _follow_stored_schedule(self, state: SourceState) -> None:
-        """Move the source's next tick to its stored due time (the politeness policy's
-        decision: adapted interval, Retry-After, backoff, hints); a disabled source's job
-        is paused."""
-        job = self.scheduler.get_job(f"source:{state.source_id}")
-        if job is None:
-            return
-        if state.disabled:
-            job.pause()
-        elif state.next_due is not None:
-            job.modify(next_run_time=max(state.next_due, self.clock()))
+    def _pass_ended(self, task: asyncio.Task[None]) -> None:
+        self._passes.discard(task)
+        if not self._stopping:  # a slot is free: claim the next due source now
+            claim = asyncio.ensure_future(self._claim())
+            self._claims.add(claim)
+            claim.add_done_callback(self._claims.discard)
 
     async def _pass(self, source: Source, before: SourceState) -> None:
         """One source's pass; ``before`` is its state as the pass began."""
