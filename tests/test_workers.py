@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -402,3 +403,61 @@ def test_leases_of_this_hosts_dead_processes_end_at_once(tmp_path: Path) -> None
         # Only the dead process's source is free again; another host's and a live
         # process's leases run their course.
         assert store.claim_due("next", NOW, lease, 3, ids) == ["s000"]
+
+
+# -- front ends ------------------------------------------------------------------------------
+
+
+def test_front_ends_on_one_store_serve_the_same_stories(tmp_path: Path, database: str) -> None:
+    """Two ``serve`` processes render from the database the workers filled: no shared
+    disk, and they agree item for item."""
+    count = 20
+    with running_server() as server:
+        serve_feeds(server, count, delay=0.0)
+        config = write_config(tmp_path, database, server, count)
+        fetched = start_worker(config, "--until-idle")
+        _, err = fetched.communicate(timeout=300)
+        assert fetched.returncode == 0, err
+    fronts = []
+    for name in ("front-a", "front-b"):
+        directory = tmp_path / name
+        directory.mkdir()
+        port = free_port()
+        text = config.read_text(encoding="utf-8").replace(
+            "output: {dir: public", f"server: {{port: {port}}}\noutput: {{dir: {directory}"
+        )
+        (directory / "feeds.yaml").write_text(text, encoding="utf-8")
+        process = subprocess.Popen(
+            [str(AGGREGATOR), "-c", str(directory / "feeds.yaml"), "serve"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        fronts.append((process, port))
+    try:
+        channels = [json.loads(get_when_up(port, "/feeds/all.json")) for _, port in fronts]
+    finally:
+        for process, _ in fronts:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=30)
+    items = [[(i["id"], i["title"], i["date_published"]) for i in c["items"]] for c in channels]
+    assert items[0] == items[1] and len(items[0]) == min(50, GROUPS + count * (ITEMS - 1))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get_when_up(port: int, path: str) -> bytes:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+                return answer.read()  # type: ignore[no-any-return]
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

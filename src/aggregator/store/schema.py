@@ -112,6 +112,8 @@ sources = Table(
     # 0009: leases (``Store.claim_due``): the worker fetching the source, and until when.
     Column("lease_owner", Text),
     Column("lease_until", UTCDateTime),
+    #: Claims read the due sources, longest overdue first.
+    Index("ix_sources_next_due", "next_due"),
 )
 
 #: One row per stored article. ``data`` holds the whole front-matter ``Article`` as JSON;
