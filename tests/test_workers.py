@@ -461,3 +461,19 @@ def get_when_up(port: int, path: str) -> bytes:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_fetch_leaves_a_source_another_process_is_fetching_alone(tmp_path: Path) -> None:
+    count = 4
+    with running_server() as server:
+        serve_feeds(server, count, delay=0.0)
+        config = write_config(tmp_path, "sqlite:///data/aggregator.db", server, count)
+        with Store.open(f"sqlite:///{tmp_path / 'data' / 'aggregator.db'}") as store:
+            store.sync_sources(sources_of(count))
+            # A worker on another host is fetching s001 right now.
+            now = datetime.now(UTC)
+            assert store.claim_due("elsewhere:1", now, timedelta(minutes=10), 1, ["s001"])
+        fetched = run_cli(config, "fetch")
+        assert fetched.returncode == 0, fetched.stderr
+        assert sorted(seen.path for seen in server.requests) == ["/s000.xml", "/s002.xml",
+                                                                  "/s003.xml"]  # fmt: skip

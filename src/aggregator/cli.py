@@ -143,12 +143,13 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
         elif fetch_all:
             chosen = list(settings.sources)
         else:
-            states = store.states()
-            chosen = [
-                s
-                for s in settings.sources
-                if s.id not in states or pipeline.is_due(states[s.id], now)
-            ]
+            # Claimed as workers and `run` claim them: a source another process is
+            # fetching now is left to it. Each recorded fetch ends its claim.
+            worker.release_dead_leases(store)
+            claimed = set(
+                store.claim_due(worker.owner_name(), now, worker.LEASE, len(known), list(known))
+            )
+            chosen = [source for source in settings.sources if source.id in claimed]
         reports = _run_with_progress(settings, store, chosen)
         pruned = pipeline.prune(settings, store, utcnow())
         result = pipeline.publish_all(settings, store, utcnow())
