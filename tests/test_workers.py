@@ -477,3 +477,28 @@ def test_fetch_leaves_a_source_another_process_is_fetching_alone(tmp_path: Path)
         assert fetched.returncode == 0, fetched.stderr
         assert sorted(seen.path for seen in server.requests) == ["/s000.xml", "/s002.xml",
                                                                   "/s003.xml"]  # fmt: skip
+
+
+def test_a_publisher_whose_connection_died_no_longer_holds_the_lock(database: str) -> None:
+    """The lock ends with the session: a holder whose connection was cut (the database
+    restarted, a network drop) must not go on publishing beside the one that took over."""
+    from sqlalchemy import create_engine, text
+
+    with Store.open(database) as first, Store.open(database) as second:
+        one, other = first.leadership("publisher"), second.leadership("publisher")
+        assert one.try_take()
+        admin = create_engine(database, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            cut = conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND granted"
+                )
+            ).all()
+        admin.dispose()
+        assert cut == [(True,)]
+        assert other.try_take()  # the lock went with the session
+        assert not one.try_take()  # and the old holder knows it
+        other.release()
+        assert one.try_take()
+        one.release()

@@ -5,11 +5,13 @@ connection, lets go, and another process takes the job over at its next try."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import zlib
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 
 class Leadership:
@@ -29,6 +31,8 @@ class Leadership:
 
     def try_take(self) -> bool:
         """Whether this process holds the job now (taking it if it is free)."""
+        if self._conn is not None and not self._still_connected():
+            self._conn = None  # the session ended, and the lock with it: take it again
         if self.held:
             return True
         if self._engine.dialect.name == "postgresql":
@@ -51,6 +55,18 @@ class Leadership:
             os.close(handle)
             return False
         self._file = handle
+        return True
+
+    def _still_connected(self) -> bool:
+        assert self._conn is not None
+        try:
+            self._conn.execute(text("SELECT 1"))
+            self._conn.commit()
+        except DBAPIError:
+            with contextlib.suppress(DBAPIError):
+                self._conn.invalidate()
+                self._conn.close()
+            return False
         return True
 
     def release(self) -> None:
