@@ -207,9 +207,6 @@ class Service:
     # -- scheduling --------------------------------------------------------------------------
 
     def _schedule_all(self) -> None:
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("source:"):  # one job per source, before the claim loop
-                job.remove()
         if self.scheduler.get_job("claim") is None:
             # The loop every worker runs: claim due sources (as many as there are free
             # pass slots) and pass over them; a pass that ends claims again at once.

@@ -161,10 +161,7 @@ def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -
         sketch = sketch_of(fingerprint)
         if sketch is not None:
             keys.update(band_index_keys(read_stored_sketch(sketch)))
-        if fingerprint.words:
-            keys.update(
-                word_key(term) for term in index_terms(fingerprint.words, fingerprint.figures)
-            )
+        keys.update(_word_keys(fingerprint.words, fingerprint.figures))
     if keys:
         # unnest returns the array's elements in order, and the locks are taken in it.
         db.run("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (sorted(keys),))
@@ -341,10 +338,15 @@ def unindex_words(
 def _word_rows(
     article_id: str, words: Words, figures: frozenset[str], date: datetime | None
 ) -> list[tuple[int, int, str]]:
-    if date is None or not words:
+    if date is None:
         return []
     when = micros(date)
-    return [(word_key(term), when, article_id) for term in index_terms(words, figures)]
+    return [(key, when, article_id) for key in _word_keys(words, figures)]
+
+
+def _word_keys(words: Words, figures: frozenset[str]) -> list[int]:
+    """The keys an article is under in ``word_postings``: none without content words."""
+    return [word_key(term) for term in index_terms(words, figures)] if words else []
 
 
 def _holder(db: Statements, kind: str, key: str, other_than: str | None = None) -> str | None:
