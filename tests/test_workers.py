@@ -492,11 +492,16 @@ def test_a_publisher_whose_connection_died_no_longer_holds_the_lock(database: st
             cut = conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted"
+                    "WHERE locktype = 'advisory' AND granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             ).all()
         admin.dispose()
         assert cut == [(True,)]
+        # The lock goes with the session once its backend has ended (it is signalled).
+        deadline = time.monotonic() + 10
+        while not other.try_take() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert other.try_take()  # the lock went with the session
         assert not one.try_take()  # and the old holder knows it
         other.release()
