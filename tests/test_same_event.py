@@ -20,7 +20,15 @@ from aggregator.dedup import figures, figures_agree
 from aggregator.digest import story_fingerprint
 from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
-from aggregator.same_story import Rarity, words_cosine
+from aggregator.same_story import (
+    RARE_NAME_ARTICLES,
+    Rarity,
+    Rules,
+    Text,
+    signals,
+    verdict,
+    words_cosine,
+)
 from aggregator.store import Store
 from aggregator.store.story_index import FoldPolicy, index_terms, word_key
 from aggregator.words import Words, stem, words_of
@@ -301,3 +309,46 @@ def test_the_index_holds_each_articles_terms_and_forgets_them_on_update(tmp_path
     with sqlite3.connect(tmp_path / "aggregator.db") as conn:
         keys = {key for (key,) in conn.execute("SELECT key FROM word_postings")}
     assert keys == expected  # "#120" went with the old text
+
+
+def _text(told: tuple[str, str, str, str, datetime]) -> Text:
+    _, guid, title, body, date = told
+    fingerprint = story_fingerprint(title, body)
+    return Text(guid, fingerprint.signature, fingerprint.figures, fingerprint.words, date)
+
+
+MORNING_ORDER = (
+    "hanbit",
+    "order-a",
+    "Orland Shipyards wins $1.2 billion order for North Sea wind foundations",
+    "Orland Shipyards said on Tuesday it had signed a $1.2 billion contract with Norstrom "
+    "Energy to supply 64 monopile foundations for the Helga 2 offshore wind farm in the "
+    "North Sea, the largest single order in its history. Deliveries from its Mokpo yard "
+    "start next year.",
+    datetime(2026, 3, 3, 0, 40, tzinfo=UTC),
+)
+AFTERNOON_ORDER = (
+    "nuri",
+    "order-b",
+    "Taiwan substations are Orland's second offshore wind deal in a day",
+    "Hours after its monopile deal with Norstrom Energy, worth $1.2 billion, Orland "
+    "Shipyards agreed on Tuesday to build 2 substations for Taiwan's Changhua wind farm "
+    "for $280 million. Its Geoje yard will make them; both go to sea in 2028.",
+    datetime(2026, 3, 3, 2, 50, tzinfo=UTC),
+)
+
+
+def test_a_date_and_a_small_count_in_common_are_no_evidence_of_one_event() -> None:
+    """Two orders one company announced the same day, a company in the day's news (its
+    names held by more articles than a rare name): one figure in common (the morning
+    order, restated) and a small count. Only figures that tell one event from another of
+    its day (``dedup.telling_values``) count as evidence."""
+    morning, afternoon = _text(MORNING_ORDER), _text(AFTERNOON_ORDER)
+    in_the_news = ("orland", "shipyard", "norstrom", "energy", "north", "sea", "wind")
+    rarity = Rarity(dict.fromkeys(in_the_news, RARE_NAME_ARTICLES), limit=64)
+    found = signals(morning, afternoon, rarity)
+    assert found.figures == 2 and found.telling[0] == 1 and found.figures_agree
+    assert found.words >= 0.30 and not found.names
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    assert verdict(morning, afternoon, rarity, rules) is None
+    assert verdict(afternoon, morning, rarity, rules) is None

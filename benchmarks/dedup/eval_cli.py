@@ -82,8 +82,11 @@ def _rfc822(iso: str) -> str:
     return format_datetime(datetime.fromisoformat(iso))
 
 
-def run_once(rows: list[dict[str, str]], seed: int, threshold: float | None) -> dict[str, str]:
-    """Article id → story id as the store holds them after one ``fetch --all``."""
+def run_once(
+    rows: list[dict[str, str]], seed: int, threshold: float | None, evidence: bool = False
+) -> dict[str, str]:
+    """Article id → story id as the store holds them after one ``fetch --all``; with
+    ``evidence``, each article that joined a story is printed with the signals it joined by."""
     by_outlet: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
     for row in rows:
         by_outlet[row["outlet"]].append(row)
@@ -114,7 +117,12 @@ def run_once(rows: list[dict[str, str]], seed: int, threshold: float | None) -> 
         if done.returncode != 0:
             raise SystemExit(f"fetch failed:\n{done.stderr[-2000:]}")
         with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
-            return {stored.guid: stored.story_id for stored in store.articles()}
+            stored = list(store.articles())
+        if evidence:
+            for article in stored:
+                if article.fold_evidence:
+                    print(article.guid, article.fold_match, article.fold_evidence)
+        return {article.guid: article.story_id for article in stored}
 
 
 def score(rows: list[dict[str, str]], stories: dict[str, str]) -> dict[str, Scores]:
@@ -147,13 +155,22 @@ def main() -> int:
     parser.add_argument(
         "--show", action="store_true", help="list the pairs missed and folded wrongly (tune only)"
     )
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="print each fold's matched article and signals (tune only)",
+    )
     options = parser.parse_args()
+    if options.half == "heldout" and (options.show or options.evidence):
+        parser.error(
+            "the held-out half is scored, never looked into: --show and --evidence are for tune"
+        )
     rows = load(options.half)
     total: dict[str, Scores] = collections.defaultdict(Scores)
     folded_negatives = 0
     partitions = set()
     for seed in range(options.runs):
-        stories = run_once(rows, seed, options.threshold)
+        stories = run_once(rows, seed, options.threshold, options.evidence)
         partitions.add(_partition(stories))
         if options.show:
             _show(rows, stories, seed)

@@ -11,7 +11,8 @@ Two rules fold, and one veto keeps apart:
   places and figures, on the same day. They fold when published within ``event_window``
   of each other, their content words (headline and lead, weighted by rarity among the
   window's articles) have a cosine of at least ``words_threshold``, and they share at
-  least ``STRONG_EVIDENCE`` rare names or figures.
+  least ``STRONG_EVIDENCE`` rare names or telling figures (not a date, a time or a
+  small count: every report of the day states those).
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule.
@@ -29,7 +30,8 @@ from datetime import datetime, timedelta
 from aggregator.dedup import figure_values, figures_agree, similarity, telling_values
 from aggregator.words import Words
 
-#: Rare names and figures two reports must both state to be one event by their words.
+#: Rare names and telling figures two reports must both state to be one event by their
+#: words.
 STRONG_EVIDENCE = 2
 #: Reports of one event are published close together: within this many hours, rare
 #: words or telling figures in common are enough; later the same day (a follow-up with
@@ -195,7 +197,7 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         if close and telling_agree and shared >= TELLING_ALONE:
             rule = "same_event"
         elif close or telling_agree:
-            evidence = len(_shared_names(new, old, rarity)) + _shared_figures(new, old)
+            evidence = len(_shared_names(new, old, rarity)) + shared
             if evidence < STRONG_EVIDENCE:
                 return None
             # Two kinds of evidence agreeing close together need less of each.
