@@ -6,6 +6,7 @@ it); the articles go through the same fingerprinting the pipeline uses."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sqlite3
 from collections.abc import Iterator
@@ -141,8 +142,37 @@ OTHER_WAREHOUSE = (
     datetime(2026, 3, 2, 9, 50, tzinfo=KST),
 )
 
+# -- one English event told apart: a wire report and a feature that opens on a family -----
+
+OUTBREAK_A = (
+    "harbor",
+    "outbreak-a",
+    "Two dead in Legionnaires' disease outbreak in Westford",
+    "Two people have died and 17 are in hospital in an outbreak of Legionnaires' disease "
+    "in Westford's harbour district, and a cooling tower at a refrigerated warehouse is "
+    "the likely source, health officials said on Friday. Dr. Miriam Okafor, the medical "
+    "officer of health, said 19 cases had been confirmed since July 24, all in people "
+    "who live or work near the Bayfront Cold Storage centre on Kinnear Street. Samples "
+    "from the rooftop tower held Legionella bacteria; it was shut and disinfected.",
+    datetime(2026, 3, 3, 15, 10, tzinfo=UTC),
+)
+OUTBREAK_B = (
+    "meridian",
+    "outbreak-b",
+    "'He thought it was a summer cold': Westford outbreak claims second life",
+    "Frank DeLuca spent 41 years on the docks. When he came home last week with a cough, "
+    'his daughter said, he shrugged it off. "Four days later he was on a ventilator," '
+    "said Teresa DeLuca. Her father, 78, died on Wednesday night, one of two people "
+    "killed so far by the Legionnaires' outbreak. The city has now confirmed 19 cases, "
+    "and 17 people remain in hospital. Miriam Okafor, the medical officer of health, "
+    "said tests had found the bacteria in a cooling tower at Bayfront Cold Storage, "
+    "three blocks from the DeLuca home on Kinnear Street.",
+    datetime(2026, 3, 3, 17, 25, tzinfo=UTC),
+)
+
 EVENTS = {
     "fire": [FIRE_A, FIRE_B],
+    "outbreak": [OUTBREAK_A, OUTBREAK_B],
     "other-fire": [OTHER_FIRE],
     "fire-cause": [FIRE_FOLLOW_UP],
     "warehouse": [WAREHOUSE_A, WAREHOUSE_B],
@@ -228,7 +258,14 @@ def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:
         lines = "\n".join(explain_lines(config, store, story_id("meridian", "fire-b")))
     assert "joined as the same event, words" in lines
     signals = next(line for line in lines.splitlines() if "signals:" in line)
-    for signal in ("n-grams 0.", "words 0.", "rare names", "shared figures", "h apart"):
+    for signal in (
+        "n-grams 0.",
+        "words 0.",
+        "rare names",
+        "name phrases",
+        "shared figures",
+        "h apart",
+    ):
         assert signal in signals, signals
     assert "figures agree" in signals and "port" in signals and "alder" in signals
 
@@ -352,3 +389,38 @@ def test_a_date_and_a_small_count_in_common_are_no_evidence_of_one_event() -> No
     rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
     assert verdict(morning, afternoon, rarity, rules) is None
     assert verdict(afternoon, morning, rarity, rules) is None
+
+
+def test_reports_naming_the_same_people_and_places_fold_on_fewer_words() -> None:
+    """A wire report and a feature on one outbreak share few words (the feature opens on
+    a family) and state different figures (its victim's age and years at work), but name
+    the same official, warehouse and street: as name phrases, these let fewer shared
+    words do."""
+    wire, feature = _text(OUTBREAK_A), _text(OUTBREAK_B)
+    rarity = Rarity({}, limit=64)
+    found = signals(wire, feature, rarity)
+    assert len(found.phrases) >= 3 and "bayfront_cold_storag" in found.phrases
+    assert found.words < 0.30 and found.figures_agree
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    assert verdict(wire, feature, rarity, rules) is not None
+    assert verdict(feature, wire, rarity, rules) is not None
+    unnamed = dataclasses.replace(feature.words, phrases=frozenset())
+    assert verdict(wire, dataclasses.replace(feature, words=unnamed), rarity, rules) is None
+
+
+def test_name_phrases_are_runs_of_capitalized_words_within_a_sentence() -> None:
+    found = words.name_phrases(
+        "Dr. Naomi Petrakis of the Bank of Canada spoke in West Mifflin. Three Rivers "
+        "Transit said the U.S. Federal Reserve had not. On Monday the Daily Ledger"
+    )
+    assert "naomi_petraki" in found and "bank_of_canada" in found
+    assert "west_mifflin" in found and "thre_river_transit" in found
+    assert "u.s_federal_reserv" in found and "daily_ledger" in found
+    assert not any(phrase.startswith(("dr_", "on_", "monday")) for phrase in found)
+    assert words.shared_phrases(
+        frozenset({"stafford_staffordshir_polic", "bank_of_canada"}),
+        frozenset({"staffordshir_polic", "bank_of_england"}),
+    ) == {"staffordshir_polic"}
+    with_phrases = words_of("Strike halts Three Rivers Transit", "Dr. Naomi Petrakis said.")
+    assert Words.decode(with_phrases.encode()) == with_phrases
+    assert not words_of("안동 지진", "Three Rivers Transit 직원").phrases  # Korean: none

@@ -12,7 +12,9 @@ Two rules fold, and one veto keeps apart:
   of each other, their content words (headline and lead, weighted by rarity among the
   window's articles) have a cosine of at least ``words_threshold``, and they share at
   least ``STRONG_EVIDENCE`` rare names or telling figures (not a date, a time or a
-  small count: every report of the day states those).
+  small count: every report of the day states those). Published close together and
+  naming the same ``NAMED_PHRASES`` people, companies or places in full ("Bayfront Cold
+  Storage", "Naomi Petrakis"), half that cosine is enough.
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aggregator.dedup import figure_values, figures_agree, similarity, telling_values
-from aggregator.words import Words
+from aggregator.words import Words, shared_phrases
 
 #: Rare names and telling figures two reports must both state to be one event by their
 #: words.
@@ -58,6 +60,14 @@ TELLING_WORDS = 2 / 3
 LATER_WORDS = 0.5
 #: A name counts as rare when at most this many of the window's articles hold it.
 RARE_NAME_ARTICLES = 5
+#: Name phrases ("Bayfront Cold Storage", "Naomi Petrakis") two reports published close
+#: together must both state to be one event on less agreement of their words (the share
+#: ``NAMED_WORDS`` of ``words_threshold``) and of their figures (only quantities stated
+#: with other values count against them, not figures one report gives and the other
+#: leaves out): reports written apart name the same company, people and street but quote
+#: different figures from different sources.
+NAMED_PHRASES = 2
+NAMED_WORDS = 1 / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +99,8 @@ class Signals:
     #: Rare names both state, and figure values both state.
     names: tuple[str, ...]
     figures: int
+    #: Name phrases both state (with a rare word).
+    phrases: tuple[str, ...]
     #: Telling figures both state, and how many the one stating fewer states.
     telling: tuple[int, int]
     #: Hours between the two publications (None: one is undated).
@@ -98,9 +110,13 @@ class Signals:
     def describe(self) -> str:
         hours = "undated" if self.hours is None else f"{self.hours:.1f} h apart"
         names = ", ".join(self.names[:4]) + (" …" if len(self.names) > 4 else "")
+        phrases = ", ".join(p.replace("_", " ") for p in self.phrases[:3])
+        phrases += " …" if len(self.phrases) > 3 else ""
         return (
             f"n-grams {self.sketch:.2f}, words {self.words:.2f}, "
             f"rare names {len(self.names)}{f' ({names})' if names else ''}, "
+            f"name phrases {len(self.phrases)}"
+            f"{f' ({phrases})' if phrases else ''}, "
             f"shared figures {self.figures} (telling {self.telling[0]} of "
             f"{self.telling[1]}), {hours}, "
             f"figures {'agree' if self.figures_agree else 'disagree'}"
@@ -146,6 +162,7 @@ def signals(new: Text, old: Text, rarity: Rarity) -> Signals:
         words=words_cosine(new.words, old.words, rarity.weight),
         names=_shared_names(new, old, rarity),
         figures=_shared_figures(new, old),
+        phrases=_shared_phrases(new, old, rarity),
         telling=_telling(new, old),
         hours=_hours_apart(new, old),
         figures_agree=figures_agree(new.figures, old.figures),
@@ -155,6 +172,13 @@ def signals(new: Text, old: Text, rarity: Rarity) -> Signals:
 def _shared_names(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
     shared = new.words.names & old.words.names
     return tuple(sorted(w for w in shared if rarity.is_rare(w) and rarity.weight(w) > 0))
+
+
+def _shared_phrases(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
+    """Name phrases both state that hold a rare word ("Federal Reserve" is in the day's
+    news everywhere; "Bayfront Cold Storage" is not)."""
+    shared = shared_phrases(new.words.phrases, old.words.phrases)
+    return tuple(sorted(p for p in shared if any(rarity.is_rare(word) for word in p.split("_"))))
 
 
 def _shared_figures(new: Text, old: Text) -> int:
@@ -197,11 +221,14 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         if close and telling_agree and shared >= TELLING_ALONE:
             rule = "same_event"
         elif close or telling_agree:
+            named = close and len(_shared_phrases(new, old, rarity)) >= NAMED_PHRASES
             evidence = len(_shared_names(new, old, rarity)) + shared
-            if evidence < STRONG_EVIDENCE:
+            if evidence < STRONG_EVIDENCE and not named:
                 return None
             # Two kinds of evidence agreeing close together need less of each.
-            if close:
+            if named:
+                bar = rules.words_threshold * NAMED_WORDS
+            elif close:
                 bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
             else:
                 bar = max(rules.words_threshold, LATER_WORDS)
