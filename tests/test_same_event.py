@@ -405,7 +405,7 @@ def test_reports_naming_the_same_people_and_places_fold_on_fewer_words() -> None
     assert verdict(wire, feature, rarity, rules) is not None
     assert verdict(feature, wire, rarity, rules) is not None
     unnamed = dataclasses.replace(feature.words, phrases=frozenset())
-    assert verdict(wire, dataclasses.replace(feature, words=unnamed), rarity, rules) is None
+    assert verdict(wire, dataclasses.replace(feature, stored_words=unnamed), rarity, rules) is None
 
 
 def test_name_phrases_are_runs_of_capitalized_words_within_a_sentence() -> None:
@@ -424,3 +424,14 @@ def test_name_phrases_are_runs_of_capitalized_words_within_a_sentence() -> None:
     with_phrases = words_of("Strike halts Three Rivers Transit", "Dr. Naomi Petrakis said.")
     assert Words.decode(with_phrases.encode()) == with_phrases
     assert not words_of("안동 지진", "Three Rivers Transit 직원").phrases  # Korean: none
+
+
+def test_stored_words_are_read_as_the_store_keeps_them() -> None:
+    """A candidate's words come from the store encoded, decoded only when a pair gets as
+    far as its words: the verdict is the one the decoded words give."""
+    wire, feature = _text(OUTBREAK_A), _text(OUTBREAK_B)
+    stored = dataclasses.replace(feature, stored_words=feature.words.encode())
+    assert stored.words == feature.words
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    assert verdict(wire, stored, rarity, rules) == verdict(wire, feature, rarity, rules)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aggregator.dedup import figure_values, figures_agree, similarity, telling_values
-from aggregator.words import Words, shared_phrases
+from aggregator.words import Words, decoded_words, shared_phrases
 
 #: Rare names and telling figures two reports must both state to be one event by their
 #: words.
@@ -72,13 +72,20 @@ NAMED_WORDS = 1 / 2
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """What is compared of one article."""
+    """What is compared of one article. A stored article's words may be given as the
+    store keeps them (``Words.encode``): they are decoded only for a pair that gets as
+    far as its words, and most candidates are set aside before (a day apart, figures)."""
 
     article_id: str
     signature: tuple[int, ...]
     figures: frozenset[str]
-    words: Words
+    stored_words: Words | str
     date: datetime | None
+
+    @property
+    def words(self) -> Words:
+        found = self.stored_words
+        return found if isinstance(found, Words) else decoded_words(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,18 +228,15 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         if close and telling_agree and shared >= TELLING_ALONE:
             rule = "same_event"
         elif close or telling_agree:
-            named = close and len(_shared_phrases(new, old, rarity)) >= NAMED_PHRASES
             evidence = len(_shared_names(new, old, rarity)) + shared
-            if evidence < STRONG_EVIDENCE and not named:
-                return None
-            # Two kinds of evidence agreeing close together need less of each.
-            if named:
-                bar = rules.words_threshold * NAMED_WORDS
-            elif close:
+            if close:
+                # Two kinds of evidence agreeing close together need less of each.
                 bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
             else:
                 bar = max(rules.words_threshold, LATER_WORDS)
-            if words_cosine(new.words, old.words, rarity.weight) < bar:
+            if evidence < STRONG_EVIDENCE:
+                bar = math.inf  # only name phrases can make up for it
+            if not _words_reach(new, old, rarity, bar, close, rules.words_threshold):
                 return None
             rule = "same_event"
         else:
@@ -242,6 +246,24 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
     found = signals(new, old, rarity)
     score = found.sketch if rule == "similarity" else found.words
     return Verdict(old.article_id, rule, round(score, 4), found)
+
+
+def _words_reach(
+    new: Text, old: Text, rarity: Rarity, bar: float, close: bool, words_threshold: float
+) -> bool:
+    """Whether the content words reach ``bar``, or, close together and naming the same
+    people, companies or places in full (``NAMED_PHRASES``), the lower named bar: evidence
+    enough with fewer words in common. The phrases are compared only when needed."""
+    cosine: float | None = None
+    if bar != math.inf:
+        cosine = words_cosine(new.words, old.words, rarity.weight)
+        if cosine >= bar:
+            return True
+    if not close or len(_shared_phrases(new, old, rarity)) < NAMED_PHRASES:
+        return False
+    if cosine is None:
+        cosine = words_cosine(new.words, old.words, rarity.weight)
+    return cosine >= words_threshold * NAMED_WORDS
 
 
 def _telling(new: Text, old: Text) -> tuple[int, int]:

@@ -128,6 +128,11 @@ class Words:
         return cls(tuple(counts), frozenset(names), frozenset(phrases))
 
 
+#: Stored words decoded, kept for the recent articles that are candidates for many that
+#: follow them. Callers only read what it returns.
+decoded_words = functools.lru_cache(maxsize=2048)(Words.decode)
+
+
 def words_of(title: str, body_text: str) -> Words:
     """The content words of a headline and the lead of its body text."""
     lead = " ".join(body_text.split()[:LEAD_WORDS])
@@ -159,10 +164,15 @@ def shared_phrases(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
     """The name phrases two texts share: the same phrase, or one standing inside the
     other's longer run ("Staffordshire Police" in "Stafford Staffordshire Police", a
     dateline run into the name), each counted once (the longest)."""
+    if not a or not b:
+        return frozenset()
     split_a = [tuple(p.split("_")) for p in a]
     split_b = [tuple(p.split("_")) for p in b]
-    found = {p for p in split_a if any(_within(p, q) for q in split_b)}
-    found |= {q for q in split_b if any(_within(q, p) for p in split_a)}
+    # A phrase can stand inside one of the other's only if all its words are theirs.
+    words_a = {word for p in split_a for word in p}
+    words_b = {word for p in split_b for word in p}
+    found = {p for p in split_a if words_b.issuperset(p) and any(_within(p, q) for q in split_b)}
+    found |= {q for q in split_b if words_a.issuperset(q) and any(_within(q, p) for p in split_a)}
     longest = {p for p in found if not any(p != q and _within(p, q) for q in found)}
     return frozenset("_".join(p) for p in longest)
 

@@ -308,7 +308,7 @@ def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
             row[0],
             _stored_sketch(bytes(row[1])) if row[1] is not None else (),
             _stored_figures(row[2]),
-            _stored_words(row[3]),
+            row[3] or "",
             read_moment(row[4]),
         )
         for row in rows
@@ -374,4 +374,3 @@ def decode_figures(text: str | None) -> frozenset[str]:
 # Callers only read what these return.
 _stored_sketch = functools.lru_cache(maxsize=2048)(read_stored_sketch)
 _stored_figures = functools.lru_cache(maxsize=2048)(decode_figures)
-_stored_words = functools.lru_cache(maxsize=2048)(Words.decode)
