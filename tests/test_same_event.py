@@ -17,7 +17,7 @@ import pytest
 
 from aggregator import words
 from aggregator.config import parse_config
-from aggregator.dedup import figures, figures_agree
+from aggregator.dedup import figures, figures_agree, measures_agree
 from aggregator.digest import story_fingerprint
 from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
@@ -170,8 +170,35 @@ OUTBREAK_B = (
     datetime(2026, 3, 3, 17, 25, tzinfo=UTC),
 )
 
+# -- two transit strikes the same morning, in two cities ------------------------------
+
+STRIKE_A = (
+    "harbor",
+    "strike-a",
+    "Transit workers strike in Westford, halting buses and trams",
+    "Bus and tram service across Westford stopped on Monday as about 4,100 transit "
+    "workers walked off the job after contract talks with the Westford Transit Authority "
+    "broke down overnight. The Harbour Transit Workers Union said its members rejected a "
+    "wage offer of 9% over three years. About 210,000 riders use the network on a "
+    "weekday. Mayor Lena Orsak urged both sides back to the table.",
+    datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
+)
+STRIKE_B = (
+    "meridian",
+    "strike-b",
+    "Transit strike in Port Alder leaves commuters stranded",
+    "About 1,350 bus drivers and mechanics at Alder Valley Transit walked off the job on "
+    "Monday after talks collapsed, the Amalgamated Transit Workers Local 88 said. The "
+    "union wants a 14% raise over three years and limits on overtime; the agency offered "
+    "6%. Some 58,000 daily riders were left looking for other ways to work. No new talks "
+    "were scheduled.",
+    datetime(2026, 3, 2, 12, 10, tzinfo=UTC),
+)
+
 EVENTS = {
     "fire": [FIRE_A, FIRE_B],
+    "strike-westford": [STRIKE_A],
+    "strike-alder": [STRIKE_B],
     "outbreak": [OUTBREAK_A, OUTBREAK_B],
     "other-fire": [OTHER_FIRE],
     "fire-cause": [FIRE_FOLLOW_UP],
@@ -435,3 +462,35 @@ def test_stored_words_are_read_as_the_store_keeps_them() -> None:
     rarity = Rarity({}, limit=64)
     rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
     assert verdict(wire, stored, rarity, rules) == verdict(wire, feature, rarity, rules)
+
+
+def test_figures_of_reports_written_apart_conflict_only_on_what_both_count() -> None:
+    """Reports written apart quote different figures: one leaving out the other's is no
+    conflict; the same thing counted with other values is."""
+    one = figures("About 2,300 workers walked off; 160,000 daily riders; an offer of 11%.")
+    other = figures("Some 2,300 workers struck. A $31 rideshare. All 95 bus routes idle.")
+    assert not figures_agree(one, other)  # the rule for copies: fewer than half shared
+    assert measures_agree(one, other)
+    fire = figures("About 120 firefighters fought the blaze at the plant.")
+    other_fire = figures("Some 45 firefighters fought the blaze at the warehouse.")
+    assert not measures_agree(fire, other_fire)
+
+
+def test_a_word_shared_only_inside_different_names_is_no_shared_name() -> None:
+    """ "Transit" and "Workers" of two unions' names are not a name two reports share;
+    inside the same name, or standing alone in one of them, they are."""
+    when = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
+
+    def text(guid: str, phrases: set[str]) -> Text:
+        names = frozenset({"transit", "worker"})
+        counts = (("transit", 2), ("worker", 2))
+        return Text(guid, (), frozenset(), Words(counts, names, frozenset(phrases)), when)
+
+    rarity = Rarity({}, limit=64)
+    toronto = text("a", {"metro_transit_worker_union"})
+    pittsburgh = text("b", {"amalgamat_transit_worker_local"})
+    assert signals(toronto, pittsburgh, rarity).names == ()
+    same_union = text("c", {"metro_transit_worker_union", "union_station"})
+    assert signals(toronto, same_union, rarity).names == ("transit", "worker")
+    standing_alone = text("d", set())
+    assert signals(toronto, standing_alone, rarity).names == ("transit", "worker")

@@ -17,7 +17,11 @@ Two rules fold, and one veto keeps apart:
   Storage", "Naomi Petrakis"), half that cosine is enough.
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
-  either rule.
+  either rule. Reports written apart quote different figures, so for ``same_event`` in
+  English only the same thing counted with other values is a disagreement
+  (``dedup.measures_agree``: "120 firefighters", "45 firefighters"), not figures one
+  gives and the other leaves out; Korean counters (명, 건) do not say what they count,
+  and Korean figures are held to the whole rule.
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
 """
@@ -25,11 +29,18 @@ Every signal is symmetric, so a pair's verdict does not depend on which arrived 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aggregator.dedup import figure_values, figures_agree, similarity, telling_values
+from aggregator.dedup import (
+    figure_values,
+    figures_agree,
+    measures_agree,
+    similarity,
+    telling_values,
+)
 from aggregator.words import Words, decoded_words, shared_phrases
 
 #: Rare names and telling figures two reports must both state to be one event by their
@@ -177,8 +188,19 @@ def signals(new: Text, old: Text, rarity: Rarity) -> Signals:
 
 
 def _shared_names(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
+    """Rare names both state. A word both state only inside names that differ ("Transit"
+    of "Metro Transit Workers Union" and of "Three Rivers Transit") is not a name they
+    share."""
     shared = new.words.names & old.words.names
+    if shared and new.words.phrases and old.words.phrases:
+        in_new, in_old = _phrase_words(new.words.phrases), _phrase_words(old.words.phrases)
+        named_alike = _phrase_words(shared_phrases(new.words.phrases, old.words.phrases))
+        shared = {w for w in shared if w not in in_new or w not in in_old or w in named_alike}
     return tuple(sorted(w for w in shared if rarity.is_rare(w) and rarity.weight(w) > 0))
+
+
+def _phrase_words(phrases: Iterable[str]) -> set[str]:
+    return {word for phrase in phrases for word in phrase.split("_")}
 
 
 def _shared_phrases(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
@@ -241,7 +263,10 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
             rule = "same_event"
         else:
             return None
-    if not figures_agree(new.figures, old.figures):
+    if rule == "similarity":
+        if not figures_agree(new.figures, old.figures):
+            return None
+    elif not _figures_allow_one_event(new.figures, old.figures):
         return None
     found = signals(new, old, rarity)
     score = found.sketch if rule == "similarity" else found.words
@@ -264,6 +289,20 @@ def _words_reach(
     if cosine is None:
         cosine = words_cosine(new.words, old.words, rarity.weight)
     return cosine >= words_threshold * NAMED_WORDS
+
+
+def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """The figures veto for reports written apart. In English the word after a figure
+    says what it counts ("120 firefighters"): only the same thing counted with other
+    values keeps them apart (``dedup.measures_agree``), not figures one report gives and
+    the other leaves out. A Korean counter (명, 개, 건) does not say what is counted, so
+    Korean figures are held to the whole rule (``dedup.figures_agree``)."""
+    if _HANGUL.search(" ".join(mine)) or _HANGUL.search(" ".join(theirs)):
+        return figures_agree(mine, theirs)
+    return figures_agree(mine, theirs, shared_half=False) and measures_agree(mine, theirs)
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _telling(new: Text, old: Text) -> tuple[int, int]:
