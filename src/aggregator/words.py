@@ -135,7 +135,9 @@ decoded_words = functools.lru_cache(maxsize=2048)(Words.decode)
 
 def words_of(title: str, body_text: str) -> Words:
     """The content words of a headline and the lead of its body text."""
-    lead = " ".join(body_text.split()[:LEAD_WORDS])
+    # Split no further than read: a body may run to a hundred kilobytes.
+    read = body_text.split(None, max(LEAD_WORDS, PHRASE_WORDS))[: max(LEAD_WORDS, PHRASE_WORDS)]
+    lead = " ".join(read[:LEAD_WORDS])
     counts: Counter[str] = Counter()
     names: set[str] = set()
     for text, weight in ((title, TITLE_WEIGHT), (lead, 1)):
@@ -150,7 +152,7 @@ def words_of(title: str, body_text: str) -> Words:
     phrases = (
         frozenset()
         if _HANGUL.search(title)
-        else name_phrases(f"{title}\n{' '.join(body_text.split()[:PHRASE_WORDS])}")
+        else name_phrases(f"{title}\n{' '.join(read[:PHRASE_WORDS])}")
     )
     return Words(tuple(kept), frozenset(word for word, _ in kept if word in names), phrases)
 
