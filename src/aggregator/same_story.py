@@ -174,7 +174,13 @@ class Rarity:
         return self.holders.get(word, 0) + 1 <= RARE_NAME_ARTICLES
 
 
-def signals(new: Text, old: Text, rarity: Rarity) -> Signals:
+def signals(new: Text, old: Text, rarity: Rarity, rule: str = "similarity") -> Signals:
+    """Every signal of a pair; the figures judged as ``rule`` judges them (reports written
+    apart, ``same_event``, by a narrower veto)."""
+    if rule == "similarity":
+        agree = figures_agree(new.figures, old.figures)
+    else:
+        agree = _figures_allow_one_event(new.figures, old.figures)
     return Signals(
         sketch=similarity(new.signature, old.signature),
         words=words_cosine(new.words, old.words, rarity.weight),
@@ -183,7 +189,7 @@ def signals(new: Text, old: Text, rarity: Rarity) -> Signals:
         phrases=_shared_phrases(new, old, rarity),
         telling=_telling(new, old),
         hours=_hours_apart(new, old),
-        figures_agree=figures_agree(new.figures, old.figures),
+        figures_agree=agree,
     )
 
 
@@ -263,12 +269,9 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
             rule = "same_event"
         else:
             return None
-    if rule == "similarity":
-        if not figures_agree(new.figures, old.figures):
-            return None
-    elif not _figures_allow_one_event(new.figures, old.figures):
+    found = signals(new, old, rarity, rule)
+    if not found.figures_agree:
         return None
-    found = signals(new, old, rarity)
     score = found.sketch if rule == "similarity" else found.words
     return Verdict(old.article_id, rule, round(score, 4), found)
 
