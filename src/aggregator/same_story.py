@@ -29,7 +29,6 @@ Every signal is symmetric, so a pair's verdict does not depend on which arrived 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +40,7 @@ from aggregator.dedup import (
     similarity,
     telling_values,
 )
-from aggregator.words import Words, decoded_words, shared_phrases
+from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 
 #: Rare names and telling figures two reports must both state to be one event by their
 #: words.
@@ -262,9 +261,10 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
                 bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
             else:
                 bar = max(rules.words_threshold, LATER_WORDS)
-            if evidence < STRONG_EVIDENCE:
-                bar = math.inf  # only name phrases can make up for it
-            if not _words_reach(new, old, rarity, bar, close, rules.words_threshold):
+            if not (
+                evidence >= STRONG_EVIDENCE
+                and words_cosine(new.words, old.words, rarity.weight) >= bar
+            ) and not (close and _named_alike(new, old, rarity, rules.words_threshold)):
                 return None
             rule = "same_event"
         else:
@@ -276,22 +276,13 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
     return Verdict(old.article_id, rule, round(score, 4), found)
 
 
-def _words_reach(
-    new: Text, old: Text, rarity: Rarity, bar: float, close: bool, words_threshold: float
-) -> bool:
-    """Whether the content words reach ``bar``, or, close together and naming the same
-    people, companies or places in full (``NAMED_PHRASES``), the lower named bar: evidence
-    enough with fewer words in common. The phrases are compared only when needed."""
-    cosine: float | None = None
-    if bar != math.inf:
-        cosine = words_cosine(new.words, old.words, rarity.weight)
-        if cosine >= bar:
-            return True
-    if not close or len(_shared_phrases(new, old, rarity)) < NAMED_PHRASES:
+def _named_alike(new: Text, old: Text, rarity: Rarity, words_threshold: float) -> bool:
+    """Whether two reports close together name the same people, companies or places in
+    full (``NAMED_PHRASES``) and their words reach the lower named bar: evidence enough
+    with fewer words in common."""
+    if len(_shared_phrases(new, old, rarity)) < NAMED_PHRASES:
         return False
-    if cosine is None:
-        cosine = words_cosine(new.words, old.words, rarity.weight)
-    return cosine >= words_threshold * NAMED_WORDS
+    return words_cosine(new.words, old.words, rarity.weight) >= words_threshold * NAMED_WORDS
 
 
 def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:
@@ -300,12 +291,9 @@ def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bo
     values keeps them apart (``dedup.measures_agree``), not figures one report gives and
     the other leaves out. A Korean counter (명, 개, 건) does not say what is counted, so
     Korean figures are held to the whole rule (``dedup.figures_agree``)."""
-    if _HANGUL.search(" ".join(mine)) or _HANGUL.search(" ".join(theirs)):
+    if HANGUL.search(" ".join(mine)) or HANGUL.search(" ".join(theirs)):
         return figures_agree(mine, theirs)
     return figures_agree(mine, theirs, shared_half=False) and measures_agree(mine, theirs)
-
-
-_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def _telling(new: Text, old: Text) -> tuple[int, int]:

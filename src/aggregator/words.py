@@ -49,7 +49,8 @@ PHRASE_WORDS = 300
 #: Name phrases kept per article at most (the first found).
 MAX_PHRASES = 24
 
-_HANGUL = re.compile("[\uac00-\ud7a3]")
+#: A Hangul syllable: text holding one is read as Korean.
+HANGUL = re.compile("[\uac00-\ud7a3]")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…:;\"“”]$")
 #: Morpheme tags kept from the Korean analyzer: common and proper nouns, roots, words in
@@ -142,7 +143,7 @@ def words_of(title: str, body_text: str) -> Words:
     names: set[str] = set()
     for text, weight in ((title, TITLE_WEIGHT), (lead, 1)):
         text = unicodedata.normalize("NFKC", text)
-        found = _korean_words(text) if _HANGUL.search(text) else _alphabetic_words(text)
+        found = _korean_words(text) if HANGUL.search(text) else _alphabetic_words(text)
         for word, is_name in found:
             counts[word] += weight
             if is_name:
@@ -151,7 +152,7 @@ def words_of(title: str, body_text: str) -> Words:
     kept.sort()
     phrases = (
         frozenset()
-        if _HANGUL.search(title)
+        if HANGUL.search(title)
         else name_phrases(f"{title}\n{' '.join(read[:PHRASE_WORDS])}")
     )
     return Words(tuple(kept), frozenset(word for word, _ in kept if word in names), phrases)
@@ -184,6 +185,12 @@ def _within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     return any(long[i : i + size] == short for i in range(len(long) - size + 1))
 
 
+def _no_name_end(word: str) -> bool:
+    """A word a name neither starts nor ends with: a function word, a joiner ("of"), or
+    one too short to keep ("Dr")."""
+    return not word or word in _STOPWORDS or word in _NAME_JOINERS
+
+
 def name_phrases(text: str) -> frozenset[str]:
     """Runs of two or more capitalized words, without function words at either end
     ("The", "On Monday"), each word stemmed: ``bayfront_cold_storag``."""
@@ -192,9 +199,9 @@ def name_phrases(text: str) -> frozenset[str]:
 
     def close_run() -> None:
         words = [word if word in _NAME_JOINERS else stem(word) for word in run]
-        while words and (not words[0] or words[0] in _STOPWORDS or words[0] in _NAME_JOINERS):
+        while words and _no_name_end(words[0]):
             words.pop(0)
-        while words and (not words[-1] or words[-1] in _STOPWORDS or words[-1] in _NAME_JOINERS):
+        while words and _no_name_end(words[-1]):
             words.pop()
         if len(words) >= 2 and all(words):
             phrase = "_".join(words)
