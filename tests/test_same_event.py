@@ -17,7 +17,7 @@ import pytest
 
 from aggregator import words
 from aggregator.config import parse_config
-from aggregator.dedup import figures, figures_agree, measures_agree
+from aggregator.dedup import figures, figures_agree
 from aggregator.digest import story_fingerprint
 from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
@@ -464,16 +464,34 @@ def test_stored_words_are_read_as_the_store_keeps_them() -> None:
     assert verdict(wire, stored, rarity, rules) == verdict(wire, feature, rarity, rules)
 
 
-def test_figures_of_reports_written_apart_conflict_only_on_what_both_count() -> None:
+def test_figures_one_report_leaves_out_are_no_conflict_for_reports_written_apart() -> None:
     """Reports written apart quote different figures: one leaving out the other's is no
-    conflict; the same thing counted with other values is."""
+    conflict for ``same_event``, as it is for copies."""
     one = figures("About 2,300 workers walked off; 160,000 daily riders; an offer of 11%.")
     other = figures("Some 2,300 workers struck. A $31 rideshare. All 95 bus routes idle.")
     assert not figures_agree(one, other)  # the rule for copies: fewer than half shared
-    assert measures_agree(one, other)
-    fire = figures("About 120 firefighters fought the blaze at the plant.")
-    other_fire = figures("Some 45 firefighters fought the blaze at the warehouse.")
-    assert not measures_agree(fire, other_fire)
+    when = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    texts = [
+        _text(("harbor", guid, "Transit strike", body, when))
+        for guid, body in (
+            ("one", "About 2,300 workers walked off; 160,000 daily riders; an offer of 11%."),
+            ("other", "Some 2,300 workers struck. A $31 rideshare. All 95 bus routes idle."),
+        )
+    ]
+    assert signals(*texts, Rarity({}, 64), "same_event").figures_agree
+    assert not signals(*texts, Rarity({}, 64), "similarity").figures_agree
+
+
+def test_one_name_is_one_piece_of_evidence_however_many_words_it_has() -> None:
+    """ "Port Alder" in both reports of two fires is one place, not two rare names: with
+    no figure in common it is not evidence enough of one event."""
+    fire, warehouse = _text(FIRE_A), _text(OTHER_FIRE)
+    rarity = Rarity({}, 64)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    found = signals(fire, warehouse, rarity, "same_event")
+    assert set(found.names) == {"port", "alder"} and found.words >= rules.words_threshold
+    assert verdict(fire, warehouse, rarity, rules) is None
+    assert verdict(fire, _text(FIRE_B), rarity, rules) is not None
 
 
 def test_a_word_shared_only_inside_different_names_is_no_shared_name() -> None:

@@ -395,35 +395,6 @@ def figures_agree(a: frozenset[str], b: frozenset[str], *, shared_half: bool = T
     return len(values_a & values_b) / min(len(values_a), len(values_b)) >= 0.5
 
 
-def measures_agree(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether two texts written apart agree on what they both measure: no word after a
-    telling figure ("120 firefighters", "45 firefighters") stands after values that
-    differ, neither text stating the other's anywhere. Reports of one event written apart
-    quote different figures, so figures one gives and the other leaves out say nothing;
-    the same quantity given two values does."""
-    mine, theirs = _measured(a), _measured(b)
-    values_a, values_b = figure_values(a), figure_values(b)
-    for unit in mine.keys() & theirs.keys():
-        if mine[unit].isdisjoint(theirs[unit]) and not (
-            mine[unit] & values_b or theirs[unit] & values_a
-        ):
-            return False
-    return True
-
-
-@functools.lru_cache(maxsize=4096)
-def _measured(tokens: frozenset[str]) -> dict[str, frozenset[str]]:
-    """Telling values by the letters of the word after them (what they count)."""
-    telling = telling_values(tokens)
-    found: dict[str, set[str]] = {}
-    for token in tokens:
-        context, _, value = token.rpartition("|")
-        unit = context.rpartition("|")[2]
-        if value in telling and unit and (unit[0].isalpha() or unit.startswith("%")):
-            found.setdefault(unit, set()).add(value)
-    return {unit: frozenset(values) for unit, values in found.items()}
-
-
 # -- sketches ------------------------------------------------------------------------------
 
 _DENSE_CHARS = (

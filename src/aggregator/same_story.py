@@ -11,17 +11,19 @@ Two rules fold, and one veto keeps apart:
   places and figures, on the same day. They fold when published within ``event_window``
   of each other, their content words (headline and lead, weighted by rarity among the
   window's articles) have a cosine of at least ``words_threshold``, and they share at
-  least ``STRONG_EVIDENCE`` rare names or telling figures (not a date, a time or a
-  small count: every report of the day states those). Published close together and
-  naming the same ``NAMED_PHRASES`` people, companies or places in full ("Bayfront Cold
-  Storage", "Naomi Petrakis"), half that cosine is enough.
+  least ``STRONG_EVIDENCE`` things named by rare names (the words of one name, "Port
+  Alder", count once) or telling figures (not a date, a time or a small count: every
+  report of the day states those); figures alone are evidence only when most of them
+  agree (a report of another event restates the day's other figures in passing).
+  Published close together, naming the same ``NAMED_PHRASES`` people, companies or
+  places in full ("Bayfront Cold Storage", "Naomi Petrakis") and quoting telling
+  figures alike, half that cosine is enough.
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule. Reports written apart quote different figures, so for ``same_event`` in
-  English only the same thing counted with other values is a disagreement
-  (``dedup.measures_agree``: "120 firefighters", "45 firefighters"), not figures one
-  gives and the other leaves out; Korean counters (명, 건) do not say what they count,
-  and Korean figures are held to the whole rule.
+  English figures one gives and the other leaves out do not count against them, only
+  quantities with values the other states nowhere; Korean counters (명, 건) do not say
+  what they count, and Korean figures are held to the whole rule.
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
 """
@@ -36,7 +38,6 @@ from datetime import datetime, timedelta
 from aggregator.dedup import (
     figure_values,
     figures_agree,
-    measures_agree,
     similarity,
     telling_values,
 )
@@ -204,6 +205,18 @@ def _shared_names(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
     return tuple(sorted(w for w in shared if rarity.is_rare(w) and rarity.weight(w) > 0))
 
 
+def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
+    """How many people, places and things both name by rare names: the words of one name
+    both state in full ("Port Alder") count once."""
+    names = _shared_names(new, old, rarity)
+    if not names:
+        return 0
+    phrases = shared_phrases(new.words.phrases, old.words.phrases)
+    named = [phrase for phrase in phrases if any(w in names for w in phrase.split("_"))]
+    in_phrases = _phrase_words(named)
+    return sum(name not in in_phrases for name in names) + len(named)
+
+
 def _phrase_words(phrases: Iterable[str]) -> set[str]:
     return {word for phrase in phrases for word in phrase.split("_")}
 
@@ -255,7 +268,10 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         if close and telling_agree and shared >= TELLING_ALONE:
             rule = "same_event"
         elif close or telling_agree:
-            evidence = len(_shared_names(new, old, rarity)) + shared
+            names = _named_things(new, old, rarity)
+            # Figures alone are evidence only when they agree: a report of another event
+            # restates the day's other figures in passing, not most of them.
+            evidence = names + shared if names or telling_agree else 0
             if close:
                 # Two kinds of evidence agreeing close together need less of each.
                 bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
@@ -278,22 +294,25 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
 
 def _named_alike(new: Text, old: Text, rarity: Rarity, words_threshold: float) -> bool:
     """Whether two reports close together name the same people, companies or places in
-    full (``NAMED_PHRASES``) and their words reach the lower named bar: evidence enough
-    with fewer words in common."""
+    full (``NAMED_PHRASES``), quote ``TELLING_SHARED`` telling figures alike, and their
+    words reach the lower named bar: evidence enough with fewer words in common. Names
+    alone are not: a report of another event names the same mayor, court or regulator,
+    and often the event beside it in passing."""
+    if _telling(new, old)[0] < TELLING_SHARED:
+        return False
     if len(_shared_phrases(new, old, rarity)) < NAMED_PHRASES:
         return False
     return words_cosine(new.words, old.words, rarity.weight) >= words_threshold * NAMED_WORDS
 
 
 def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:
-    """The figures veto for reports written apart. In English the word after a figure
-    says what it counts ("120 firefighters"): only the same thing counted with other
-    values keeps them apart (``dedup.measures_agree``), not figures one report gives and
-    the other leaves out. A Korean counter (명, 개, 건) does not say what is counted, so
-    Korean figures are held to the whole rule (``dedup.figures_agree``)."""
+    """The figures veto for reports written apart. In English, figures one report gives
+    and the other leaves out say nothing (``shared_half=False``); quantities with values
+    the other states nowhere still keep them apart. A Korean counter (명, 개, 건) does
+    not say what is counted, so Korean figures are held to the whole rule."""
     if HANGUL.search(" ".join(mine)) or HANGUL.search(" ".join(theirs)):
         return figures_agree(mine, theirs)
-    return figures_agree(mine, theirs, shared_half=False) and measures_agree(mine, theirs)
+    return figures_agree(mine, theirs, shared_half=False)
 
 
 def _telling(new: Text, old: Text) -> tuple[int, int]:
