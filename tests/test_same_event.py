@@ -512,3 +512,18 @@ def test_a_word_shared_only_inside_different_names_is_no_shared_name() -> None:
     assert signals(toronto, same_union, rarity).names == ("transit", "worker")
     standing_alone = text("d", set())
     assert signals(toronto, standing_alone, rarity).names == ("transit", "worker")
+
+
+def test_a_korean_word_one_text_tags_as_a_name_is_a_name_both_share() -> None:
+    """The Korean analyzer tags a name by its context: 배정호 is a proper noun in one report
+    and a common noun in the other, and still a name both state. English capitals say
+    it themselves: "transit" capitalized in one text only is no shared name."""
+    when = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+    def text(guid: str, counts: dict[str, int], names: set[str]) -> Text:
+        words = Words(tuple(sorted(counts.items())), frozenset(names))
+        return Text(guid, (), frozenset(), words, when)
+
+    tagged = text("a", {"배정호": 1, "의장직": 1, "transit": 1}, {"배정호", "transit"})
+    untagged = text("b", {"배정호": 1, "의장직": 1, "transit": 1}, set())
+    assert signals(tagged, untagged, Rarity({}, 64)).names == ("배정호",)

@@ -43,13 +43,15 @@ from aggregator.dedup import (
 )
 from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 
-#: Rare names and telling figures two reports must both state to be one event by their
-#: words.
+#: Things named by rare names and telling figures two reports must both state to be one
+#: event by their words.
 STRONG_EVIDENCE = 2
 #: Reports of one event are published close together: within this many hours, rare
 #: words or telling figures in common are enough; later the same day (a follow-up with
 #: the facts restated, an afternoon edition), the telling figures must agree as well.
-CLOSE_HOURS = 3.0
+#: Outlets writing an event up apart publish 1–4 hours after one another; same-day
+#: follow-ups with new facts come 4–10 hours later.
+CLOSE_HOURS = 4.0
 #: Texts published more than ``CLOSE_HOURS`` apart are one story by n-grams from this
 #: similarity; further apart than the event window, only as copies (a follow-up restates
 #: the facts it follows in their words: 0.25–0.27 measured).
@@ -198,6 +200,11 @@ def _shared_names(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
     of "Metro Transit Workers Union" and of "Three Rivers Transit") is not a name they
     share."""
     shared = new.words.names & old.words.names
+    # The Korean analyzer tags a name by its context, a proper noun in one text and a
+    # common noun in the other: a Korean word both hold is a name if either tags it so.
+    differ = {word for word in new.words.names ^ old.words.names if HANGUL.match(word)}
+    if differ:
+        shared |= differ & _word_set(new) & _word_set(old)
     if shared and new.words.phrases and old.words.phrases:
         in_new, in_old = _phrase_words(new.words.phrases), _phrase_words(old.words.phrases)
         named_alike = _phrase_words(shared_phrases(new.words.phrases, old.words.phrases))
@@ -330,3 +337,7 @@ def best_verdict(
     if not found:
         return None
     return min(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))
+
+
+def _word_set(text: Text) -> set[str]:
+    return {word for word, _ in text.words.counts}
