@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from aggregator import words
 from aggregator.config import parse_config
@@ -527,3 +528,45 @@ def test_a_korean_word_one_text_tags_as_a_name_is_a_name_both_share() -> None:
     tagged = text("a", {"배정호": 1, "의장직": 1, "transit": 1}, {"배정호", "transit"})
     untagged = text("b", {"배정호": 1, "의장직": 1, "transit": 1}, set())
     assert signals(tagged, untagged, Rarity({}, 64)).names == ("배정호",)
+
+
+def test_a_story_many_outlets_told_keeps_its_names_rare(store: Store) -> None:
+    """Rarity is counted in stories: twelve outlets carrying the wire's report of the fire
+    do not make "Kestrel" and "Port Alder" common, so a report written apart still joins
+    their story, and the other fire of the morning still stays apart."""
+    outlets = [f"wire{k}" for k in range(12)]
+    store.sync_sources(
+        SOURCE_LIST
+        + [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in outlets]
+    )
+    _, _, title, body, date = FIRE_A
+    for k, outlet in enumerate(outlets):
+        copied = body.replace("the city fire department said", f"officials told outlet {k}")
+        save(store, (outlet, f"copy-{k}", title, copied, date + timedelta(minutes=5 * k)))
+    save(store, FIRE_B)
+    save(store, OTHER_FIRE)
+    assert groups(store) == {
+        frozenset({*(f"copy-{k}" for k in range(12)), "fire-b"}),
+        frozenset({"warehouse-fire"}),
+    }
+    with store._engine.connect() as conn:
+        held = conn.execute(
+            text("SELECT COUNT(DISTINCT story_id), COUNT(*) FROM word_postings WHERE key = :key"),
+            {"key": word_key("kestrel")},
+        ).one()
+    assert tuple(held) == (1, 13)
+
+
+def test_a_split_article_takes_its_postings_to_its_new_story(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'aggregator.db'}") as store:
+        store.sync_sources(SOURCE_LIST)
+        for told in (FIRE_A, FIRE_B):
+            save(store, told)
+        fire_b = story_id(FIRE_B[0], FIRE_B[1])
+        new = store.split(fire_b, NOW)
+        with store._engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT DISTINCT story_id FROM word_postings WHERE article_id = :id"),
+                {"id": fire_b},
+            ).all()
+    assert [row[0] for row in found] == [new]

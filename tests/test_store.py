@@ -715,6 +715,40 @@ def test_migration_0006_fills_the_stories_table_from_the_articles(store_url: str
         assert store.stories_changed_since(mark) == []
 
 
+FIRE_REPORT = (
+    "Four workers were injured on Tuesday when fire broke out at the Kestrel Chemicals "
+    "plant in Port Alder. About 120 firefighters fought the blaze, which started in a "
+    "solvent storage building, for nearly five hours."
+)
+
+
+def test_migration_0010_names_each_postings_story(store_url: str) -> None:
+    """Postings written before 0010 take their article's story when it is applied."""
+    told = [
+        ("Kestrel Chemicals plant fire injures four in Port Alder", 0),
+        ("Port Alder residents told to stay indoors after Kestrel Chemicals fire", 50),
+    ]
+    with Store.open(store_url) as store:
+        store.sync_sources([Source(id="alpha", url="https://a.example/", name="A", home="x")])
+        for n, (title, minutes) in enumerate(told):
+            guid, article = entry(n, date=datetime(2025, 3, 1, 8, minutes, tzinfo=UTC))
+            article = replace(article, title=title)
+            fingerprint = Fingerprint.of(title, f"{title}. {FIRE_REPORT}")
+            store.save_articles("alpha", [(guid, article, fingerprint)], NOW)
+        stories = {a.article.id: a.story_id for a in store.articles()}
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0009")
+    engine.dispose()
+    with Store.open(store_url):  # upgraded again: filled from the articles
+        pass
+    engine = create_engine(store_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT article_id, story_id FROM word_postings")).all()
+    engine.dispose()
+    assert rows and {article: story for article, story in rows} == stories
+
+
 # -- retention ---------------------------------------------------------------------------------
 
 

@@ -144,7 +144,7 @@ def save_one(
     story_index.index_sketch(db, article.id, sketch, article.date)
     if fingerprint is not None:
         story_index.index_words(
-            db, article.id, fingerprint.words, fingerprint.figures, article.date
+            db, article.id, fingerprint.words, fingerprint.figures, article.date, claimed.story_id
         )
     touch_story(db, claimed.story_id, seq)
     return "inserted" if claimed.rule is None else "folded"
@@ -189,7 +189,12 @@ def refresh(
         story_index.index_sketch(db, existing.id, sketch, article.date)
         story_index.unindex_words(db, existing.id, existing.words, existing.figures, existing.date)
         story_index.index_words(
-            db, existing.id, fingerprint.words, fingerprint.figures, article.date
+            db,
+            existing.id,
+            fingerprint.words,
+            fingerprint.figures,
+            article.date,
+            existing.story_id,
         )
     touch_story(db, existing.story_id, seq)
     return "updated"

@@ -192,6 +192,9 @@ word_postings = Table(
     Column("key", BigInteger, primary_key=True),
     Column("date", BigInteger, primary_key=True),
     Column("article_id", Text, primary_key=True),
+    #: The article's story (0010): a word is as rare as the stories holding it, however
+    #: many outlets told one of them.
+    Column("story_id", Text),
     sqlite_with_rowid=False,
 )
 

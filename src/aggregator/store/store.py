@@ -73,6 +73,7 @@ from aggregator.store.source_rows import (
     states_query,
 )
 from aggregator.store.story_index import FoldPolicy
+from aggregator.words import Words
 
 #: Articles pruned per write transaction at most.
 PRUNE_BATCH = 500
@@ -436,9 +437,14 @@ class Store:
         keeps its canonical URL and content for that story). Returns its new story id."""
         with self._write("split an article out of its story") as conn:
             row = conn.execute(
-                select(articles.c.story_id, articles.c.canonical_url, articles.c.text_hash).where(
-                    articles.c.id == article_id
-                )
+                select(
+                    articles.c.story_id,
+                    articles.c.canonical_url,
+                    articles.c.text_hash,
+                    articles.c.words,
+                    articles.c.figures,
+                    articles.c.date,
+                ).where(articles.c.id == article_id)
             ).first()
             if row is None:
                 raise StoreError(f"no stored article has the id {article_id!r}")
@@ -466,6 +472,14 @@ class Store:
             db = Statements(conn)
             touch_story(db, old, seq)  # one member fewer: its date and its item change
             touch_story(db, new, seq)
+            story_index.move_words(
+                db,
+                article_id,
+                Words.decode(row.words),
+                story_index.decode_figures(row.figures),
+                row.date,
+                new,
+            )
             for kind, key, column in (
                 ("url", row.canonical_url, articles.c.canonical_url),
                 ("hash", row.text_hash, articles.c.text_hash),

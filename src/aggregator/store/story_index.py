@@ -47,8 +47,8 @@ MAX_CANDIDATES = 20
 #: Articles read per content word at most (the most recent): a word that many articles of
 #: the event window hold weighs nothing (``same_story.Rarity``) and nominates no one.
 PER_WORD = 64
-#: Index terms more of the event window's articles hold than this nominate no one: they
-#: weigh a third of a term no other article holds or less, and reading who holds every
+#: Index terms more of the event window's stories hold than this nominate no one: they
+#: weigh a third of a term no other story holds or less, and reading who holds every
 #: common term was most of the look-up's cost (0.5 of 0.6 ms at 50,000 stored).
 NOMINATING_HOLDERS = 16
 #: Articles compared per article at most among those the words nominate (sharing the
@@ -261,10 +261,11 @@ def word_key(word: str) -> int:
 
 @functools.cache
 def _word_counts_sql(count: int) -> str:
-    """How many of the window's articles hold each of ``count`` word keys, at most
-    ``PER_WORD``: counted in the index alone, no article read."""
+    """How many stories hold each of ``count`` word keys among at most ``PER_WORD`` of
+    the window's articles: read in the index alone."""
     part = (
-        "SELECT {i}, (SELECT COUNT(*) FROM (SELECT 1 FROM word_postings "
+        "SELECT {i}, (SELECT COUNT(DISTINCT COALESCE(story_id, article_id)) FROM "
+        "(SELECT story_id, article_id FROM word_postings "
         f"WHERE key = ? AND date BETWEEN ? AND ? LIMIT {PER_WORD}) AS held_{{i}})"
     )
     return " UNION ALL ".join(part.format(i=i) for i in range(count))
@@ -272,10 +273,14 @@ def _word_counts_sql(count: int) -> str:
 
 @functools.cache
 def _word_holders_sql(count: int) -> str:
-    """The articles holding each of ``count`` word keys in a date range (each held by at
-    most ``NOMINATING_HOLDERS``), each row with the word's position."""
-    part = "SELECT ?, article_id FROM word_postings WHERE key = ? AND date BETWEEN ? AND ?"
-    return " UNION ALL ".join(part for _ in range(count))
+    """The articles holding each of ``count`` word keys in a date range (at most
+    ``PER_WORD`` each), each row with the word's position."""
+    part = (
+        "SELECT {i}, article_id FROM (SELECT article_id FROM word_postings "
+        "WHERE key = ? AND date BETWEEN ? AND ? "
+        f"ORDER BY date DESC, article_id DESC LIMIT {PER_WORD}) AS word_{{i}}"
+    )
+    return " UNION ALL ".join(part.format(i=i) for i in range(count))
 
 
 def index_terms(words: Words, figures: frozenset[str]) -> list[str]:
@@ -289,10 +294,10 @@ def index_terms(words: Words, figures: frozenset[str]) -> list[str]:
 def _word_candidates(
     db: Statements, listed: Sequence[str], date: datetime, policy: FoldPolicy
 ) -> tuple[dict[str, int], list[str]]:
-    """How many articles of the event window hold each of the article's index terms (at
-    most ``PER_WORD``), and the articles sharing the most of them, weighted by rarity.
-    Only terms at most ``NOMINATING_HOLDERS`` articles hold nominate: who holds the
-    others is not read."""
+    """How many stories of the event window hold each of the article's index terms
+    (counted among at most ``PER_WORD`` articles), and the articles sharing the most of
+    them, weighted by rarity. Only terms at most ``NOMINATING_HOLDERS`` stories hold
+    nominate: who holds the others is not read."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
     params: list[object] = []
     for word in listed:
@@ -304,8 +309,11 @@ def _word_candidates(
         return holders, []
     params = []
     for position in nominating:
-        params += (position, word_key(listed[position]), low, high)
-    rows = db.all(_word_holders_sql(len(nominating)), params)
+        params += (word_key(listed[position]), low, high)
+    rows = [
+        (nominating[index], article_id)
+        for index, article_id in db.all(_word_holders_sql(len(nominating)), params)
+    ]
     rarity = Rarity(holders, PER_WORD)
     shared: dict[str, float] = {}
     for position, article_id in rows:
@@ -335,12 +343,19 @@ def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
 
 
 def index_words(
-    db: Statements, article_id: str, words: Words, figures: frozenset[str], date: datetime | None
+    db: Statements,
+    article_id: str,
+    words: Words,
+    figures: frozenset[str],
+    date: datetime | None,
+    story_id: str,
 ) -> None:
-    """Index the article under each of its ``index_terms`` (none without a date)."""
+    """Index the article, a member of ``story_id``, under each of its ``index_terms``
+    (none without a date)."""
     db.many(
-        "INSERT INTO word_postings (key, date, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        _word_rows(article_id, words, figures, date),
+        "INSERT INTO word_postings (key, date, article_id, story_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(*row, story_id) for row in _word_rows(article_id, words, figures, date)],
     )
 
 
@@ -351,6 +366,21 @@ def unindex_words(
     db.many(
         "DELETE FROM word_postings WHERE key = ? AND date = ? AND article_id = ?",
         _word_rows(article_id, words, figures, date),
+    )
+
+
+def move_words(
+    db: Statements,
+    article_id: str,
+    words: Words,
+    figures: frozenset[str],
+    date: datetime | None,
+    story_id: str,
+) -> None:
+    """Record that the article's postings now belong to ``story_id`` (split out)."""
+    db.many(
+        "UPDATE word_postings SET story_id = ? WHERE key = ? AND date = ? AND article_id = ?",
+        [(story_id, *row) for row in _word_rows(article_id, words, figures, date)],
     )
 
 
