@@ -570,3 +570,24 @@ def test_a_split_article_takes_its_postings_to_its_new_story(tmp_path: Path) -> 
                 {"id": fire_b},
             ).all()
     assert [row[0] for row in found] == [new]
+
+
+def test_a_korean_place_and_its_court_are_one_name() -> None:
+    """부산 and 부산지법 (the city's court) are one place: two rulings of that court on one
+    day share it and the charge's words, not two names; the same defendant is a second."""
+    when = datetime(2024, 11, 14, 3, 0, tzinfo=UTC)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    shared = {"부산": 1, "부산지법": 2, "전세": 2, "사기": 1, "세입자": 2, "보증금": 1}
+
+    def text(guid: str, own: dict[str, int], names: set[str]) -> Text:
+        counts = {**shared, **own}
+        words = Words(tuple(sorted(counts.items())), frozenset(names))
+        return Text(guid, (), frozenset(), words, when)
+
+    ruling = text("a", {"빌라": 2, "정모": 1}, {"부산", "부산지법", "정모"})
+    other_ruling = text("b", {"오피스텔": 2, "김모": 1}, {"부산", "부산지법", "김모"})
+    retold = text("c", {"빌라": 1, "정모": 1, "대책위": 1}, {"부산", "부산지법", "정모"})
+    rarity = Rarity({}, 64)
+    assert set(signals(ruling, other_ruling, rarity).names) == {"부산", "부산지법"}
+    assert verdict(ruling, other_ruling, rarity, rules) is None
+    assert verdict(ruling, retold, rarity, rules) is not None

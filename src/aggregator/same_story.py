@@ -221,7 +221,14 @@ def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
     phrases = shared_phrases(new.words.phrases, old.words.phrases)
     named = [phrase for phrase in phrases if any(w in names for w in phrase.split("_"))]
     in_phrases = _phrase_words(named)
-    return sum(name not in in_phrases for name in names) + len(named)
+    # A Korean name that opens a longer one names the same place: 부산 of 부산지법 (its
+    # court), 충남 of 충남도.
+    within = {
+        name
+        for name in names
+        if HANGUL.match(name) and any(o != name and o.startswith(name) for o in names)
+    }
+    return sum(name not in in_phrases and name not in within for name in names) + len(named)
 
 
 def _phrase_words(phrases: Iterable[str]) -> set[str]:
