@@ -591,3 +591,45 @@ def test_a_korean_place_and_its_court_are_one_name() -> None:
     assert set(signals(ruling, other_ruling, rarity).names) == {"부산", "부산지법"}
     assert verdict(ruling, other_ruling, rarity, rules) is None
     assert verdict(ruling, retold, rarity, rules) is not None
+
+
+def test_korean_reports_written_apart_need_a_third_of_their_figures_in_common() -> None:
+    """Korean counters do not say what they count, so Korean reports written apart are
+    held to a share of figures in common, a third rather than the half asked of copies:
+    two reports of one sentencing share 81명 and 68억원 of five figures; a ruling on
+    another landlord shares none of them."""
+    when = datetime(2024, 11, 14, 3, 0, tzinfo=KST)
+    sentencing = _text(
+        (
+            "hanbit",
+            "a",
+            "전세사기 임대인 징역 12년",
+            "세입자 81명의 보증금 68억원을 가로챈 임대인에게 징역 12년을 선고했다. 빌라 "
+            "6채를 사들였다. 피해자 대책위는 항소를 요구했다. 정씨는 47세다.",
+            when,
+        )
+    )
+    retold = _text(
+        (
+            "nuri",
+            "b",
+            "피해자들 눈물",
+            "빌라 세입자 81명으로부터 보증금 68억원을 받은 임대인이 중형을 받았다. 검찰 "
+            "구형은 15년이었고 공인중개사 2명은 징역 4년과 3년을 받았다.",
+            when,
+        )
+    )
+    other = _text(
+        (
+            "garam",
+            "c",
+            "오피스텔 전세사기 징역 9년",
+            "오피스텔 세입자 54명의 보증금 41억원을 돌려주지 않은 건축업자가 징역 9년을 "
+            "받았다. 빌라 6채와 오피스텔 2개 동을 지었다.",
+            when,
+        )
+    )
+    rarity = Rarity({}, 64)
+    assert signals(sentencing, retold, rarity, "same_event").figures_agree
+    assert not signals(sentencing, retold, rarity, "similarity").figures_agree
+    assert not signals(sentencing, other, rarity, "same_event").figures_agree

@@ -368,12 +368,12 @@ def telling_values(tokens: frozenset[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def figures_agree(a: frozenset[str], b: frozenset[str], *, shared_half: bool = True) -> bool:
+def figures_agree(a: frozenset[str], b: frozenset[str], *, min_shared: float = 0.5) -> bool:
     """Whether two texts' figures allow them to be one story. A retelling keeps the
     facts: they are not one story when they state ``FIGURE_CONFLICTS`` quantities (the
     same words before and unit after) with values the other text states nowhere, nor
-    (with ``shared_half``) when both state several figures and share fewer than half of
-    the smaller set."""
+    when both state several figures and share less than ``min_shared`` of the smaller
+    set (0: any share)."""
     values_a, context_a = _split_figures(a)
     values_b, context_b = _split_figures(b)
     conflicts = 0
@@ -390,9 +390,9 @@ def figures_agree(a: frozenset[str], b: frozenset[str], *, shared_half: bool = T
             conflicts += 1
             if conflicts >= FIGURE_CONFLICTS:
                 return False
-    if not shared_half or len(values_a) < 2 or len(values_b) < 2:
+    if not min_shared or len(values_a) < 2 or len(values_b) < 2:
         return True
-    return len(values_a & values_b) / min(len(values_a), len(values_b)) >= 0.5
+    return len(values_a & values_b) / min(len(values_a), len(values_b)) >= min_shared
 
 
 # -- sketches ------------------------------------------------------------------------------

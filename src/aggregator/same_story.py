@@ -81,6 +81,10 @@ RARE_NAME_ARTICLES = 5
 #: different figures from different sources.
 NAMED_PHRASES = 2
 NAMED_WORDS = 1 / 2
+#: The share of the fewer figures two Korean reports written apart must have in common
+#: (``dedup.figures_agree``): each gives figures the other leaves out, but another event
+#: of the same day shares a fifth of them or less.
+KOREAN_SHARED = 1 / 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,12 +325,13 @@ def _named_alike(new: Text, old: Text, rarity: Rarity, words_threshold: float) -
 
 def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:
     """The figures veto for reports written apart. In English, figures one report gives
-    and the other leaves out say nothing (``shared_half=False``); quantities with values
-    the other states nowhere still keep them apart. A Korean counter (명, 개, 건) does
-    not say what is counted, so Korean figures are held to the whole rule."""
+    and the other leaves out say nothing; quantities with values the other states
+    nowhere still keep them apart. A Korean counter (명, 개, 건) does not say what is
+    counted, so conflicts are seldom seen and Korean reports must share some of their
+    figures as well: ``KOREAN_SHARED`` of the fewer (copies share half)."""
     if HANGUL.search(" ".join(mine)) or HANGUL.search(" ".join(theirs)):
-        return figures_agree(mine, theirs)
-    return figures_agree(mine, theirs, shared_half=False)
+        return figures_agree(mine, theirs, min_shared=KOREAN_SHARED)
+    return figures_agree(mine, theirs, min_shared=0)
 
 
 def _telling(new: Text, old: Text) -> tuple[int, int]:
