@@ -23,7 +23,8 @@ Two rules fold, and one veto keeps apart:
   either rule. Reports written apart quote different figures, so for ``same_event`` in
   English figures one gives and the other leaves out do not count against them, only
   quantities with values the other states nowhere; Korean counters (명, 건) do not say
-  what they count, and Korean figures are held to the whole rule.
+  what they count, so Korean reports must still share ``KOREAN_SHARED`` of their
+  figures (copies, half).
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
 """
