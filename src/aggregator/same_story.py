@@ -10,7 +10,7 @@ Two rules fold, and one veto keeps apart:
   as much as two earthquakes on different days) but the same rare content words, names,
   places and figures, on the same day. They fold when published within ``event_window``
   of each other, their content words (headline and lead, weighted by rarity among the
-  window's articles) have a cosine of at least ``words_threshold``, and they share at
+  window's stories) have a cosine of at least ``words_threshold``, and they share at
   least ``STRONG_EVIDENCE`` things named by rare names (the words of one name, "Port
   Alder", count once) or telling figures (not a date, a time or a small count: every
   report of the day states those); figures alone are evidence only when most of them
@@ -72,7 +72,7 @@ TELLING_WORDS = 2 / 3
 #: What the words must reach more than ``CLOSE_HOURS`` apart (with telling figures
 #: agreeing): a follow-up the same day restates the facts and names (0.40 measured).
 LATER_WORDS = 0.5
-#: A name counts as rare when at most this many of the window's articles hold it.
+#: A name counts as rare when at most this many of the window's stories hold it.
 RARE_NAME_ARTICLES = 5
 #: Name phrases ("Bayfront Cold Storage", "Naomi Petrakis") two reports published close
 #: together must both state to be one event on less agreement of their words (the share
@@ -159,8 +159,9 @@ class Verdict:
 
 
 class Rarity:
-    """How rare a word is among the window's articles: how many hold it (at most the
-    count the store looks up, ``limit``); each word's weight is worked out once."""
+    """How rare a word is among the window's stories: how many hold it (at most the
+    count the store looks up, ``limit``), counted in stories so that one told by many
+    outlets does not make its own words common; each word's weight is worked out once."""
 
     def __init__(self, holders: Mapping[str, int], limit: int) -> None:
         self.holders = holders
@@ -169,7 +170,7 @@ class Rarity:
 
     def weight(self, word: str) -> float:
         """Inverse document frequency, ``ln((limit + 0.5) / (holders + 0.5))``: about 4
-        for a word no other article holds, 0 for one at the limit, which says nothing.
+        for a word no other story holds, 0 for one at the limit, which says nothing.
         Counted with the new article; a word not looked up counts as held by it alone."""
         found = self._weights.get(word)
         if found is None:
