@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text as sql_text
 
 from aggregator import words
 from aggregator.config import parse_config
@@ -551,7 +551,9 @@ def test_a_story_many_outlets_told_keeps_its_names_rare(store: Store) -> None:
     }
     with store._engine.connect() as conn:
         held = conn.execute(
-            text("SELECT COUNT(DISTINCT story_id), COUNT(*) FROM word_postings WHERE key = :key"),
+            sql_text(
+                "SELECT COUNT(DISTINCT story_id), COUNT(*) FROM word_postings WHERE key = :key"
+            ),
             {"key": word_key("kestrel")},
         ).one()
     assert tuple(held) == (1, 13)
@@ -566,7 +568,7 @@ def test_a_split_article_takes_its_postings_to_its_new_story(tmp_path: Path) -> 
         new = store.split(fire_b, NOW)
         with store._engine.connect() as conn:
             found = conn.execute(
-                text("SELECT DISTINCT story_id FROM word_postings WHERE article_id = :id"),
+                sql_text("SELECT DISTINCT story_id FROM word_postings WHERE article_id = :id"),
                 {"id": fire_b},
             ).all()
     assert [row[0] for row in found] == [new]

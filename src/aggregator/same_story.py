@@ -237,6 +237,10 @@ def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
     return sum(name not in in_phrases and name not in within for name in names) + len(named)
 
 
+def _word_set(text: Text) -> set[str]:
+    return {word for word, _ in text.words.counts}
+
+
 def _phrase_words(phrases: Iterable[str]) -> set[str]:
     return {word for phrase in phrases for word in phrase.split("_")}
 
@@ -351,7 +355,3 @@ def best_verdict(
     if not found:
         return None
     return min(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))
-
-
-def _word_set(text: Text) -> set[str]:
-    return {word for word, _ in text.words.counts}
