@@ -42,6 +42,8 @@ def fold_reason(member: StoredArticle) -> str:
             f"joined as the same event, words {member.fold_score:.2f}, "
             f"to {match}{_evidence(member)}"
         )
+    if rule == "merged":
+        return f"its story was merged in: {match} told both{_evidence(member)}"
     if rule == "split":
         return f"split out of story {match}; stays on its own"
     return f"joined by the same {rule.replace('_', ' ')} as {match}"

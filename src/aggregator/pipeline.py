@@ -433,9 +433,16 @@ def publish_all(
         with PostLedger.open(settings.output.posts_dir) as ledger:
             since = ledger.mark if covers(ledger, ZoneInfo(settings.site.timezone)) else None
         if since is not None:
-            posts = PostsToWrite(changed_posts_since(store, since, rank), complete=False, mark=mark)
+            posts = PostsToWrite(
+                changed_posts_since(store, since, rank),
+                complete=False,
+                mark=mark,
+                absorbed=store.merged_since(since),
+            )
         else:
-            posts = PostsToWrite(kept_items(store.articles(), rank), mark=mark)
+            posts = PostsToWrite(
+                kept_items(store.articles(), rank), mark=mark, absorbed=store.merged_since(0)
+            )
     return publishing.publish(
         settings,
         select_from_store(settings, store, rank),

@@ -9,7 +9,7 @@ ledger lists is ever touched.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,6 +34,8 @@ class PostsToWrite:
     items: Sequence[StoredArticle]
     complete: bool = True
     mark: int | None = None
+    #: Stories merged into another (``Store.merged_since``): their posts go.
+    absorbed: Collection[str] = ()
 
 
 def written_for(tz: ZoneInfo) -> str:
@@ -57,8 +59,9 @@ def write_posts(
     A complete write names every story afresh (``assign_post_filenames``). Otherwise only
     the given stories are written: each keeps its name while it is still the one its date
     and title give, and a new name is never one another story (or a file we did not
-    write) holds. A renamed story's old post is removed; a story no longer stored (pruned)
-    keeps its post."""
+    write) holds. A renamed story's old post is removed, and so is the post of a story
+    merged into another (``posts.absorbed``); a story no longer stored (pruned) keeps its
+    post."""
     if not isinstance(posts, PostsToWrite):
         posts = PostsToWrite(posts)
     if ledger is None:
@@ -69,11 +72,12 @@ def write_posts(
     # wrote temporaries beside the posts) in posts_dir, looked at on complete writes only.
     remove_stale_temporaries(scratch, *([posts_dir] if posts.complete else []))
     by_story = {_story(stored): stored for stored in posts.items}
+    absorbed = set(posts.absorbed) - by_story.keys()
     if posts.complete:
         previous = ledger.entries()
         names = frontmatter.assign_post_filenames(posts.items, tz)
     else:
-        recorded_for = ledger.names_of(by_story)
+        recorded_for = ledger.names_of([*by_story, *absorbed])
         names = _names_beside(ledger, recorded_for, posts.items, posts_dir, tz)
         previous = ledger.entries(
             {*names.values(), *(n for held in recorded_for.values() for n in held)}
@@ -107,10 +111,15 @@ def write_posts(
     for name, entry in previous.items():
         if name in current:
             continue
-        # A story among these under another name was renamed: its old post goes. So does,
-        # in a complete write, a post no story is recorded for (an older manifest's). A
-        # story not among these (unchanged, or pruned from the store) keeps its post.
-        if entry.story in names if entry.story is not None else posts.complete:
+        # A story among these under another name was renamed: its old post goes. So do
+        # a merged story's and, in a complete write, a post no story is recorded for (an
+        # older manifest's). A story not among these (unchanged, or pruned from the
+        # store) keeps its post.
+        if entry.story is None:
+            goes = posts.complete
+        else:
+            goes = entry.story in names or entry.story in absorbed
+        if goes:
             dropped.append(name)
             if Path(name).name == name:  # only plain file names inside posts_dir
                 (posts_dir / name).unlink(missing_ok=True)

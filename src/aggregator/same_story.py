@@ -346,12 +346,17 @@ def _telling(new: Text, old: Text) -> tuple[int, int]:
     return len(mine & theirs), min(len(mine), len(theirs))
 
 
+def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules) -> list[Verdict]:
+    """Every candidate ``new`` folds with, the best first: by n-gram similarity where any
+    does (the most similar), else by words (the highest cosine); ties go to the smaller
+    id."""
+    found = [v for v in (verdict(new, c, rarity, rules) for c in candidates) if v is not None]
+    return sorted(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))
+
+
 def best_verdict(
     new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules
 ) -> Verdict | None:
-    """The candidate ``new`` folds with: by n-gram similarity where any does (the most
-    similar), else by words (the highest cosine); ties go to the smaller id."""
-    found = [v for v in (verdict(new, c, rarity, rules) for c in candidates) if v is not None]
-    if not found:
-        return None
-    return min(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))
+    """The candidate ``new`` folds with (the first of ``verdicts``), if any."""
+    found = verdicts(new, candidates, rarity, rules)
+    return found[0] if found else None

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import Article, StoredArticle
-from aggregator.store import story_index
+from aggregator.store import story_index, story_merge
 from aggregator.store.codec import content_hash, decode_article, encode_article
 from aggregator.store.driver import Statements, read_moment
 from aggregator.store.schema import SEQ_COUNTER, articles, counters
@@ -141,12 +141,15 @@ def save_one(
                 article.id,
             ),
         )
+    story = claimed.story_id
+    if claimed.bridges and claimed == placement:
+        story = story_merge.merge_bridged(db, article.id, claimed, seq, now)
     story_index.index_sketch(db, article.id, sketch, article.date)
     if fingerprint is not None:
         story_index.index_words(
-            db, article.id, fingerprint.words, fingerprint.figures, article.date, claimed.story_id
+            db, article.id, fingerprint.words, fingerprint.figures, article.date, story
         )
-    touch_story(db, claimed.story_id, seq)
+    touch_story(db, story, seq)
     return "inserted" if claimed.rule is None else "folded"
 
 

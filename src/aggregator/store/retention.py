@@ -4,7 +4,9 @@ in the sketch and word indexes, the story keys only they held and their split ma
 An article goes when it was first seen before the cutoff and is dated (or, undated, first
 seen) before it too. A story keeps its id and its remaining members; its place in the
 channels follows them, but it is not marked changed, so the post already written for it
-stays as it is. A story left with no member loses its row; its post stays too.
+stays as it is. A story left with no member loses its row; its post stays too. A record
+of a story merged into another (``merges``) goes once it is older than the cutoff: the
+publishes since have removed the absorbed story's post.
 """
 
 from __future__ import annotations
@@ -67,3 +69,8 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
             (story, story),
         )
     return len(rows)
+
+
+def prune_merges(db: Statements, cutoff: datetime) -> None:
+    """Forget the merges made before ``cutoff``."""
+    db.run("DELETE FROM merges WHERE at < ?", (db.moment(cutoff),))

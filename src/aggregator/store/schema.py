@@ -221,6 +221,18 @@ splits = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+#: Stories merged into another (0011): an article told both alike. ``seq`` is the change
+#: number of the merge, so a publish removes the absorbed story's post once.
+merges = Table(
+    "merges",
+    metadata,
+    Column("story_id", Text, primary_key=True),
+    Column("into_story", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_merges_seq", "seq"),
+)
+
 #: Named counters; ``seq`` numbers article changes in commit order.
 counters = Table(
     "counters",

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    delete,
     exists,
     func,
     or_,
@@ -53,12 +54,13 @@ from aggregator.store.copying import copy_rows
 from aggregator.store.driver import Statements
 from aggregator.store.engine import WRITE_OPTION, create_store_engine, parse_url
 from aggregator.store.leadership import Leadership
-from aggregator.store.retention import prune_batch
+from aggregator.store.retention import prune_batch, prune_merges
 from aggregator.store.schema import (
     SEQ_COUNTER,
     articles,
     as_utc,
     counters,
+    merges,
     sources,
     splits,
     stories,
@@ -499,6 +501,8 @@ class Store:
                         )
                         .values(story_id=new)
                     )
+            # A story merged away earlier and split out again is a story once more.
+            conn.execute(delete(merges).where(merges.c.story_id == new))
             conn.execute(
                 dialect_insert(conn, splits)
                 .values(article_id=article_id, from_story=old, at=as_utc(now))
@@ -515,7 +519,10 @@ class Store:
                 count = prune_batch(Statements(conn), as_utc(cutoff), PRUNE_BATCH)
             removed += count
             if count < PRUNE_BATCH:
-                return removed
+                break
+        with self._write("prune old merges") as conn:
+            prune_merges(Statements(conn), as_utc(cutoff))
+        return removed
 
     # -- what publishing reads --------------------------------------------------------------
 
@@ -531,6 +538,12 @@ class Store:
         # Sorted here: ordering in SQL makes SQLite walk the primary key, not the index.
         query = select(stories.c.id).where(stories.c.changed_seq > seq)
         with self._read("read changed stories") as conn:
+            return sorted(conn.execute(query).scalars())
+
+    def merged_since(self, seq: int) -> list[str]:
+        """Ids of the stories merged into another after change number ``seq``."""
+        query = select(merges.c.story_id).where(merges.c.seq > seq)
+        with self._read("read merged stories") as conn:
             return sorted(conn.execute(query).scalars())
 
     def newest_stories(

@@ -5,8 +5,10 @@ In order: a story already holding its canonical URL, then one holding its conten
 then, when near-duplicates are on, a story told in the same or other words: candidates
 come from the LSH index ``sketch_bands`` (articles sharing a band of the sketch within the
 window) and from the inverted index ``word_postings`` (articles sharing rare content words
-within the event window), and ``same_story.best_verdict`` decides. Otherwise the article
-founds a story of its own. Both look-ups read a bounded number of index rows per key, so
+within the event window), and ``same_story.verdicts`` decides: the article joins the story
+of the best, and when tellings of other stories fold with it as well, ``place`` names
+them so ``story_merge`` merges them into one. Otherwise the article founds a story of its
+own. Both look-ups read a bounded number of index rows per key, so
 the work per article does not grow with the store.
 
 Sketches are compared as the store keeps them (``dedup.stored_sketch``), and the index
@@ -34,7 +36,7 @@ from aggregator.dedup import (
     telling_values,
 )
 from aggregator.model import Article
-from aggregator.same_story import Rarity, Rules, Text, Verdict, best_verdict
+from aggregator.same_story import Rarity, Rules, Text, Verdict, verdicts
 from aggregator.store.driver import Statements, micros, read_moment
 from aggregator.words import Words
 
@@ -81,6 +83,20 @@ class Placement:
     score: float | None = None
     #: Every signal's value, for a fold by similarity or same_event.
     evidence: str | None = None
+    #: Other stories the article tells as well (one telling of each, the best): their
+    #: stories are one, and are merged (``story_merge``).
+    bridges: tuple[Bridge, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """A story the article also folds with, by the verdict on one of its tellings."""
+
+    story_id: str
+    rule: str
+    match: str
+    score: float
+    evidence: str
 
 
 def story_keys_of(article: Article, fingerprint: Fingerprint | None) -> list[tuple[str, str]]:
@@ -115,25 +131,43 @@ def place(
         if owner is not None:
             return Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key))
     if policy.near_duplicates and fingerprint is not None and article.date:
-        found = _best_telling(db, article_id, article.date, fingerprint, policy)
-        if found is not None:
-            story = db.one("SELECT story_id FROM articles WHERE id = ?", (found.article_id,))
-            assert story is not None
+        found = _tellings(db, article_id, article.date, fingerprint, policy)
+        if found:
+            story_of = _stories_of(db, [v.article_id for v in found])
+            best: dict[str, Verdict] = {}
+            for told in found:  # best first: each story's first verdict is its best
+                best.setdefault(story_of[told.article_id], told)
+            (joined, first), *others = best.items()
             return Placement(
-                story[0], found.rule, found.article_id, found.score, found.signals.describe()
+                joined,
+                first.rule,
+                first.article_id,
+                first.score,
+                first.signals.describe(),
+                tuple(
+                    Bridge(story, v.rule, v.article_id, v.score, v.signals.describe())
+                    for story, v in others
+                ),
             )
     return Placement(article_id)
 
 
-def _best_telling(
+def _stories_of(db: Statements, article_ids: Sequence[str]) -> dict[str, str]:
+    marks = ", ".join("?" * len(article_ids))
+    return dict(
+        db.all(f"SELECT id, story_id FROM articles WHERE id IN ({marks})", list(article_ids))
+    )
+
+
+def _tellings(
     db: Statements,
     article_id: str,
     date: datetime,
     fingerprint: Fingerprint,
     policy: FoldPolicy,
-) -> Verdict | None:
-    """The stored article this one tells the story of, if any: among those sharing a
-    band of its sketch and those sharing its rare words."""
+) -> list[Verdict]:
+    """The stored articles this one tells the story of, the best first: among those
+    sharing a band of its sketch and those sharing its rare words."""
     sketch = sketch_of(fingerprint)
     stored = read_stored_sketch(sketch) if sketch else ()
     nominated = _band_candidates(db, stored, date, policy) if stored else []
@@ -143,10 +177,10 @@ def _best_telling(
         holders, by_words = _word_candidates(db, terms, date, policy)
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
-        return None
+        return []
     new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date)
     rules = Rules(policy.threshold, policy.words_threshold, policy.event_window)
-    return best_verdict(new, _texts(db, nominated), Rarity(holders, PER_WORD), rules)
+    return verdicts(new, _texts(db, nominated), Rarity(holders, PER_WORD), rules)
 
 
 def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -> None:

@@ -1,0 +1,124 @@
+"""Merging stories an incoming article tells alike, inside the save transaction.
+
+An article compared on arrival may fold with tellings of two stories: the event was
+founded twice because its first reports did not find each other (an outlet's angle, a
+follow-up that came first). The article is the evidence that they are one, so they are
+merged, and the outcome no longer depends on the order the reports arrived in.
+
+The story that sorts first (its earliest member's date, then its id) takes in the others:
+its post and its place in the channels stay where readers saw them. Each absorbed story's
+members, story keys and word postings move to it; its founder is marked ``merged`` by
+the article that bridged them, with that verdict's signals; ``merges`` records the
+absorbed story, so a publish removes the post written for it. A story holding an article
+the operator split out (``dedup split``) is never merged: the operator said it is not one.
+
+Everything is read and written by story id or by index key, so a merge costs what the
+stories hold, not what the store holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from aggregator.store.driver import Statements, read_moment
+from aggregator.store.story_index import Bridge, Placement, decode_figures, move_words
+from aggregator.words import Words
+
+#: The rule recorded on an absorbed story's founder.
+MERGED = "merged"
+
+
+def merge_bridged(
+    db: Statements, article_id: str, placement: Placement, seq: int, now: datetime
+) -> str:
+    """Merge the stories ``placement`` found the article telling; returns the story the
+    article ends in. ``seq`` numbers the change."""
+    bridges = [
+        Bridge(
+            placement.story_id,
+            placement.rule or "",
+            placement.match or "",
+            placement.score or 0.0,
+            placement.evidence or "",
+        ),
+        *placement.bridges,
+    ]
+    mergeable = [bridge for bridge in bridges if not _split_by_operator(db, bridge.story_id)]
+    if len(mergeable) < 2 or mergeable[0].story_id != placement.story_id:
+        return placement.story_id
+    into = min(_sort_keys(db, [bridge.story_id for bridge in mergeable]))[1]
+    for bridge in mergeable:
+        if bridge.story_id != into:
+            _absorb(db, bridge, into, article_id, seq, now)
+    return into
+
+
+def _split_by_operator(db: Statements, story_id: str) -> bool:
+    return (
+        db.one(
+            "SELECT 1 FROM splits JOIN articles ON articles.id = splits.article_id "
+            "WHERE articles.story_id = ? LIMIT 1",
+            (story_id,),
+        )
+        is not None
+    )
+
+
+def _sort_keys(db: Statements, story_ids: Sequence[str]) -> list[tuple[datetime, str]]:
+    marks = ", ".join("?" * len(story_ids))
+    rows = db.all(
+        "SELECT MIN(COALESCE(date, first_seen)), story_id FROM articles "
+        f"WHERE story_id IN ({marks}) GROUP BY story_id",
+        list(story_ids),
+    )
+    keys = []
+    for when, story in rows:
+        moment = read_moment(when)
+        assert moment is not None
+        keys.append((moment, story))
+    return keys
+
+
+def _absorb(
+    db: Statements, bridge: Bridge, into: str, article_id: str, seq: int, now: datetime
+) -> None:
+    """Move the story ``bridge`` names into ``into``."""
+    story = bridge.story_id
+    members = db.all(
+        "SELECT id, canonical_url, text_hash, words, figures, date FROM articles "
+        "WHERE story_id = ?",
+        (story,),
+    )
+    # Members keep their change numbers (their content did not change, and each is
+    # unique); the story row's ``changed_seq`` marks the change for publishing.
+    db.run("UPDATE articles SET story_id = ? WHERE story_id = ?", (into, story))
+    db.run(
+        "UPDATE articles SET fold_rule = ?, fold_match = ?, fold_score = ?, fold_evidence = ? "
+        "WHERE id = ? AND fold_rule IS NULL",
+        (MERGED, article_id, bridge.score, _evidence(bridge), story),
+    )
+    for member, url, text_hash, words, figures, date in members:
+        for kind, key in (("url", url), ("hash", text_hash)):
+            if key is not None:
+                db.run(
+                    "UPDATE story_keys SET story_id = ? "
+                    "WHERE kind = ? AND key = ? AND story_id = ?",
+                    (into, kind, key, story),
+                )
+        move_words(
+            db, member, Words.decode(words), decode_figures(figures), read_moment(date), into
+        )
+    db.run("DELETE FROM stories WHERE id = ?", (story,))
+    db.run(
+        "INSERT INTO merges (story_id, into_story, seq, at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (story_id) DO UPDATE SET into_story = excluded.into_story, "
+        "seq = excluded.seq, at = excluded.at",
+        (story, into, seq, db.moment(now)),
+    )
+
+
+def _evidence(bridge: Bridge) -> str:
+    """What the founder's explanation shows: how the bridging article told its story."""
+    how = "similarity" if bridge.rule == "similarity" else "the same event"
+    return f"by {how} to {bridge.match}, score {bridge.score:.2f}; {bridge.evidence}"

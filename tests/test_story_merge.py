@@ -1,0 +1,213 @@
+"""An article that tells two stories alike merges them: its members, keys and postings
+move to the story that sorts first, its founder is marked, a publish removes the absorbed
+story's post, and a story the operator split is never merged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text as sql_text
+
+from aggregator import pipeline
+from aggregator.config import parse_config
+from aggregator.dedup import Fingerprint
+from aggregator.explain import explain_lines
+from aggregator.model import Article, Source, StoredArticle, story_id
+from aggregator.store import SaveResult, Store
+from aggregator.store.story_index import FoldPolicy
+from tests.test_store import postgresql_database
+
+NOW = datetime(2026, 5, 4, 18, 0, tzinfo=UTC)
+MORNING = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+SOURCES = ("alpha", "beta", "gamma", "delta")
+
+#: Two halves of one report that share nothing: each alone is far from the other.
+FLOOD = (
+    "Floodwater from the swollen Marrow River reached the main square of Eldham before "
+    "dawn, and volunteers stacked sandbags outside the library and the old mill while "
+    "the county opened two shelters at the grammar school."
+)
+ROADS = (
+    "Highway engineers closed the Kestrel Bridge and the coastal road near Pellow Cove "
+    "after cracks appeared in the embankment; buses to Tarrington will run on the "
+    "moorland route until inspectors reopen the crossing."
+)
+
+
+def told(source: str, n: int, text: str, hours: float) -> tuple[str, Article, Fingerprint]:
+    guid = f"{source}-{n}"
+    article = Article(
+        title=f"Report {n} from {source}",
+        categories=("News",),
+        excerpt=text[:40],
+        feature_text=text[:40],
+        image=None,
+        body=f"<p>{text}</p>",
+        date=MORNING + timedelta(hours=hours),
+        source=source.title(),
+        source_url=f"https://{source}.example/",
+        canonical_url=f"https://{source}.example/{n}",
+        id=story_id(source, guid),
+    )
+    return guid, article, Fingerprint.of(article.title, text)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    urls = (
+        iter([f"sqlite:///{tmp_path / 'aggregator.db'}"])
+        if request.param == "sqlite"
+        else postgresql_database()
+    )
+    for url in urls:
+        with Store.open(url) as opened:
+            opened.sync_sources(
+                [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+            )
+            yield opened
+
+
+def save(store: Store, source: str, n: int, text: str, hours: float) -> SaveResult:
+    return store.save_articles(source, [told(source, n, text, hours)], NOW, FoldPolicy())
+
+
+def by_guid(store: Store) -> dict[str, StoredArticle]:
+    return {stored.guid: stored for stored in store.articles()}
+
+
+@pytest.mark.parametrize("roads_first", [False, True])
+def test_an_article_telling_two_stories_merges_them_into_the_earlier(
+    store: Store, roads_first: bool
+) -> None:
+    flood_hours, roads_hours = (1.0, 0.5) if roads_first else (0.5, 1.0)
+    assert save(store, "alpha", 1, FLOOD, flood_hours) == SaveResult(inserted=1)
+    assert save(store, "beta", 1, ROADS, roads_hours) == SaveResult(inserted=1)
+    assert save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0) == SaveResult(folded=1)
+
+    stored = by_guid(store)
+    earlier, later = ("beta-1", "alpha-1") if roads_first else ("alpha-1", "beta-1")
+    into = stored[earlier].article.id
+    assert {s.story_id for s in stored.values()} == {into}
+    assert store.story_count() == 1
+    absorbed = stored[later]
+    assert absorbed.fold_rule == "merged"
+    assert absorbed.fold_match == stored["gamma-1"].article.id
+    assert absorbed.fold_evidence and "n-grams" in absorbed.fold_evidence
+    assert stored[earlier].fold_rule is None
+    assert store.merged_since(0) == [absorbed.article.id]
+
+    # The absorbed story's keys and postings went with it: another outlet's copy found by
+    # the absorbed founder's URL joins the merged story, and no posting names it.
+    guid, article, fingerprint = told("delta", 1, "An unrelated text.", 3.0)
+    same_url = replace(article, canonical_url=absorbed.article.canonical_url)
+    store.save_articles("delta", [(guid, same_url, fingerprint)], NOW, FoldPolicy())
+    assert by_guid(store)["delta-1"].story_id == into
+    with store._engine.connect() as conn:
+        named = conn.execute(sql_text("SELECT DISTINCT story_id FROM word_postings")).scalars()
+        assert set(named) == {into}
+        rows = conn.execute(sql_text("SELECT id FROM stories")).scalars()
+        assert list(rows) == [into]
+
+
+def test_a_newcomer_telling_one_story_merges_nothing(store: Store) -> None:
+    save(store, "alpha", 1, FLOOD, 0.5)
+    save(store, "beta", 1, ROADS, 1.0)
+    assert save(store, "gamma", 1, FLOOD.replace("before dawn", "at dawn"), 2.0) == SaveResult(
+        folded=1
+    )
+    assert store.story_count() == 2
+    assert store.merged_since(0) == []
+
+
+def test_a_story_the_operator_split_is_never_merged(store: Store) -> None:
+    save(store, "alpha", 1, FLOOD, 0.5)
+    save(store, "beta", 1, ROADS, 1.0)
+    save(store, "delta", 1, ROADS.replace("Highway engineers", "Engineers"), 1.5)
+    split_off = by_guid(store)["delta-1"].article.id
+    assert split_off is not None
+    store.split(split_off, NOW)
+
+    save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0)
+    stored = by_guid(store)
+    assert stored["delta-1"].story_id == split_off  # stays on its own
+    assert stored["delta-1"].fold_rule == "split"
+    assert stored["alpha-1"].story_id == stored["beta-1"].story_id == stored["gamma-1"].story_id
+
+
+def test_a_merged_founder_split_out_again_is_a_story_once_more(store: Store) -> None:
+    save(store, "alpha", 1, FLOOD, 0.5)
+    save(store, "beta", 1, ROADS, 1.0)
+    save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0)
+    absorbed = by_guid(store)["beta-1"].article.id
+    assert absorbed is not None and store.merged_since(0) == [absorbed]
+    assert store.split(absorbed, NOW) == absorbed
+    assert store.merged_since(0) == []
+    assert store.story(absorbed)[0].fold_rule == "split"
+
+
+def test_merges_are_forgotten_with_the_articles_retention_removes(store: Store) -> None:
+    save(store, "alpha", 1, FLOOD, 0.5)
+    save(store, "beta", 1, ROADS, 1.0)
+    save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0)
+    assert store.prune(NOW - timedelta(days=1)) == 0
+    assert len(store.merged_since(0)) == 1
+    assert store.prune(NOW + timedelta(days=1)) == 3
+    assert store.merged_since(0) == []
+
+
+def test_explain_says_which_article_merged_the_story(store: Store, tmp_path: Path) -> None:
+    save(store, "alpha", 1, FLOOD, 0.5)
+    save(store, "beta", 1, ROADS, 1.0)
+    save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0)
+    settings = parse_config(
+        "storage: sqlite:///unused.db\nsources:\n"
+        + "".join(f"  - {{id: {s}, url: 'https://{s}.example/rss'}}\n" for s in SOURCES),
+        base_dir=tmp_path,
+    )
+    stored = by_guid(store)
+    lines = "\n".join(explain_lines(settings, store, stored["beta-1"].article.id or ""))
+    assert f"its story was merged in: {stored['gamma-1'].article.id} told both" in lines
+    assert "signals: by similarity to" in lines
+
+
+CONFIG = """\
+site: {{title: T, link: 'https://news.example/', timezone: UTC}}
+storage: sqlite:///{db}
+output: {{dir: public, posts_dir: _posts}}
+sources:
+  - {{id: alpha, url: 'https://alpha.example/rss'}}
+  - {{id: beta, url: 'https://beta.example/rss'}}
+  - {{id: gamma, url: 'https://gamma.example/rss'}}
+  - {{id: delta, url: 'https://delta.example/rss'}}
+"""
+
+
+@pytest.mark.parametrize("complete", [False, True])
+def test_a_publish_removes_the_post_of_a_merged_story(tmp_path: Path, complete: bool) -> None:
+    settings = parse_config(CONFIG.format(db=tmp_path / "db.sqlite"), base_dir=tmp_path)
+    posts_dir = settings.output.posts_dir
+    assert posts_dir is not None
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        save(store, "alpha", 1, FLOOD, 0.5)
+        save(store, "beta", 1, ROADS, 1.0)
+        first = pipeline.publish_all(settings, store, NOW)
+        assert first.posts_written == 2
+        before = sorted(path.name for path in posts_dir.glob("*.md"))
+
+        save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0)
+        if complete:  # a ledger written for another time zone: every post is named afresh
+            settings = parse_config(
+                CONFIG.format(db=tmp_path / "db.sqlite").replace("UTC", "Asia/Seoul"),
+                base_dir=tmp_path,
+            )
+        result = pipeline.publish_all(settings, store, NOW)
+        after = sorted(path.name for path in posts_dir.glob("*.md"))
+    assert len(after) == 1
+    assert result.posts_removed == 1
+    if not complete:
+        assert after[0] in before  # the earlier story keeps its post's name
