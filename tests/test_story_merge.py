@@ -123,6 +123,29 @@ def test_a_newcomer_telling_one_story_merges_nothing(store: Store) -> None:
     assert store.merged_since(0) == []
 
 
+NORTH_FIRE = (
+    "A fire at the Harlow paint warehouse in the north district killed 3 workers and "
+    "injured 14 others on Tuesday, and 40 firefighters fought the blaze for six hours, the "
+    "fire service said."
+)
+SOUTH_FIRE = (
+    "A fire at the Denby timber yard in the south district killed 5 workers and injured 22 "
+    "others on Tuesday, and 60 firefighters fought the blaze for nine hours, the fire "
+    "service said."
+)
+
+
+def test_a_round_up_of_two_events_merges_nothing(store: Store) -> None:
+    """A round-up tells both fires alike, but the two reports give other tolls: they are
+    two events, and the round-up joins one of them."""
+    save(store, "alpha", 1, NORTH_FIRE, 0.5)
+    save(store, "beta", 1, SOUTH_FIRE, 1.0)
+    assert store.story_count() == 2
+    assert save(store, "gamma", 1, f"{NORTH_FIRE} {SOUTH_FIRE}", 2.0) == SaveResult(folded=1)
+    assert store.story_count() == 2
+    assert store.merged_since(0) == []
+
+
 def test_a_story_the_operator_split_is_never_merged(store: Store) -> None:
     save(store, "alpha", 1, FLOOD, 0.5)
     save(store, "beta", 1, ROADS, 1.0)

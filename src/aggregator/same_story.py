@@ -346,6 +346,17 @@ def _telling(new: Text, old: Text) -> tuple[int, int]:
     return len(mine & theirs), min(len(mine), len(theirs))
 
 
+def may_merge(one: Text, other: Text, rules: Rules) -> bool:
+    """Whether the tellings of two stories one article folds with may be one event: they
+    are within the event window of each other and state no quantity with other values.
+    A round-up of the day's two fires folds with each report, but the two give other
+    tolls. (Not the Korean share of figures in common: the two were told apart.)"""
+    hours = _hours_apart(one, other)
+    if hours is None or hours > rules.event_window.total_seconds() / 3600:
+        return False
+    return figures_agree(one.figures, other.figures, min_shared=0)
+
+
 def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules) -> list[Verdict]:
     """Every candidate ``new`` folds with, the best first: by n-gram similarity where any
     does (the most similar), else by words (the highest cosine); ties go to the smaller

@@ -36,7 +36,7 @@ from aggregator.dedup import (
     telling_values,
 )
 from aggregator.model import Article
-from aggregator.same_story import Rarity, Rules, Text, Verdict, verdicts
+from aggregator.same_story import Rarity, Rules, Text, Verdict, may_merge, verdicts
 from aggregator.store.driver import Statements, micros, read_moment
 from aggregator.words import Words
 
@@ -131,13 +131,21 @@ def place(
         if owner is not None:
             return Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key))
     if policy.near_duplicates and fingerprint is not None and article.date:
-        found = _tellings(db, article_id, article.date, fingerprint, policy)
+        found, texts = _tellings(db, article_id, article.date, fingerprint, policy)
         if found:
             story_of = _stories_of(db, [v.article_id for v in found])
             best: dict[str, Verdict] = {}
             for told in found:  # best first: each story's first verdict is its best
                 best.setdefault(story_of[told.article_id], told)
             (joined, first), *others = best.items()
+            # Another story is the same event only if its telling and the joined one's
+            # may be: a round-up of two events folds with both.
+            rules = _rules(policy)
+            others = [
+                (story, v)
+                for story, v in others
+                if may_merge(texts[first.article_id], texts[v.article_id], rules)
+            ]
             return Placement(
                 joined,
                 first.rule,
@@ -165,9 +173,10 @@ def _tellings(
     date: datetime,
     fingerprint: Fingerprint,
     policy: FoldPolicy,
-) -> list[Verdict]:
-    """The stored articles this one tells the story of, the best first: among those
-    sharing a band of its sketch and those sharing its rare words."""
+) -> tuple[list[Verdict], dict[str, Text]]:
+    """The stored articles this one tells the story of, the best first, among those
+    sharing a band of its sketch and those sharing its rare words; and the candidates
+    compared, by id."""
     sketch = sketch_of(fingerprint)
     stored = read_stored_sketch(sketch) if sketch else ()
     nominated = _band_candidates(db, stored, date, policy) if stored else []
@@ -177,10 +186,15 @@ def _tellings(
         holders, by_words = _word_candidates(db, terms, date, policy)
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
-        return []
+        return [], {}
     new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date)
-    rules = Rules(policy.threshold, policy.words_threshold, policy.event_window)
-    return verdicts(new, _texts(db, nominated), Rarity(holders, PER_WORD), rules)
+    candidates = _texts(db, nominated)
+    found = verdicts(new, candidates, Rarity(holders, PER_WORD), _rules(policy))
+    return found, {text.article_id: text for text in candidates}
+
+
+def _rules(policy: FoldPolicy) -> Rules:
+    return Rules(policy.threshold, policy.words_threshold, policy.event_window)
 
 
 def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -> None:

@@ -3,7 +3,9 @@
 An article compared on arrival may fold with tellings of two stories: the event was
 founded twice because its first reports did not find each other (an outlet's angle, a
 follow-up that came first). The article is the evidence that they are one, so they are
-merged, and the outcome no longer depends on the order the reports arrived in.
+merged, and the outcome no longer depends on the order the reports arrived in. Only
+stories whose tellings may be one event are named for merging (``story_index.place``,
+``same_story.may_merge``): a round-up of two events folds with both.
 
 The story that sorts first (its earliest member's date, then its id) takes in the others:
 its post and its place in the channels stay where readers saw them. Each absorbed story's
