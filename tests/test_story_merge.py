@@ -4,6 +4,8 @@ story's post, and a story the operator split is never merged."""
 
 from __future__ import annotations
 
+import random
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -57,18 +59,20 @@ def told(source: str, n: int, text: str, hours: float) -> tuple[str, Article, Fi
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    urls = (
-        iter([f"sqlite:///{tmp_path / 'aggregator.db'}"])
-        if request.param == "sqlite"
-        else postgresql_database()
-    )
-    for url in urls:
-        with Store.open(url) as opened:
-            opened.sync_sources(
-                [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
-            )
-            yield opened
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'aggregator.db'}"
+    else:
+        yield from postgresql_database()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store.open(store_url) as opened:
+        opened.sync_sources(
+            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+        )
+        yield opened
 
 
 def save(store: Store, source: str, n: int, text: str, hours: float) -> SaveResult:
@@ -180,6 +184,63 @@ def test_merges_are_forgotten_with_the_articles_retention_removes(store: Store) 
     assert len(store.merged_since(0)) == 1
     assert store.prune(NOW + timedelta(days=1)) == 3
     assert store.merged_since(0) == []
+
+
+def _gibberish(rng: random.Random, words: int) -> str:
+    """Text of made-up words: no two events share its n-grams."""
+    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "do", "pe", "zu", "ha"]
+    made = ("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(words))
+    return " ".join(made) + "."
+
+
+def test_writers_merging_at_once_leave_one_story_per_event_and_consistent_rows(
+    store_url: str,
+) -> None:
+    """Two writers save the halves of 12 events and the reports telling both, in other
+    orders: every event ends as one story, and the stories, keys and postings agree with
+    the articles."""
+    rng = random.Random(7)
+    events = [(_gibberish(rng, 30), _gibberish(rng, 30)) for _ in range(12)]
+    first = [("alpha", n, a, n / 60) for n, (a, _) in enumerate(events)]
+    first += [("gamma", n, f"{a} {b}", 1 + n / 60) for n, (a, b) in enumerate(events)]
+    second = [("beta", n, b, 0.5 + n / 60) for n, (_, b) in enumerate(events)][::-1]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def writer(items: list[tuple[str, int, str, float]]) -> None:
+        try:
+            with Store.open(store_url) as opened:
+                barrier.wait(timeout=30)
+                for source, n, text, hours in items:
+                    opened.save_articles(source, [told(source, n, text, hours)], NOW, FoldPolicy())
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(items,)) for items in (first, second)]
+    with Store.open(store_url) as opened:  # migrated before the writers race
+        opened.sync_sources(
+            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+        )
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Store.open(store_url) as opened:
+        stored = by_guid(opened)
+        for n in range(len(events)):
+            told_by = {stored[f"{source}-{n}"].story_id for source in ("alpha", "beta", "gamma")}
+            assert len(told_by) == 1, n
+        assert opened.story_count() == len(events)
+        with opened._engine.connect() as conn:
+            for query in (
+                "SELECT COUNT(*) FROM stories WHERE id NOT IN (SELECT story_id FROM articles)",
+                "SELECT COUNT(*) FROM story_keys WHERE story_id NOT IN (SELECT id FROM stories)",
+                "SELECT COUNT(*) FROM word_postings JOIN articles "
+                "ON articles.id = word_postings.article_id "
+                "WHERE word_postings.story_id <> articles.story_id",
+            ):
+                assert conn.execute(sql_text(query)).scalar_one() == 0, query
 
 
 def test_explain_says_which_article_merged_the_story(store: Store, tmp_path: Path) -> None:

@@ -95,6 +95,7 @@ def save_one(
     encoded = encode_article(article)
     sketch = story_index.sketch_of(fingerprint)
     seq = take_seq(db)
+    placement = story_merge.current(db, placement)
     inserted = db.one(
         _INSERT_ARTICLE,
         (

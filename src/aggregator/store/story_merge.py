@@ -21,6 +21,7 @@ stories hold, not what the store holds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from aggregator.store.driver import Statements, read_moment
@@ -29,6 +30,8 @@ from aggregator.words import Words
 
 #: The rule recorded on an absorbed story's founder.
 MERGED = "merged"
+#: Merges followed at most when a placement is brought up to date.
+MAX_HOPS = 8
 
 
 def merge_bridged(
@@ -54,6 +57,30 @@ def merge_bridged(
         if bridge.story_id != into:
             _absorb(db, bridge, into, article_id, seq, now)
     return into
+
+
+def current(db: Statements, placement: Placement) -> Placement:
+    """``placement`` with each story it names as it stands now: a story another writer
+    merged away since the placement was read (PostgreSQL; taking the change number
+    waited for that writer's commit) is named by the story it went into."""
+    if placement.rule is None:
+        return placement
+    joined = _now_named(db, placement.story_id)
+    bridges: dict[str, Bridge] = {}
+    for bridge in placement.bridges:
+        story = _now_named(db, bridge.story_id)
+        if story != joined:
+            bridges.setdefault(story, replace(bridge, story_id=story))
+    return replace(placement, story_id=joined, bridges=tuple(bridges.values()))
+
+
+def _now_named(db: Statements, story_id: str) -> str:
+    for _ in range(MAX_HOPS):  # merged away, and the story it went into merged too
+        row = db.one("SELECT into_story FROM merges WHERE story_id = ?", (story_id,))
+        if row is None:
+            break
+        story_id = row[0]
+    return story_id
 
 
 def _split_by_operator(db: Statements, story_id: str) -> bool:
