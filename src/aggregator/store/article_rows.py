@@ -162,7 +162,8 @@ def refresh(
     now: datetime,
 ) -> Outcome:
     """Update a stored entry in place if its content changed, keeping its id, its story and
-    first_seen: a story's membership is decided once, when an entry first arrives."""
+    first_seen: an entry's story is decided when it first arrives (and changes after only
+    when a later arrival merges its story into another, ``story_merge``)."""
     article = replace(article, id=existing.id)
     encoded = encode_article(article)
     digest = content_hash(encoded)
