@@ -171,6 +171,9 @@ def test_figures_are_read_the_way_outlets_write_them() -> None:
     assert numbers("연 3.00%, 1.50%포인트") == {"3", "1.5"}
     assert numbers("$1.96 billion or 1.96bn") == {"1960000000"}
     assert numbers("Thirty-one cars, twelve homes") == {"31", "12"}
+    # A unit character belongs to the digits it follows, not to the next word.
+    assert numbers("1조 2천억원") == {"1200000000000"}
+    assert numbers("2025 천하장사 씨름대회, 3 백화점") == {"2025", "3"}
 
 
 def test_one_figure_left_out_or_restated_is_no_conflict() -> None:

@@ -230,9 +230,10 @@ def content_hash(text: str) -> str:
 # -- figures -------------------------------------------------------------------------------
 
 #: A number, with Korean unit characters ("2천817만6천", "19.3만", "1조 2천억") and
-#: English scale words ("1.8 billion", "$1.96bn") taken as part of it.
+#: English scale words ("1.8 billion", "$1.96bn") taken as part of it. A unit character
+#: is part of it only right after the digits: "2025 천하장사" is the year and a title.
 _FIGURE = re.compile(
-    r"(\d+(?:[.,]\d+)*(?:\s?[조억만천백](?:\s?\d+(?:[.,]\d+)*)?)*)"
+    r"(\d+(?:[.,]\d+)*(?:[조억만천백](?:\s?\d+(?:[.,]\d+)*)?)*)"
     r"(\s?(?:trillion|billion|million|thousand|tn|bn)\b)?",
     re.IGNORECASE,
 )
@@ -541,6 +542,27 @@ def band_index_keys(stored: Sequence[int]) -> list[int]:
     return keys
 
 
+#: How a paragraph about another event opens: news writing marks the turn ("Separately,",
+#: "Earlier on Friday,", "같은 법원 형사11부는", "한편", "이와 별도로").
+_OTHER_EVENT = re.compile(
+    r"(?:Separately|Meanwhile|Elsewhere|In (?:a|an) (?:separate|unrelated)\b|In other news"
+    r"|Earlier (?:on|in|that|this)\b|Hours earlier|Earlier,"
+    r"|같은 |한편|이와 별도로|이와 별개로|앞서 |이에 앞서|전날 같은|이날 같은)"
+)
+
+
+def may_tell_other_events(body_text: str) -> bool:
+    """Whether any paragraph of this text could open on another event: splitting a body
+    into paragraphs is worth it only then."""
+    return _OTHER_EVENT.search(body_text) is not None
+
+
+def other_events(paragraphs: Iterable[str]) -> list[str]:
+    """The paragraphs that open on another event than the story's own: a report of
+    another event of the day mentions this one there, in passing, with its figures."""
+    return [paragraph for paragraph in paragraphs if _OTHER_EVENT.match(paragraph.strip())]
+
+
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What the store keeps of a story's text to find its retellings."""
@@ -552,17 +574,29 @@ class Fingerprint:
     words: Words = field(default_factory=Words)
 
     @classmethod
-    def of(cls, title: str, body_text: str, *, min_letters: int = 0) -> Fingerprint:
+    def of(
+        cls,
+        title: str,
+        body_text: str,
+        *,
+        min_letters: int = 0,
+        paragraphs: Sequence[str] = (),
+    ) -> Fingerprint:
         """The fingerprint of a story's title and body text; a text with fewer than
         ``min_letters`` letters and digits gets no sketch and no content words (too
-        short to judge by similarity)."""
+        short to judge by similarity). Of the body's ``paragraphs``, those that open on
+        another event (``other_events``) give no figures and no content words: they
+        are what a report of another event shares with this one."""
         text = story_text(title, body_text)
         plain = letters(text)
         digest = hashlib.sha256(plain.encode()).hexdigest()  # ``content_hash``, reused
+        own = text
+        for aside in other_events(paragraphs):
+            own = own.replace(aside, " ")
         if len(plain) < min_letters:
-            return cls(digest, (), figures(text))
-        title, _, body = text.partition("\n")
-        return cls(digest, sketch(text), figures(text), words_of(title, body))
+            return cls(digest, (), figures(own))
+        title, _, body = own.partition("\n")
+        return cls(digest, sketch(text), figures(own), words_of(title, body))
 
     def encode_signature(self) -> str:
         return ",".join(format(v, "x") for v in self.signature)

@@ -30,12 +30,12 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import TypeVar
 
-from aggregator.dedup import Fingerprint
+from aggregator.dedup import Fingerprint, may_tell_other_events
 from aggregator.model import Article, Cadence, Entry, ParsedFeed, Source
 from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
 from aggregator.parse import ParseFailure, parse_feed
 from aggregator.processes import wait_until_ended
-from aggregator.sanitize import html_to_text
+from aggregator.sanitize import html_paragraphs, html_to_text
 from aggregator.schedule import cadence_of
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class Digest:
     cadence: Cadence
 
 
-def story_fingerprint(title: str, body_text: str) -> Fingerprint:
-    return Fingerprint.of(title, body_text, min_letters=MIN_SIMILAR_LETTERS)
+def story_fingerprint(title: str, body_text: str, paragraphs: Sequence[str] = ()) -> Fingerprint:
+    return Fingerprint.of(title, body_text, min_letters=MIN_SIMILAR_LETTERS, paragraphs=paragraphs)
 
 
 def digest_document(
@@ -143,8 +143,10 @@ def articles_of(
             continue
         if is_wanted(article, source):
             # The story is recognised by what the outlet wrote, before our templates.
-            body = html_to_text(entry.content or entry.summary or "")
-            fingerprint = story_fingerprint(article.title, body)
+            html_body = entry.content or entry.summary or ""
+            body = html_to_text(html_body)
+            paragraphs = html_paragraphs(html_body) if may_tell_other_events(body) else ()
+            fingerprint = story_fingerprint(article.title, body, paragraphs)
             articles.append((entry_guid(entry, parsed.base_url), article, fingerprint))
         check()
     return articles, tuple(warnings)

@@ -42,6 +42,7 @@ from aggregator.dedup import (
     similarity,
     telling_values,
 )
+from aggregator.korean_places import is_korean_place
 from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 
 #: Things named by rare names and telling figures two reports must both state to be one
@@ -234,7 +235,13 @@ def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
         for name in names
         if HANGUL.match(name) and any(o != name and o.startswith(name) for o in names)
     }
-    return sum(name not in in_phrases and name not in within for name in names) + len(named)
+    # Korean places say where, once: two reports of one region's day name its province,
+    # city and court whatever happened (경북 and 김천; 경기도 and 수원지법).
+    places = {name for name in names if HANGUL.match(name) and is_korean_place(name)}
+    others = sum(
+        name not in in_phrases and name not in within and name not in places for name in names
+    )
+    return others + bool(places - in_phrases) + len(named)
 
 
 def _word_set(text: Text) -> set[str]:

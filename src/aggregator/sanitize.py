@@ -37,6 +37,7 @@ _BLOCK_BOUNDARY = re.compile(
     r"section|article|header|footer|table|dd|dt)\b)",
     re.IGNORECASE,
 )
+_BLOCK_START = re.compile(f"(?={_BLOCK_BOUNDARY.pattern})", re.IGNORECASE)
 _IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"', re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
@@ -181,6 +182,15 @@ def html_to_text(fragment: str) -> str:
         clean_content_tags=_DROPPED_WITH_CONTENT,
     )
     return fold_whitespace(html.unescape(stripped))
+
+
+def html_paragraphs(fragment: str) -> list[str]:
+    """The plain text of each block (paragraph, list item, heading …) of an HTML
+    fragment, in order, empty ones left out."""
+    if not fragment or "<" not in fragment:
+        return [text] if (text := html_to_text(fragment)) else []
+    blocks = _BLOCK_START.split(limit_nesting(_CONTROL.sub("", fragment)))
+    return [text for block in blocks if (text := html_to_text(block))]
 
 
 #: What a browser would take for a tag once entities are decoded: "<img src=x onerror=…>",

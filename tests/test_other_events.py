@@ -1,0 +1,84 @@
+"""What a report shares with a report of another event is no evidence that they are one:
+a paragraph that turns to another event ("Separately,", "같은 법원 형사11부는") gives no
+figures and no words, and the places of one region count once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+
+from aggregator.dedup import Fingerprint, other_events, telling_values
+from aggregator.digest import Digest, digest_document
+from aggregator.model import Source
+from aggregator.same_story import Rarity, Text, _named_things
+from aggregator.sanitize import html_paragraphs
+from aggregator.words import Words
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+RULING = (
+    "<p>수원지법 형사12부는 18일 배임수재 혐의로 기소된 경기환경에너지공사 전 본부장 "
+    "정모(58)씨에게 징역 2년 6개월을 선고하고 1억2천만원 추징을 명령했다.</p>"
+    "<p>정씨는 공사 19건을 특정 업체가 따내도록 평가 기준을 바꿔 준 혐의로 기소됐다.</p>"
+    "<p>같은 법원 형사11부는 이날 오후 직원 14명을 부정 합격시킨 최병하 전 원장에게 징역 2년 "
+    "6개월을 선고했다.</p>"
+)
+REPORT = (
+    "<p>Fire crews rescued 23 people from the Haydon Vale Leisure Centre on Tuesday after a "
+    "chlorine leak in the plant room, and 4 were taken to hospital.</p>"
+    "<p>Separately, 612 runners finished the town's half marathon, which raised £48,000.</p>"
+)
+
+
+def test_a_paragraph_turning_to_another_event_gives_no_figures_or_words() -> None:
+    paragraphs = html_paragraphs(RULING)
+    assert [p[:10] for p in other_events(paragraphs)] == ["같은 법원 형사11"]
+    text = " ".join(paragraphs)
+    whole = Fingerprint.of("전 본부장 징역 2년6개월", text)
+    own = Fingerprint.of("전 본부장 징역 2년6개월", text, paragraphs=paragraphs)
+    assert {"11", "14"} <= telling_values(whole.figures)
+    assert not {"11", "14"} & telling_values(own.figures)
+    assert "120000000" in telling_values(own.figures)
+    # What copies are found by is the whole text.
+    assert (own.content_hash, own.signature) == (whole.content_hash, whole.signature)
+
+
+def test_digesting_a_feed_leaves_the_other_event_out() -> None:
+    item = (
+        f"<item><title>Chlorine leak at leisure centre</title><guid>g1</guid>"
+        f"<description>{escape(REPORT)}</description>"
+        "<pubDate>Mon, 02 Mar 2026 08:00:00 +0000</pubDate></item>"
+    )
+    feed = f"<rss version='2.0'><channel><title>T</title>{item}</channel></rss>".encode()
+    source = Source(id="o1", url="https://o1.example/feed", name="O1", home="")
+    digest = digest_document(
+        feed,
+        url=source.url,
+        content_type="application/rss+xml",
+        source=source,
+        excerpt_length=200,
+        now=NOW,
+    )
+    assert isinstance(digest, Digest)
+    (_, _, fingerprint), *_ = digest.articles
+    assert fingerprint is not None
+    assert {"23", "4"} <= {f.rpartition("|")[2] for f in fingerprint.figures}
+    assert not {"612", "48000"} & {f.rpartition("|")[2] for f in fingerprint.figures}
+    read = {word for word, _ in fingerprint.words.counts}
+    assert "chlorin" in read and not {"marathon", "runner", "half", "finish"} & read
+
+
+def test_the_places_of_one_region_count_once() -> None:
+    """Two rulings of one court on one day name its province, its city and the court;
+    that is where, once. The defendant both name is a second thing."""
+
+    def text(article_id: str, names: set[str]) -> Text:
+        words = Words(tuple(sorted((name, 1) for name in names)), frozenset(names))
+        return Text(article_id, (), frozenset(), words, NOW)
+
+    rarity = Rarity({}, 64)
+    places = {"경기도", "수원", "수원지법"}
+    assert _named_things(text("a", places), text("b", places), rarity) == 1
+    with_defendant = places | {"최병하"}
+    assert _named_things(text("a", with_defendant), text("b", with_defendant), rarity) == 2
+    assert _named_things(text("a", {"김천", "경북"}), text("b", {"김천", "경북"}), rarity) == 1
