@@ -62,7 +62,7 @@ for r in rows:
         err(f"{rid}: bad kind {r['kind']}")
     if r["half"] not in HALVES:
         err(f"{rid}: bad half {r['half']}")
-    if not re.fullmatch(r"(ko|en)-\d{3}-[a-z]", r["id"]) or not r["id"].startswith(
+    if not re.fullmatch(r"(ko|en)-\d{3,4}-[a-z]", r["id"]) or not r["id"].startswith(
         r["story"] + "-"
     ):
         err(f"{rid}: id must look like <story>-<letter>")
