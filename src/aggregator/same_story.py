@@ -370,11 +370,3 @@ def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules
     id."""
     found = [v for v in (verdict(new, c, rarity, rules) for c in candidates) if v is not None]
     return sorted(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))
-
-
-def best_verdict(
-    new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules
-) -> Verdict | None:
-    """The candidate ``new`` folds with (the first of ``verdicts``), if any."""
-    found = verdicts(new, candidates, rarity, rules)
-    return found[0] if found else None
