@@ -12,7 +12,7 @@ Two rules fold, and one veto keeps apart:
   of each other, their content words (headline and lead, weighted by rarity among the
   window's stories) have a cosine of at least ``words_threshold``, and they share at
   least ``STRONG_EVIDENCE`` things named by rare names (the words of one name, "Port
-  Alder", count once) or telling figures (not a date, a time or a small count: every
+  Alder", count once, and so do a region's Korean places, 경북 and 김천) or telling figures (not a date, a time or a small count: every
   report of the day states those); figures alone are evidence only when most of them
   agree (a report of another event restates the day's other figures in passing).
   Published close together, naming the same ``NAMED_PHRASES`` people, companies or
@@ -27,6 +27,9 @@ Two rules fold, and one veto keeps apart:
   figures (copies, half).
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
+What a report says in a paragraph that turns to another event is not read for figures or
+words (``dedup.other_events``, when the fingerprint is taken). An article that folds with
+tellings of several stories merges them when ``may_merge`` allows (``store.story_merge``).
 """
 
 from __future__ import annotations
