@@ -12,8 +12,9 @@ Two rules fold, and one veto keeps apart:
   of each other, their content words (headline and lead, weighted by rarity among the
   window's stories) have a cosine of at least ``words_threshold``, and they share at
   least ``STRONG_EVIDENCE`` things named by rare names (the words of one name, "Port
-  Alder", count once, and so do a region's Korean places, 경북 and 김천) or telling figures (not a date, a time or a small count: every
-  report of the day states those); figures alone are evidence only when most of them
+  Alder", count once, and so do a region's Korean places, 경북 and 김천) or telling
+  figures (not a date, a time or a small count: every report of the day states those);
+  figures alone are evidence only when most of them
   agree (a report of another event restates the day's other figures in passing).
   Published close together, naming the same ``NAMED_PHRASES`` people, companies or
   places in full ("Bayfront Cold Storage", "Naomi Petrakis") and quoting telling
