@@ -14,8 +14,8 @@ Two rules fold, and one veto keeps apart:
   least ``STRONG_EVIDENCE`` things named by rare names (the words of one name, "Port
   Alder", count once, and so do a region's Korean places, 경북 and 김천) or telling
   figures (not a date, a time or a small count: every report of the day states those);
-  figures alone are evidence only when most of them
-  agree (a report of another event restates the day's other figures in passing).
+  figures alone are evidence only when most of them agree (a report of another event
+  restates the day's other figures in passing).
   Published close together, naming the same ``NAMED_PHRASES`` people, companies or
   places in full ("Bayfront Cold Storage", "Naomi Petrakis") and quoting telling
   figures alike, half that cosine is enough.
