@@ -65,7 +65,7 @@ def is_korean_place(name: str) -> bool:
         return True
     if len(name) > 2 and name.endswith(BODY_SUFFIXES):
         return True
-    return any(name.startswith(place) for place in _OPENINGS if len(name) > len(place))
+    return any(name[:end] in _PLACES for end in range(2, len(name)))
 
 
-_OPENINGS = tuple(sorted(PROVINCES | CITIES_AND_COUNTIES, key=len, reverse=True))
+_PLACES = PROVINCES | CITIES_AND_COUNTIES

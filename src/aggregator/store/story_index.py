@@ -425,7 +425,8 @@ def move_words(
     date: datetime | None,
     story_id: str,
 ) -> None:
-    """Record that the article's postings now belong to ``story_id`` (split out)."""
+    """Record that the article's postings now belong to ``story_id`` (split out, or its
+    story merged into another)."""
     db.many(
         "UPDATE word_postings SET story_id = ? WHERE key = ? AND date = ? AND article_id = ?",
         [(story_id, *row) for row in _word_rows(article_id, words, figures, date)],
