@@ -1,26 +1,18 @@
 """What a report shares with a report of another event is no evidence that they are one:
 a paragraph that turns to another event ("Separately,", "같은 법원 형사11부는") gives no
-figures and no words, a headline that tells another event of a kind ("포천서도 산사태",
-"second boil-water notice") folds by similarity only, and the places of one region count
-once."""
+figures and no words, and the places of one region count once."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 
-import pytest
-
-from aggregator.dedup import Fingerprint, telling_values
+from aggregator.dedup import Fingerprint, other_events, telling_values
 from aggregator.digest import Digest, digest_document
 from aggregator.model import Source
-from aggregator.other_events import headline_tells_another_event, other_events
 from aggregator.same_story import Rarity, Text, _named_things
 from aggregator.sanitize import html_paragraphs
-from aggregator.store import Store
 from aggregator.words import Words
-from tests.test_same_event import SOURCE_LIST, WAREHOUSE_A, WAREHOUSE_B, save
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -90,50 +82,3 @@ def test_the_places_of_one_region_count_once() -> None:
     with_defendant = places | {"최병하"}
     assert _named_things(text("a", with_defendant), text("b", with_defendant), rarity) == 2
     assert _named_things(text("a", {"김천", "경북"}), text("b", {"김천", "경북"}), rarity) == 1
-
-
-@pytest.mark.parametrize(
-    ("headline", "tells_another"),
-    [
-        ("E. coli prompts second boil-water notice in South Canterbury", True),
-        ("Second day of storms tears roofs off homes in Dalby", True),
-        ("Kaimai Milk trims forecast to $9.20, a day after Southfield cut", True),
-        ("Orsini breaks 400m record on night of Brereton's world mark", True),
-        ("Another fire hits Port Alder docks", True),
-        ("포천서도 산사태…캠핑장 덮쳐 2명 부상", True),
-        ("부산 녹산산단 제빙공장서도 암모니아 새", True),
-        ("Bank of Canada makes third straight cut", False),
-        ("'He thought it was a summer cold': Westford outbreak claims second life", False),
-        ("Harwick becomes second-largest grocer", False),
-        ("Family mourns: 'it was a second home to him'", False),
-        ("공공도서관 밤 9시 넘어서도 문 연다", False),
-        ('"우리 애 반에서도?" 천안 고교 결핵 5명', False),
-        ("Blaze at Port Alder chemical plant injures four workers", False),
-    ],
-)
-def test_a_headline_can_tell_its_event_as_another_of_a_kind(
-    headline: str, tells_another: bool
-) -> None:
-    assert headline_tells_another_event(headline) is tells_another
-
-
-def test_a_report_headlined_as_another_event_folds_as_a_copy_only(tmp_path: Path) -> None:
-    """The second report shares the first's names, figures and words: by those it is the
-    same event (``same_event``). Headlined as a fire "there too", it is another; a copy of
-    the first under such a headline is still one story with it."""
-    copy = ("garam", "yuseong-copy", "유성구 물류창고서도 불…직원 3명 부상", *WAREHOUSE_A[3:])
-    another = ("nuri", "yuseong-too", "유성 탑립동 물류센터서도 불…근로자 3명", *WAREHOUSE_B[3:])
-    folded = {}
-    for name, second in (("apart", WAREHOUSE_B), ("another", another)):
-        with Store.open(f"sqlite:///{tmp_path / name}.db") as store:
-            store.sync_sources(SOURCE_LIST)
-            for told in (WAREHOUSE_A, second, copy):
-                save(store, told)
-            folded[name] = {
-                stored.guid: (stored.story_id, stored.fold_rule) for stored in store.articles()
-            }
-    founder = folded["apart"]["yuseong-a"][0]
-    assert folded["apart"]["yuseong-b"] == (founder, "same_event")
-    assert folded["another"]["yuseong-too"][1] is None  # a story of its own
-    assert folded["another"]["yuseong-too"][0] != folded["another"]["yuseong-a"][0]
-    assert folded["another"]["yuseong-copy"] == (folded["another"]["yuseong-a"][0], "similarity")

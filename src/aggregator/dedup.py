@@ -35,7 +35,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from aggregator.other_events import other_events
 from aggregator.words import Words, words_of
 
 #: n-gram length in letters and digits for alphabetic scripts (Latin, Cyrillic …).
@@ -541,6 +540,27 @@ def band_index_keys(stored: Sequence[int]) -> list[int]:
         first, second = stored[band * ROWS], stored[band * ROWS + 1]
         keys.append((band << _KEY_BITS) | (((first << 25) ^ second) & _KEY_MASK))
     return keys
+
+
+#: How a paragraph about another event opens: news writing marks the turn ("Separately,",
+#: "Earlier on Friday,", "같은 법원 형사11부는", "한편", "이와 별도로").
+_OTHER_EVENT = re.compile(
+    r"(?:Separately|Meanwhile|Elsewhere|In (?:a|an) (?:separate|unrelated)\b|In other news"
+    r"|Earlier (?:on|in|that|this)\b|Hours earlier|Earlier,"
+    r"|같은 |한편|이와 별도로|이와 별개로|앞서 |이에 앞서|전날 같은|이날 같은)"
+)
+
+
+def may_tell_other_events(body_text: str) -> bool:
+    """Whether any paragraph of this text could open on another event: splitting a body
+    into paragraphs is worth it only then."""
+    return _OTHER_EVENT.search(body_text) is not None
+
+
+def other_events(paragraphs: Iterable[str]) -> list[str]:
+    """The paragraphs that open on another event than the story's own: a report of
+    another event of the day mentions this one there, in passing, with its figures."""
+    return [paragraph for paragraph in paragraphs if _OTHER_EVENT.match(paragraph.strip())]
 
 
 @dataclass(frozen=True, slots=True)

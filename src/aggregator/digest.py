@@ -30,10 +30,9 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import TypeVar
 
-from aggregator.dedup import Fingerprint
+from aggregator.dedup import Fingerprint, may_tell_other_events
 from aggregator.model import Article, Cadence, Entry, ParsedFeed, Source
 from aggregator.normalize import FUTURE_TOLERANCE, entry_guid, is_wanted, normalize
-from aggregator.other_events import may_tell_other_events
 from aggregator.parse import ParseFailure, parse_feed
 from aggregator.processes import wait_until_ended
 from aggregator.sanitize import html_paragraphs, html_to_text

@@ -19,9 +19,6 @@ Two rules fold, and one veto keeps apart:
   Published close together, naming the same ``NAMED_PHRASES`` people, companies or
   places in full ("Bayfront Cold Storage", "Naomi Petrakis") and quoting telling
   figures alike, half that cosine is enough.
-- A headline that tells its event as another of a kind ("second boil-water notice",
-  "포천서도 산사태", "a day after Southfield cut": ``other_events``) folds by
-  ``similarity`` only: it reports another event than the one it names.
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule. Reports written apart quote different figures, so for ``same_event`` in
@@ -32,7 +29,7 @@ Two rules fold, and one veto keeps apart:
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
 What a report says in a paragraph that turns to another event is not read for figures or
-words (``other_events``, when the fingerprint is taken). An article that folds with
+words (``dedup.other_events``, when the fingerprint is taken). An article that folds with
 tellings of several stories merges them when ``may_merge`` allows (``store.story_merge``).
 """
 
@@ -50,7 +47,6 @@ from aggregator.dedup import (
     telling_values,
 )
 from aggregator.korean_places import is_korean_place
-from aggregator.other_events import headline_tells_another_event
 from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 
 #: Things named by rare names and telling figures two reports must both state to be one
@@ -108,7 +104,6 @@ class Text:
     figures: frozenset[str]
     stored_words: Words | str
     date: datetime | None
-    headline: str = ""
 
     @property
     def words(self) -> Words:
@@ -301,13 +296,7 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
     rule = "similarity" if similarity(new.signature, old.signature) >= floor else None
     if rule is None:
-        # A headline telling its event as another of a kind ("second trial", "포천서도
-        # 산사태") refers to the event whose reports it shares names and figures with.
-        if (
-            not same_day
-            or headline_tells_another_event(new.headline)
-            or headline_tells_another_event(old.headline)
-        ):
+        if not same_day:
             return None
         shared, fewer = _telling(new, old)
         telling_agree = shared >= TELLING_SHARED and shared >= TELLING_SHARE * fewer

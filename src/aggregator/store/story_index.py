@@ -131,7 +131,7 @@ def place(
         if owner is not None:
             return Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key))
     if policy.near_duplicates and fingerprint is not None and article.date:
-        found, texts = _tellings(db, article_id, article.title, article.date, fingerprint, policy)
+        found, texts = _tellings(db, article_id, article.date, fingerprint, policy)
         if found:
             story_of = _stories_of(db, [v.article_id for v in found])
             best: dict[str, Verdict] = {}
@@ -170,7 +170,6 @@ def _stories_of(db: Statements, article_ids: Sequence[str]) -> dict[str, str]:
 def _tellings(
     db: Statements,
     article_id: str,
-    headline: str,
     date: datetime,
     fingerprint: Fingerprint,
     policy: FoldPolicy,
@@ -188,7 +187,7 @@ def _tellings(
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
         return [], {}
-    new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date, headline)
+    new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date)
     candidates = _texts(db, nominated)
     found = verdicts(new, candidates, Rarity(holders, PER_WORD), _rules(policy))
     return found, {text.article_id: text for text in candidates}
@@ -376,7 +375,7 @@ def _word_candidates(
 def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
     marks = ", ".join("?" * len(article_ids))
     rows = db.all(
-        f"SELECT id, sketch, figures, words, date, title FROM articles WHERE id IN ({marks})",
+        f"SELECT id, sketch, figures, words, date FROM articles WHERE id IN ({marks})",
         list(article_ids),
     )
     return [
@@ -386,7 +385,6 @@ def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
             _stored_figures(row[2]),
             row[3] or "",
             read_moment(row[4]),
-            row[5],
         )
         for row in rows
     ]
