@@ -22,6 +22,7 @@ from aggregator.dedup import figures, figures_agree
 from aggregator.digest import story_fingerprint
 from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
+from aggregator.pipeline import fold_policy
 from aggregator.same_story import (
     RARE_NAME_ARTICLES,
     Rarity,
@@ -271,6 +272,37 @@ def test_reports_a_day_apart_are_not_one_event_by_their_words(tmp_path: Path) ->
                 source, [(guid, entry, story_fingerprint(title, body))], NOW, policy
             )
         assert len(set(stories(store).values())) == 2
+
+
+@pytest.mark.parametrize("independent_reports", [True, False])
+def test_an_operator_can_fold_copies_only(tmp_path: Path, independent_reports: bool) -> None:
+    """``dedup.independent_reports: false`` keeps reports written apart apart (and so every
+    look-alike): only texts sharing their wording fold, as a copy of the first report."""
+    config = parse_config(
+        f"storage: sqlite:///{tmp_path / 'aggregator.db'}\n"
+        f"dedup: {{independent_reports: {str(independent_reports).lower()}}}\n"
+        "sources:\n"
+        + "".join(f"  - {{id: {s}, url: 'https://{s}.example/rss'}}\n" for s in SOURCES)
+    )
+    source, _, title, body, date = FIRE_A
+    copy = ("garam", "fire-copy", f"UPDATE: {title}", body, date + timedelta(hours=1))
+    policy = fold_policy(config)
+    assert policy.independent_reports is independent_reports
+    with Store.open(config.storage) as store:
+        store.sync_sources(config.sources)
+        for told in (FIRE_A, FIRE_B, copy):
+            source, guid, title, body, date = told
+            entry = article(source, guid, title, body, date)
+            store.save_articles(
+                source, [(guid, entry, story_fingerprint(title, body))], NOW, policy
+            )
+        rules = {stored.guid: (stored.story_id, stored.fold_rule) for stored in store.articles()}
+    founder = rules["fire-a"][0]
+    assert rules["fire-copy"] == (founder, "similarity")
+    if independent_reports:
+        assert rules["fire-b"] == (founder, "same_event")
+    else:
+        assert rules["fire-b"] == (story_id("meridian", "fire-b"), None)
 
 
 def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:

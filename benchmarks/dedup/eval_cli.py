@@ -10,6 +10,7 @@ negatives and follow-ups were folded into anything.
     .venv/bin/python benchmarks/dedup/eval_cli.py                  # the tuning half
     .venv/bin/python benchmarks/dedup/eval_cli.py --half heldout   # report figures
     .venv/bin/python benchmarks/dedup/eval_cli.py --runs 3 --threshold 0.15
+    .venv/bin/python benchmarks/dedup/eval_cli.py --copies-only   # dedup.independent_reports: false
 
 Tune on ``tune``; quote ``heldout``.
 """
@@ -110,7 +111,11 @@ def _rfc822(iso: str) -> str:
 
 
 def run_once(
-    rows: list[dict[str, str]], seed: int, threshold: float | None, evidence: bool = False
+    rows: list[dict[str, str]],
+    seed: int,
+    threshold: float | None,
+    evidence: bool = False,
+    independent_reports: bool = True,
 ) -> dict[str, str]:
     """Article id → story id as the store holds them after one ``fetch --all``; with
     ``evidence``, each article that joined a story is printed with the signals it joined by."""
@@ -127,10 +132,12 @@ def run_once(
             "fetch: {workers: 0}",
             "retention: null",
         ]
+        dedup = ["window: 30d"]
         if threshold is not None:
-            lines.append(f"dedup: {{threshold: {threshold}, window: 30d}}")
-        else:
-            lines.append("dedup: {window: 30d}")
+            dedup.append(f"threshold: {threshold}")
+        if not independent_reports:
+            dedup.append("independent_reports: false")
+        lines.append(f"dedup: {{{', '.join(dedup)}}}")
         lines.append("sources:")
         for number, outlet in enumerate(outlets):
             feed = directory / f"outlet{number}.xml"
@@ -180,6 +187,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="source orders tried")
     parser.add_argument("--threshold", type=float, help="dedup.threshold (default: as configured)")
     parser.add_argument(
+        "--copies-only",
+        action="store_true",
+        help="dedup.independent_reports: false (fold only texts sharing their wording)",
+    )
+    parser.add_argument(
         "--show", action="store_true", help="list the pairs missed and folded wrongly (tune only)"
     )
     parser.add_argument(
@@ -204,7 +216,7 @@ def main() -> int:
     folded_negatives = 0
     partitions = set()
     for seed in range(options.runs):
-        stories = run_once(rows, seed, options.threshold, options.evidence)
+        stories = run_once(rows, seed, options.threshold, options.evidence, not options.copies_only)
         partitions.add(_partition(stories))
         if options.show:
             _show(rows, stories, seed)

@@ -88,6 +88,7 @@ def fold_policy(settings: Settings) -> FoldPolicy:
         dedup.window,
         dedup.words_threshold,
         dedup.event_window,
+        dedup.independent_reports,
     )
 
 

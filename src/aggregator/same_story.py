@@ -116,6 +116,9 @@ class Rules:
     threshold: float
     words_threshold: float
     event_window: timedelta
+    #: False: ``same_event`` is not applied, only ``similarity`` (feeds.yaml
+    #: ``dedup.independent_reports``).
+    independent_reports: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +299,7 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
     rule = "similarity" if similarity(new.signature, old.signature) >= floor else None
     if rule is None:
-        if not same_day:
+        if not same_day or not rules.independent_reports:
             return None
         shared, fewer = _telling(new, old)
         telling_agree = shared >= TELLING_SHARED and shared >= TELLING_SHARE * fewer

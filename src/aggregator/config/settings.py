@@ -129,6 +129,10 @@ class DedupSettings:
     #: figures, and they were published within ``event_window`` of each other.
     words_threshold: Annotated[float, Field(gt=0, le=1)] = 0.30
     event_window: Duration = timedelta(hours=24)
+    #: Fold reports of one event written apart (by their words, names and figures), not
+    #: only texts that share their wording (copies, trimmed headlines, rewrites). False
+    #: keeps every look-alike apart, and most reports written apart too.
+    independent_reports: bool = True
 
 
 @with_config(STRICT)

@@ -72,6 +72,7 @@ class FoldPolicy:
     window: timedelta = _DEFAULTS.window
     words_threshold: float = _DEFAULTS.words_threshold
     event_window: timedelta = _DEFAULTS.event_window
+    independent_reports: bool = _DEFAULTS.independent_reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +182,7 @@ def _tellings(
     stored = read_stored_sketch(sketch) if sketch else ()
     nominated = _band_candidates(db, stored, date, policy) if stored else []
     holders: dict[str, int] = {}
-    if fingerprint.words:
+    if fingerprint.words and policy.independent_reports:
         terms = index_terms(fingerprint.words, fingerprint.figures)
         holders, by_words = _word_candidates(db, terms, date, policy)
         nominated += [found for found in by_words if found not in nominated]
@@ -194,7 +195,9 @@ def _tellings(
 
 
 def _rules(policy: FoldPolicy) -> Rules:
-    return Rules(policy.threshold, policy.words_threshold, policy.event_window)
+    return Rules(
+        policy.threshold, policy.words_threshold, policy.event_window, policy.independent_reports
+    )
 
 
 def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -> None:
