@@ -305,6 +305,22 @@ def test_an_operator_can_fold_copies_only(tmp_path: Path, independent_reports: b
         assert rules["fire-b"] == (story_id("meridian", "fire-b"), None)
 
 
+def test_with_copies_only_the_rules_never_fold_by_words() -> None:
+    """The rule itself, apart from the store skipping the word look-up: two reports
+    written apart are one event by their words, unless ``independent_reports`` is off;
+    a fold by similarity then says that no words were compared."""
+    first, second = _text(FIRE_A), _text(FIRE_B)
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    found = verdict(second, first, rarity, rules)
+    assert found is not None and found.rule == "same_event"
+    copies_only = dataclasses.replace(rules, independent_reports=False)
+    assert verdict(second, first, rarity, copies_only) is None
+    assert verdict(first, second, rarity, copies_only) is None
+    without_words = dataclasses.replace(second, stored_words=Words())
+    assert "words not compared" in signals(without_words, first, rarity).describe()
+
+
 def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:
     config = parse_config(
         f"storage: sqlite:///{tmp_path / 'aggregator.db'}\n"

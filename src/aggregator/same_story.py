@@ -139,17 +139,25 @@ class Signals:
     #: Hours between the two publications (None: one is undated).
     hours: float | None
     figures_agree: bool
+    #: Whether both texts had content words to compare (none are read for a text too
+    #: short to judge, nor kept for a new one under ``independent_reports: false``).
+    words_compared: bool = True
 
     def describe(self) -> str:
         hours = "undated" if self.hours is None else f"{self.hours:.1f} h apart"
         names = ", ".join(self.names[:4]) + (" …" if len(self.names) > 4 else "")
         phrases = ", ".join(p.replace("_", " ") for p in self.phrases[:3])
         phrases += " …" if len(self.phrases) > 3 else ""
-        return (
-            f"n-grams {self.sketch:.2f}, words {self.words:.2f}, "
+        words = (
+            f"words {self.words:.2f}, "
             f"rare names {len(self.names)}{f' ({names})' if names else ''}, "
             f"name phrases {len(self.phrases)}"
-            f"{f' ({phrases})' if phrases else ''}, "
+            f"{f' ({phrases})' if phrases else ''}"
+            if self.words_compared
+            else "words not compared"
+        )
+        return (
+            f"n-grams {self.sketch:.2f}, {words}, "
             f"shared figures {self.figures} (telling {self.telling[0]} of "
             f"{self.telling[1]}), {hours}, "
             f"figures {'agree' if self.figures_agree else 'disagree'}"
@@ -206,6 +214,7 @@ def signals(new: Text, old: Text, rarity: Rarity, rule: str = "similarity") -> S
         telling=_telling(new, old),
         hours=_hours_apart(new, old),
         figures_agree=agree,
+        words_compared=bool(new.words) and bool(old.words),
     )
 
 

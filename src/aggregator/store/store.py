@@ -380,6 +380,7 @@ class Store:
                 story_index.lock_placement(
                     db,
                     (item[2] for item in part if len(item) > 2 and item[0] not in existing),  # type: ignore[misc]
+                    policy.independent_reports,
                 )
                 for item in part:
                     guid, article = item[0], item[1]

@@ -188,7 +188,9 @@ def _tellings(
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
         return [], {}
-    new = Text(article_id, stored, fingerprint.figures, fingerprint.words, date)
+    # Without the word look-up there is no rarity to weigh words by: none are compared.
+    words = fingerprint.words if policy.independent_reports else Words()
+    new = Text(article_id, stored, fingerprint.figures, words, date)
     candidates = _texts(db, nominated)
     found = verdicts(new, candidates, Rarity(holders, PER_WORD), _rules(policy))
     return found, {text.article_id: text for text in candidates}
@@ -200,13 +202,16 @@ def _rules(policy: FoldPolicy) -> Rules:
     )
 
 
-def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -> None:
+def lock_placement(
+    db: Statements, fingerprints: Iterable[Fingerprint | None], by_words: bool = True
+) -> None:
     """Make placing these articles race-free against other writers (PostgreSQL): take a
     transaction-scoped advisory lock on every key an article is found by — its sketch's
     band keys and its index terms. Two retellings that could find each other share one
     of them, so the second writer waits until the first has committed, and then finds
     it. All of a transaction's keys are taken at its start, in ascending order, so two
-    writers never wait for each other in a circle. SQLite has one writer at a time."""
+    writers never wait for each other in a circle; index terms only when articles are
+    found ``by_words``. SQLite has one writer at a time."""
     if not db.postgres:
         return
     keys: set[int] = set()
@@ -216,7 +221,8 @@ def lock_placement(db: Statements, fingerprints: Iterable[Fingerprint | None]) -
         sketch = sketch_of(fingerprint)
         if sketch is not None:
             keys.update(band_index_keys(read_stored_sketch(sketch)))
-        keys.update(_word_keys(fingerprint.words, fingerprint.figures))
+        if by_words:
+            keys.update(_word_keys(fingerprint.words, fingerprint.figures))
     if keys:
         # unnest returns the array's elements in order, and the locks are taken in it.
         db.run("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (sorted(keys),))
