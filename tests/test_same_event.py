@@ -276,8 +276,9 @@ def test_reports_a_day_apart_are_not_one_event_by_their_words(tmp_path: Path) ->
 
 @pytest.mark.parametrize("independent_reports", [True, False])
 def test_an_operator_can_fold_copies_only(tmp_path: Path, independent_reports: bool) -> None:
-    """``dedup.independent_reports: false`` keeps reports written apart apart (and so every
-    look-alike): only texts sharing their wording fold, as a copy of the first report."""
+    """``dedup.independent_reports: false`` keeps reports written apart apart (and with
+    them the look-alikes their words match): only texts sharing their wording fold, as a
+    copy of the first report."""
     config = parse_config(
         f"storage: sqlite:///{tmp_path / 'aggregator.db'}\n"
         f"dedup: {{independent_reports: {str(independent_reports).lower()}}}\n"

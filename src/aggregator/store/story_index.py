@@ -181,15 +181,15 @@ def _tellings(
     sketch = sketch_of(fingerprint)
     stored = read_stored_sketch(sketch) if sketch else ()
     nominated = _band_candidates(db, stored, date, policy) if stored else []
+    # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
+    words = fingerprint.words if policy.independent_reports else Words()
     holders: dict[str, int] = {}
-    if fingerprint.words and policy.independent_reports:
-        terms = index_terms(fingerprint.words, fingerprint.figures)
+    if words:
+        terms = index_terms(words, fingerprint.figures)
         holders, by_words = _word_candidates(db, terms, date, policy)
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
         return [], {}
-    # Without the word look-up there is no rarity to weigh words by: none are compared.
-    words = fingerprint.words if policy.independent_reports else Words()
     new = Text(article_id, stored, fingerprint.figures, words, date)
     candidates = _texts(db, nominated)
     found = verdicts(new, candidates, Rarity(holders, PER_WORD), _rules(policy))
