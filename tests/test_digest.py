@@ -475,6 +475,27 @@ def test_a_budget_spent_among_entries_fails_the_document_rather_than_one_entry()
         within(0.05, digest_parsed, parsed, source(1), 200, NOW)
 
 
+def test_a_budget_exception_swallowed_once_is_raised_again() -> None:
+    # Raised inside a garbage collector callback or a __del__, the timer's exception is
+    # printed and dropped; the digest went on with no budget left to stop it.
+    swallowed = []
+
+    def spin_through_one_timeout() -> None:
+        deadline = time.monotonic() + 5  # without a second firing: done, nothing raised
+        while time.monotonic() < deadline:
+            try:
+                while time.monotonic() < deadline:
+                    pass
+            except DigestTimeout:
+                if swallowed:
+                    raise
+                swallowed.append(True)
+
+    with pytest.raises(DigestTimeout):
+        within(0.05, spin_through_one_timeout)
+    assert swallowed
+
+
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_document_past_its_budget_is_a_failure_in_a_thread_and_in_a_worker(
     workers: int,

@@ -199,6 +199,10 @@ class DigestTimeout(BaseException):
     (or any in a parser) must not swallow it and go on with the rest of the document."""
 
 
+#: CPU seconds between the timer's firings once a budget is spent (``within``).
+REFIRE_SECONDS = 0.005
+
+
 def within(budget: float, function: Callable[..., T], *args: object) -> T:
     """``function(*args)``, interrupted by ``DigestTimeout`` once it has used ``budget``
     seconds of CPU time.
@@ -212,11 +216,18 @@ def within(budget: float, function: Callable[..., T], *args: object) -> T:
         raise DigestTimeout(f"took longer than {budget:g}s of CPU time to digest")
 
     previous = signal.signal(signal.SIGPROF, expired)
-    signal.setitimer(signal.ITIMER_PROF, budget)
+    # Past the budget the timer fires again every few milliseconds: an exception raised
+    # where Python ignores it (a garbage collector callback, a __del__) is raised anew.
+    signal.setitimer(signal.ITIMER_PROF, budget, REFIRE_SECONDS)
     try:
         return function(*args)
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
+        while True:
+            try:  # the timer may fire once more before it is stopped: that one is moot
+                signal.setitimer(signal.ITIMER_PROF, 0)
+                break
+            except DigestTimeout:
+                continue
         signal.signal(signal.SIGPROF, previous)
 
 
