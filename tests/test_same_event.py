@@ -395,17 +395,19 @@ def test_korean_words_analyzed_once_are_kept_within_a_bound(
 ) -> None:
     monkeypatch.setattr(words, "_analyzed", {})
     monkeypatch.setattr(words, "ANALYZED_KEPT", 5)
-    first = words_of("경북 안동서 지진", "안동시에서 규모 4.6의 지진이 발생했다")
-    assert len(words._analyzed) == 5
     analyzed: list[list[str]] = []
     real = words._analyze
     monkeypatch.setattr(words, "_analyze", lambda spaced: analyzed.append(spaced) or real(spaced))
+    first = words_of("경북 안동서 지진", "안동시에서 규모 4.6의 지진이 발생했다")
+    # The headline's and the lead's eight spaced words in one call; the oldest three (the
+    # headline's) dropped for the bound.
+    assert [len(spaced) for spaced in analyzed] == [8]
+    assert len(words._analyzed) == 5
     again = words_of("경북 안동서 지진", "안동시에서 규모 4.6의 지진이 발생했다")
     assert again == first  # the same words whether analyzed now or kept
     assert len(words._analyzed) == 5
-    # The headline's three words were dropped for the lead's, and then the lead's first
-    # three for the headline's: six analyzed again, the same words as before.
-    assert sum(len(spaced) for spaced in analyzed) == 6
+    # Only the headline's three analyzed again, the lead's five read from the cache.
+    assert analyzed[1:] == [["경북", "안동서", "지진"]]
 
 
 def test_the_index_holds_each_articles_terms_and_forgets_them_on_update(tmp_path: Path) -> None:
