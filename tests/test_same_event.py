@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy import text as sql_text
 
 from aggregator import words
@@ -425,6 +426,39 @@ def test_the_index_holds_each_articles_terms_and_forgets_them_on_update(tmp_path
     with sqlite3.connect(tmp_path / "aggregator.db") as conn:
         keys = {key for (key,) in conn.execute("SELECT key FROM word_postings")}
     assert keys == expected  # "#120" went with the old text
+
+
+def test_both_stores_index_the_same_rows(tmp_path: Path) -> None:
+    """PostgreSQL writes and reads an article's index keys as one array a statement, where
+    SQLite takes a row at a time: the rows are the same, and so are the stories."""
+    found = {}
+    for backend, urls in (
+        ("sqlite", iter([f"sqlite:///{tmp_path / 'aggregator.db'}"])),
+        ("postgresql", postgresql_database()),
+    ):
+        for url in urls:
+            with Store.open(url) as store:
+                store.sync_sources(SOURCE_LIST)
+                for told in itertools.chain.from_iterable(EVENTS.values()):
+                    save(store, told)
+                grouped = groups(store)
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                bands = set(
+                    conn.execute(sql_text("SELECT key, date, article_id FROM sketch_bands"))
+                )
+                postings = set(
+                    conn.execute(
+                        sql_text("SELECT key, date, article_id, story_id FROM word_postings")
+                    )
+                )
+            engine.dispose()
+            found[backend] = (grouped, bands, postings)
+    assert found["sqlite"][0] == WANTED
+    assert len(found["sqlite"][1]) >= 64 * len(WANTED) and found["sqlite"][2]
+    # A folded article's postings name the story it joined.
+    assert {story for *_, story in found["sqlite"][2]} < {a for _, _, a in found["sqlite"][1]}
+    assert found["postgresql"] == found["sqlite"]
 
 
 def _text(told: tuple[str, str, str, str, datetime]) -> Text:

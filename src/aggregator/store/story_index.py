@@ -257,10 +257,22 @@ def index_sketch(
 ) -> None:
     """Index the article's stored sketch under its band keys (with no sketch or date,
     it is never looked for by similarity, and not indexed)."""
+    rows = _band_rows(article_id, sketch, date)
+    if db.postgres and rows:
+        # One statement, not a row each: every statement is a round trip to the server.
+        db.run(_PG_INDEX_BANDS, (rows[0][1], article_id, [key for key, _, _ in rows]))
+        return
     db.many(
         "INSERT INTO sketch_bands (key, date, article_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        _band_rows(article_id, sketch, date),
+        rows,
     )
+
+
+_PG_INDEX_BANDS = (
+    "INSERT INTO sketch_bands (key, date, article_id) "
+    "SELECT band.key, ?::bigint, ?::text FROM unnest(?::bigint[]) AS band(key) "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 def unindex_sketch(
@@ -294,6 +306,14 @@ def _band_hits_sql() -> str:
 
 
 _BAND_HITS = _band_hits_sql()
+#: The same on PostgreSQL: the keys as one array, so the statement's text is the same for
+#: every article and the server prepares it once (a union of 64 parts was planned anew
+#: for each).
+_PG_BAND_HITS = (
+    "SELECT hit.article_id FROM unnest(?::bigint[]) AS band(key) CROSS JOIN LATERAL "
+    "(SELECT article_id FROM sketch_bands WHERE key = band.key AND date BETWEEN ? AND ? "
+    f"ORDER BY date DESC, article_id DESC LIMIT {PER_BAND}) AS hit"
+)
 
 
 def _band_candidates(
@@ -303,10 +323,14 @@ def _band_candidates(
     among the most recent few under each key. Bounded work per article, however many
     near-identical template stories a busy source sends."""
     low, high = micros(date - policy.window), micros(date + policy.window)
-    params: list[object] = []
-    for key in band_index_keys(stored):
-        params += (key, low, high)
-    hits = Counter(row[0] for row in db.all(_BAND_HITS, params))
+    if db.postgres:
+        rows = db.all(_PG_BAND_HITS, (band_index_keys(stored), low, high))
+    else:
+        params: list[object] = []
+        for key in band_index_keys(stored):
+            params += (key, low, high)
+        rows = db.all(_BAND_HITS, params)
+    hits = Counter(row[0] for row in rows)
     return [article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)]
 
 
@@ -340,6 +364,42 @@ def _word_holders_sql(count: int) -> str:
     return " UNION ALL ".join(part.format(i=i) for i in range(count))
 
 
+#: The two look-ups on PostgreSQL: the keys as one array (see ``_PG_BAND_HITS``), each row
+#: with the key's position from 0.
+_PG_WORD_COUNTS = (
+    "SELECT term.position - 1, (SELECT COUNT(DISTINCT COALESCE(story_id, article_id)) FROM "
+    "(SELECT story_id, article_id FROM word_postings WHERE key = term.key "
+    f"AND date BETWEEN ? AND ? LIMIT {PER_WORD}) AS held) "
+    "FROM unnest(?::bigint[]) WITH ORDINALITY AS term(key, position)"
+)
+_PG_WORD_HOLDERS = (
+    "SELECT term.position - 1, hit.article_id "
+    "FROM unnest(?::bigint[]) WITH ORDINALITY AS term(key, position) CROSS JOIN LATERAL "
+    "(SELECT article_id FROM word_postings WHERE key = term.key AND date BETWEEN ? AND ? "
+    f"ORDER BY date DESC, article_id DESC LIMIT {PER_WORD}) AS hit"
+)
+
+
+def _word_counts(db: Statements, keys: list[int], low: int, high: int) -> list[tuple[int, int]]:
+    """Each key's position and how many stories hold it (``_word_counts_sql``)."""
+    if db.postgres:
+        return [(row[0], row[1]) for row in db.all(_PG_WORD_COUNTS, (low, high, keys))]
+    params: list[object] = []
+    for key in keys:
+        params += (key, low, high)
+    return [(row[0], row[1]) for row in db.all(_word_counts_sql(len(keys)), params)]
+
+
+def _word_holders(db: Statements, keys: list[int], low: int, high: int) -> list[tuple[int, str]]:
+    """Each key's position and the articles holding it (``_word_holders_sql``)."""
+    if db.postgres:
+        return [(row[0], row[1]) for row in db.all(_PG_WORD_HOLDERS, (keys, low, high))]
+    params: list[object] = []
+    for key in keys:
+        params += (key, low, high)
+    return [(row[0], row[1]) for row in db.all(_word_holders_sql(len(keys)), params)]
+
+
 def index_terms(words: Words, figures: frozenset[str]) -> list[str]:
     """What an article is indexed and looked up by in ``word_postings``: its key words,
     and its telling figures as ``#<value>`` (reports that word an event apart still
@@ -356,20 +416,15 @@ def _word_candidates(
     them, weighted by rarity. Only terms at most ``NOMINATING_HOLDERS`` stories hold
     nominate: who holds the others is not read."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
-    params: list[object] = []
-    for word in listed:
-        params += (word_key(word), low, high)
-    counted = db.all(_word_counts_sql(len(listed)), params)
+    keys = [word_key(word) for word in listed]
+    counted = _word_counts(db, keys, low, high)
     holders = {listed[position]: count for position, count in counted if count}
     nominating = [position for position, count in counted if 0 < count <= NOMINATING_HOLDERS]
     if not nominating:
         return holders, []
-    params = []
-    for position in nominating:
-        params += (word_key(listed[position]), low, high)
     rows = [
         (nominating[index], article_id)
-        for index, article_id in db.all(_word_holders_sql(len(nominating)), params)
+        for index, article_id in _word_holders(db, [keys[p] for p in nominating], low, high)
     ]
     rarity = Rarity(holders, PER_WORD)
     shared: dict[str, float] = {}
@@ -409,11 +464,23 @@ def index_words(
 ) -> None:
     """Index the article, a member of ``story_id``, under each of its ``index_terms``
     (none without a date)."""
+    rows = _word_rows(article_id, words, figures, date)
+    if db.postgres and rows:
+        keys = [key for key, _, _ in rows]
+        db.run(_PG_INDEX_WORDS, (rows[0][1], article_id, story_id, keys))
+        return
     db.many(
         "INSERT INTO word_postings (key, date, article_id, story_id) VALUES (?, ?, ?, ?) "
         "ON CONFLICT DO NOTHING",
-        [(*row, story_id) for row in _word_rows(article_id, words, figures, date)],
+        [(*row, story_id) for row in rows],
     )
+
+
+_PG_INDEX_WORDS = (
+    "INSERT INTO word_postings (key, date, article_id, story_id) "
+    "SELECT term.key, ?::bigint, ?::text, ?::text FROM unnest(?::bigint[]) AS term(key) "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 def unindex_words(
