@@ -24,22 +24,25 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import evaluate  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from aggregator import words  # noqa: E402
 from aggregator.dedup import Fingerprint  # noqa: E402
 from aggregator.digest import MIN_SIMILAR_LETTERS  # noqa: E402
 from aggregator.model import Article, Source, story_id  # noqa: E402
 from aggregator.sanitize import html_to_text  # noqa: E402
-from aggregator.store import Store  # noqa: E402
+from aggregator.store import Store, story_index  # noqa: E402
 from aggregator.store.story_index import FoldPolicy  # noqa: E402
 from aggregator.words import Words, words_of  # noqa: E402
 
@@ -47,6 +50,111 @@ EVAL_SET = Path(__file__).resolve().parent / "eval" / "stories.jsonl"
 SOURCES = 20
 BATCH = 100
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+#: What of a save is timed apart: the word look-up, reading the candidates' stored
+#: columns, comparing them, and writing the article's postings (``story_index``).
+PARTS = {
+    "word look-up": "_word_candidates",
+    "reading the candidates": "_texts",
+    "comparing them": "verdicts",
+    "writing the postings": "index_words",
+}
+
+
+class Parts:
+    """The time a save spends in each of ``PARTS``, by whether it has content words:
+    ``story_index``'s functions wrapped for the probes only."""
+
+    def __init__(self) -> None:
+        self.words = True
+        self.spent: dict[bool, dict[str, float]] = {True: {}, False: {}}
+        self._originals: dict[str, Callable[..., Any]] = {}
+
+    def install(self) -> None:
+        for label, name in PARTS.items():
+            original = self._originals[name] = getattr(story_index, name)
+            setattr(story_index, name, self._timed(label, original))
+
+    def uninstall(self) -> None:
+        for name, original in self._originals.items():
+            setattr(story_index, name, original)
+
+    def _timed(self, label: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent = self.spent[self.words]
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+
+        return timed
+
+    def report(self, probes: int, mean: dict[bool, float]) -> None:
+        print("  of which, mean per save (without words / with / added):")
+        rest = dict(mean)
+        for label in PARTS:
+            found = {kept: self.spent[kept].get(label, 0.0) / probes * 1000 for kept in mean}
+            for kept in rest:
+                rest[kept] -= found[kept]
+            print(f"    {label + ':':24}{_three(found)}")
+        print(f"    {'the rest:':24}{_three(rest)} (the article's row, keys, sketch, commit)")
+
+
+def _three(found: dict[bool, float]) -> str:
+    return f"{found[False]:.2f} / {found[True]:.2f} / {found[True] - found[False]:+.2f} ms"
+
+
+class Stores:
+    """The store the articles are saved in, and a copy of it: SQLite files in ``work``,
+    or two databases on a PostgreSQL ``server`` (the copy made with ``CREATE DATABASE …
+    TEMPLATE``), dropped at the end."""
+
+    NAMES = ("aggregator_cost_words", "aggregator_cost_bare")
+
+    def __init__(self, server: str | None, work: Path) -> None:
+        self.server = make_url(server) if server else None
+        self.work = work
+        self.kind = "PostgreSQL" if server else "SQLite"
+
+    def __enter__(self) -> Stores:
+        self._drop()
+        if self.server is not None:
+            self._admin(f"CREATE DATABASE {self.NAMES[0]}")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._drop()
+
+    def first(self) -> str:
+        return self._url(self.NAMES[0])
+
+    def copy(self) -> str:
+        """A copy of the first store (closed by now)."""
+        if self.server is None:
+            shutil.copyfile(self.work / f"{self.NAMES[0]}.db", self.work / f"{self.NAMES[1]}.db")
+        else:
+            self._admin(f"CREATE DATABASE {self.NAMES[1]} TEMPLATE {self.NAMES[0]}")
+        return self._url(self.NAMES[1])
+
+    def _url(self, name: str) -> str:
+        if self.server is None:
+            return f"sqlite:///{self.work / name}.db"
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def _drop(self) -> None:
+        if self.server is not None:
+            for name in self.NAMES:
+                self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        assert self.server is not None
+        server = self.server.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(statement)
 
 
 def as_article(synthetic: evaluate.Article) -> tuple[str, str, Article]:
@@ -70,26 +178,62 @@ def as_article(synthetic: evaluate.Article) -> tuple[str, str, Article]:
 
 def real_text(base: Sequence[evaluate.Article]) -> None:
     """Reading the Korean words of both labelled sets' articles as written (no word
-    replaced), in order, from an empty cache: the synthetic articles replace half their
-    Korean words with random syllables, which the cache never meets again."""
-    texts = [(a.title, evaluate.body_text(a.body)) for a in base if a.lang == "ko"]
+    replaced), in order of publication: all of them from an empty cache, and the later
+    half after the earlier half has filled it, as a service's long-lived digest workers
+    keep it. The synthetic articles replace half their Korean words with random
+    syllables, which the cache never meets again."""
+    dated = [(a.published, a.title, evaluate.body_text(a.body)) for a in base if a.lang == "ko"]
     for line in EVAL_SET.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if row["lang"] == "ko":
-            texts.append((row["title"], html_to_text(row["body"])))
+            published = datetime.fromisoformat(row["published"])
+            dated.append((published, row["title"], html_to_text(row["body"])))
+    dated.sort(key=lambda found: found[0])
+    texts = [(title, body) for _, title, body in dated]
     words._analyzed.clear()
-    started = time.perf_counter()
+    cold = _reading(texts)
+    words._analyzed.clear()
+    earlier, later = texts[: len(texts) // 2], texts[len(texts) // 2 :]
+    for title, body in earlier:
+        words_of(title, body)
+    seen = set(words._analyzed)
+    spaced = [word for title, body in later for word in _read_spaced(title, body)]
+    warm = _reading(later)
+    new = len(set(spaced) - seen)
+    print(
+        f"reading the words of {len(texts)} Korean labelled articles in order, per article: "
+        f"{cold} from an empty cache; the later {len(later)} after the earlier filled it: "
+        f"{warm} ({new / len(spaced):.2f} of their spaced words not seen before)"
+    )
+    words._analyzed.clear()
+
+
+def _reading(texts: Sequence[tuple[str, str]]) -> str:
+    """Wall and CPU time reading the words of each text, per text: the analyzer works on
+    two threads, so a process pays more CPU than the wall clock shows."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for title, body in texts:
         words_of(title, body)
-    took = (time.perf_counter() - started) / len(texts) * 1000
-    print(f"reading the words of {len(texts)} Korean labelled articles in order: {took:.2f} ms")
-    words._analyzed.clear()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return f"{wall / len(texts) * 1000:.2f} ms ({cpu / len(texts) * 1000:.2f} ms CPU)"
+
+
+def _read_spaced(title: str, body: str) -> list[str]:
+    """The spaced words ``words_of`` reads of a text: its headline and lead."""
+    lead = " ".join(body.split(None, words.LEAD_WORDS)[: words.LEAD_WORDS])
+    return [w for text in (title, lead) for w in unicodedata.normalize("NFKC", text).split()]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stored", type=int, default=50_000)
     parser.add_argument("--probes", type=int, default=400)
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="a PostgreSQL server to store in (postgresql://user@host/db; two databases "
+        "are created beside db and dropped after), instead of SQLite files",
+    )
     options = parser.parse_args()
     base = evaluate.load()
     made = list(evaluate.synthetic(base, options.stored + options.probes))
@@ -104,14 +248,16 @@ def main() -> int:
     words_of("한국어", "분석기를 미리 불러 둔다")  # the analyzer loads once per process: not timed
     real_text(base)
     reading: dict[str, list[float]] = {"ko": [], "en": []}
+    reading_cpu: dict[str, float] = {"ko": 0.0, "en": 0.0}
     prints: dict[str, Fingerprint] = {}
     started = time.perf_counter()
     for synthetic in made:
         body = evaluate.body_text(synthetic.body)
         # First, to time it apart (the fingerprint reads them again, from the cache).
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         words_of(synthetic.title, body)
         reading[synthetic.lang].append(time.perf_counter() - t)
+        reading_cpu[synthetic.lang] += time.process_time() - cpu
         fingerprint = Fingerprint.of(synthetic.title, body, min_letters=MIN_SIMILAR_LETTERS)
         prints[synthetic.id] = fingerprint
     print(
@@ -119,20 +265,21 @@ def main() -> int:
         "reading content words (headline and lead), per article: "
         + ", ".join(
             f"{lang} {statistics.mean(times) * 1000:.2f} ms mean, "
-            f"{statistics.median(times) * 1000:.2f} ms median"
+            f"{statistics.median(times) * 1000:.2f} ms median "
+            f"({reading_cpu[lang] / len(times) * 1000:.2f} ms CPU mean)"
             for lang, times in reading.items()
         )
     )
 
-    with tempfile.TemporaryDirectory() as work:
-        with_words = Path(work) / "with-words.db"
-        sources = [
-            Source(id=f"s{i}", url=f"https://s{i}.example/rss", name=f"S{i}", home="")
-            for i in range(SOURCES)
-        ]
-        policy = FoldPolicy()
+    policy = FoldPolicy()
+    sources = [
+        Source(id=f"s{i}", url=f"https://s{i}.example/rss", name=f"S{i}", home="")
+        for i in range(SOURCES)
+    ]
+    parts = Parts()
+    with tempfile.TemporaryDirectory() as work, Stores(options.server, Path(work)) as stores:
         started = time.perf_counter()
-        with Store.open(f"sqlite:///{with_words}") as store:
+        with Store.open(stores.first()) as store:
             store.sync_sources(sources)
             by_source: dict[str, list[tuple[str, Article, Fingerprint]]] = {}
             for synthetic in stored:
@@ -144,16 +291,16 @@ def main() -> int:
                     batch.clear()
             for source, batch in by_source.items():
                 store.save_articles(source, batch, NOW, policy)
-        print(f"{len(stored):,} articles stored in {time.perf_counter() - started:.0f} s")
-        without_words = Path(work) / "without-words.db"
-        shutil.copyfile(with_words, without_words)
+        print(
+            f"{len(stored):,} articles stored in {stores.kind} "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+        copy = stores.copy()
 
         times: dict[bool, list[float]] = {True: [], False: []}
         folds: dict[bool, int] = {True: 0, False: 0}
-        with (
-            Store.open(f"sqlite:///{with_words}") as full,
-            Store.open(f"sqlite:///{without_words}") as bare,
-        ):
+        parts.install()
+        with Store.open(stores.first()) as full, Store.open(copy) as bare:
             for k, synthetic in enumerate(probes):
                 source, guid, article = as_article(synthetic)
                 fingerprint = prints[synthetic.id]
@@ -161,10 +308,12 @@ def main() -> int:
                 for words in (True, False) if k % 2 else (False, True):
                     store = full if words else bare
                     entry = fingerprint if words else replace(fingerprint, words=Words())
+                    parts.words = words
                     t = time.perf_counter()
                     result = store.save_articles(source, [(guid, article, entry)], NOW, policy)
                     times[words].append(time.perf_counter() - t)
                     folds[words] += result.folded
+        parts.uninstall()
     mean = {words: statistics.mean(found) * 1000 for words, found in times.items()}
     median = {words: statistics.median(found) * 1000 for words, found in times.items()}
     print(
@@ -177,6 +326,7 @@ def main() -> int:
         f"  added by the words:     {mean[True] - mean[False]:.2f} ms mean, "
         f"{median[True] - median[False]:.2f} ms median"
     )
+    parts.report(len(probes), mean)
     return 0
 
 
