@@ -142,11 +142,12 @@ def words_of(title: str, body_text: str) -> Words:
     counts: Counter[str] = Counter()
     names: set[str] = set()
     texts = [unicodedata.normalize("NFKC", text) for text in (title, lead)]
+    is_korean = [HANGUL.search(text) is not None for text in texts]
     # The Korean texts' spaced words are analyzed in one call: a call costs the analyzer
     # about as much as three words.
-    korean = _korean_words([text for text in texts if HANGUL.search(text)])
-    for text, weight in zip(texts, (TITLE_WEIGHT, 1), strict=True):
-        found = korean.pop(0) if HANGUL.search(text) else _alphabetic_words(text)
+    korean = iter(_korean_words([text for text, ko in zip(texts, is_korean, strict=True) if ko]))
+    for text, ko, weight in zip(texts, is_korean, (TITLE_WEIGHT, 1), strict=True):
+        found = next(korean) if ko else _alphabetic_words(text)
         for word, is_name in found:
             counts[word] += weight
             if is_name:
@@ -260,7 +261,8 @@ def stem(word: str) -> str:
 
 def _korean_words(texts: list[str]) -> list[list[tuple[str, bool]]]:
     """The content words of each text's spaced words (eojeol), from the cache or analyzed
-    now: all those not yet seen in one call, each on its own (25 µs a word)."""
+    now: all those not yet seen in one call, each on its own (about 60 µs of CPU a
+    word, on a thread a core)."""
     spaced = [text.split() for text in texts]
     # Looked up first: analyzing the rest may drop some of these from the cache.
     known = {word: _analyzed.get(word) for words in spaced for word in words}
