@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aggregator.config.settings import DedupSettings
 from aggregator.dedup import (
@@ -322,13 +323,8 @@ def _band_candidates(
     among the most recent few under each key. Bounded work per article, however many
     near-identical template stories a busy source sends."""
     low, high = micros(date - policy.window), micros(date + policy.window)
-    if db.postgres:
-        rows = db.all(_PG_BAND_HITS, (band_index_keys(stored), low, high))
-    else:
-        params: list[object] = []
-        for key in band_index_keys(stored):
-            params += (key, low, high)
-        rows = db.all(_BAND_HITS, params)
+    keys = band_index_keys(stored)
+    rows = _by_key(db, _BAND_HITS, keys, low, high, (_PG_BAND_HITS, (keys, low, high)))
     hits = Counter(row[0] for row in rows)
     return [article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)]
 
@@ -379,24 +375,20 @@ _PG_WORD_HOLDERS = (
 )
 
 
-def _word_counts(db: Statements, keys: list[int], low: int, high: int) -> list[tuple[int, int]]:
-    """Each key's position and how many stories hold it (``_word_counts_sql``)."""
+def _by_key(
+    db: Statements,
+    union: str,
+    keys: Sequence[int],
+    low: int,
+    high: int,
+    on_postgres: tuple[str, Sequence[object]],
+) -> list[tuple[Any, ...]]:
+    """The rows of a look-up of ``keys`` in a date range: on SQLite ``union``, each of
+    whose parts takes a key and the range; on PostgreSQL one statement over the keys as
+    an array (``on_postgres``: its text and parameters)."""
     if db.postgres:
-        return [(row[0], row[1]) for row in db.all(_PG_WORD_COUNTS, (low, high, keys))]
-    params: list[object] = []
-    for key in keys:
-        params += (key, low, high)
-    return [(row[0], row[1]) for row in db.all(_word_counts_sql(len(keys)), params)]
-
-
-def _word_holders(db: Statements, keys: list[int], low: int, high: int) -> list[tuple[int, str]]:
-    """Each key's position and the articles holding it (``_word_holders_sql``)."""
-    if db.postgres:
-        return [(row[0], row[1]) for row in db.all(_PG_WORD_HOLDERS, (keys, low, high))]
-    params: list[object] = []
-    for key in keys:
-        params += (key, low, high)
-    return [(row[0], row[1]) for row in db.all(_word_holders_sql(len(keys)), params)]
+        return db.all(*on_postgres)
+    return db.all(union, [value for key in keys for value in (key, low, high)])
 
 
 def index_terms(words: Words, figures: frozenset[str]) -> list[str]:
@@ -416,15 +408,17 @@ def _word_candidates(
     nominate: who holds the others is not read."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
     keys = [word_key(word) for word in listed]
-    counted = _word_counts(db, keys, low, high)
+    counted = _by_key(
+        db, _word_counts_sql(len(keys)), keys, low, high, (_PG_WORD_COUNTS, (low, high, keys))
+    )
     holders = {listed[position]: count for position, count in counted if count}
     nominating = [position for position, count in counted if 0 < count <= NOMINATING_HOLDERS]
     if not nominating:
         return holders, []
-    rows = [
-        (nominating[index], article_id)
-        for index, article_id in _word_holders(db, [keys[p] for p in nominating], low, high)
-    ]
+    looked_up = [keys[position] for position in nominating]
+    union = _word_holders_sql(len(looked_up))
+    held = _by_key(db, union, looked_up, low, high, (_PG_WORD_HOLDERS, (looked_up, low, high)))
+    rows = [(nominating[index], article_id) for index, article_id in held]
     rarity = Rarity(holders, PER_WORD)
     shared: dict[str, float] = {}
     for position, article_id in rows:
