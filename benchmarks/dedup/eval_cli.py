@@ -93,6 +93,8 @@ class Scores:
 #: Days the stories are placed over with ``--load``, and the sources other news comes from.
 LOAD_DAYS = 3
 OTHER_SOURCES = 40
+#: The first of those days.
+LOAD_START = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def placed_together(rows: list[dict[str, str]], days: int) -> list[dict[str, str]]:
@@ -106,12 +108,9 @@ def placed_together(rows: list[dict[str, str]], days: int) -> list[dict[str, str
     spacing = timedelta(days=days) / max(len(groups), 1)
     placed = []
     for number, key in enumerate(sorted(groups)):
-        members = groups[key]
-        first = min(datetime.fromisoformat(row["published"]) for row in members)
-        for row in members:
-            moved = (
-                LOAD_START + number * spacing + (datetime.fromisoformat(row["published"]) - first)
-            )
+        times = [datetime.fromisoformat(row["published"]) for row in groups[key]]
+        for row, published in zip(groups[key], times, strict=True):
+            moved = LOAD_START + number * spacing + (published - min(times))
             placed.append({**row, "published": moved.isoformat()})
     return placed
 
@@ -135,9 +134,6 @@ def other_news(per_day: int, days: int) -> list[dict[str, str]]:
         }
         for number, made in enumerate(evaluate.synthetic(evaluate.load(), total))
     ]
-
-
-LOAD_START = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def load(half: str) -> list[dict[str, str]]:
@@ -174,15 +170,15 @@ def run_once(
     threshold: float | None,
     evidence: bool = False,
     independent_reports: bool = True,
-    other_news: list[dict[str, str]] | None = None,
+    others: list[dict[str, str]] | None = None,
 ) -> dict[str, str]:
     """Article id → story id as the store holds them after one ``fetch --all``; with
     ``evidence``, each article that joined a story is printed with the signals it joined by.
-    ``other_news`` come from ``OTHER_SOURCES`` sources of their own."""
+    ``others`` (other news) come from ``OTHER_SOURCES`` sources of their own."""
     by_outlet: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
     for row in rows:
         by_outlet[row["outlet"]].append(row)
-    for number, row in enumerate(other_news or ()):
+    for number, row in enumerate(others or ()):
         by_outlet[f"other news {number % OTHER_SOURCES}"].append(row)
     outlets = sorted(by_outlet)
     random.Random(seed).shuffle(outlets)
