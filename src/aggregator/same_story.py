@@ -35,6 +35,7 @@ tellings of several stories merges them when ``may_merge`` allows (``store.story
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -183,6 +184,10 @@ class Rarity:
         self.holders = holders
         self.limit = limit
         self._weights: dict[str, float] = {}
+        # One article is compared with up to 30 candidates, and a pair's words up to three
+        # times: each text's weighted words are worked out once, by the text's identity
+        # (the text is kept with them, so its id is not reused while they are).
+        self._vectors: dict[int, tuple[Words, dict[str, float], float]] = {}
 
     def weight(self, word: str) -> float:
         """Inverse document frequency, ``ln((limit + 0.5) / (holders + 0.5))``: about 4
@@ -197,6 +202,19 @@ class Rarity:
     def is_rare(self, word: str) -> bool:
         return self.holders.get(word, 0) + 1 <= RARE_NAME_ARTICLES
 
+    def cosine(self, a: Words, b: Words) -> float:
+        """``words_cosine`` of two texts' words, weighted by this rarity."""
+        va, norm_a = self._vector(a)
+        vb, norm_b = self._vector(b)
+        return _cosine(va, norm_a, vb, norm_b)
+
+    def _vector(self, words: Words) -> tuple[dict[str, float], float]:
+        found = self._vectors.get(id(words))
+        if found is None or found[0] is not words:
+            vector = _weighted(words, self.weight)
+            found = self._vectors[id(words)] = (words, vector, _norm(vector))
+        return found[1], found[2]
+
 
 def signals(new: Text, old: Text, rarity: Rarity, rule: str = "similarity") -> Signals:
     """Every signal of a pair; the figures judged as ``rule`` judges them (reports written
@@ -207,7 +225,7 @@ def signals(new: Text, old: Text, rarity: Rarity, rule: str = "similarity") -> S
         agree = _figures_allow_one_event(new.figures, old.figures)
     return Signals(
         sketch=similarity(new.signature, old.signature),
-        words=words_cosine(new.words, old.words, rarity.weight),
+        words=rarity.cosine(new.words, old.words),
         names=_shared_names(new, old, rarity),
         figures=_shared_figures(new, old),
         phrases=_shared_phrases(new, old, rarity),
@@ -225,7 +243,7 @@ def _shared_names(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
     shared = new.words.names & old.words.names
     # The Korean analyzer tags a name by its context, a proper noun in one text and a
     # common noun in the other: a Korean word both hold is a name if either tags it so.
-    differ = {word for word in new.words.names ^ old.words.names if HANGUL.match(word)}
+    differ = _korean_names(new.words.names) ^ _korean_names(old.words.names)
     if differ:
         shared |= differ & _word_set(new) & _word_set(old)
     if shared and new.words.phrases and old.words.phrases:
@@ -243,7 +261,7 @@ def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
         return 0
     phrases = shared_phrases(new.words.phrases, old.words.phrases)
     named = [phrase for phrase in phrases if any(w in names for w in phrase.split("_"))]
-    in_phrases = _phrase_words(named)
+    in_phrases = _phrase_words(frozenset(named))
     # A Korean name that opens a longer one names the same place: 부산 of 부산지법 (its
     # court), 충남 of 충남도.
     within = {
@@ -260,12 +278,27 @@ def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
     return others + bool(places - in_phrases) + len(named)
 
 
-def _word_set(text: Text) -> set[str]:
-    return {word for word, _ in text.words.counts}
+def _word_set(text: Text) -> frozenset[str]:
+    return _words_counted(text.words.counts)
 
 
-def _phrase_words(phrases: Iterable[str]) -> set[str]:
-    return {word for phrase in phrases for word in phrase.split("_")}
+# Each text is compared with many: what is read of its words alone is kept (a frozenset
+# keeps its hash; a tuple's is worked out on each call, a third of the cost of the set).
+@functools.lru_cache(maxsize=4096)
+def _korean_names(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(word for word in names if HANGUL.match(word))
+
+
+@functools.lru_cache(maxsize=4096)
+def _words_counted(counts: tuple[tuple[str, int], ...]) -> frozenset[str]:
+    return frozenset(word for word, _ in counts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase_words(phrases: frozenset[str]) -> frozenset[str]:
+    """The words of name phrases (a text's, or those two share: each pair's are asked for
+    up to three times, so they are kept)."""
+    return frozenset(word for phrase in phrases for word in phrase.split("_"))
 
 
 def _shared_phrases(new: Text, old: Text, rarity: Rarity) -> tuple[str, ...]:
@@ -287,12 +320,25 @@ def _hours_apart(new: Text, old: Text) -> float | None:
 
 def words_cosine(a: Words, b: Words, weight: Callable[[str], float]) -> float:
     """Cosine of two texts' content words, each weighted ``(1 + ln count) × rarity``."""
-    va = {word: (1 + math.log(count)) * weight(word) for word, count in a.counts}
-    vb = {word: (1 + math.log(count)) * weight(word) for word, count in b.counts}
-    dot = sum(va[word] * vb[word] for word in va.keys() & vb.keys())
+    va, vb = _weighted(a, weight), _weighted(b, weight)
+    return _cosine(va, _norm(va), vb, _norm(vb))
+
+
+def _weighted(words: Words, weight: Callable[[str], float]) -> dict[str, float]:
+    return {word: (1 + math.log(count)) * weight(word) for word, count in words.counts}
+
+
+def _norm(vector: dict[str, float]) -> float:
+    return math.sqrt(sum(v * v for v in vector.values()))
+
+
+def _cosine(va: dict[str, float], norm_a: float, vb: dict[str, float], norm_b: float) -> float:
+    # Summed in the first text's order of words, not a set's: a set's order follows the
+    # process's string hashing, and the sum's last digit with it.
+    dot = sum(weight * vb[word] for word, weight in va.items() if word in vb)
     if not dot:
         return 0.0
-    norm = math.sqrt(sum(v * v for v in va.values())) * math.sqrt(sum(v * v for v in vb.values()))
+    norm = norm_a * norm_b
     return dot / norm if norm else 0.0
 
 
@@ -325,8 +371,7 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
             else:
                 bar = max(rules.words_threshold, LATER_WORDS)
             if not (
-                evidence >= STRONG_EVIDENCE
-                and words_cosine(new.words, old.words, rarity.weight) >= bar
+                evidence >= STRONG_EVIDENCE and rarity.cosine(new.words, old.words) >= bar
             ) and not (close and _named_alike(new, old, rarity, rules.words_threshold)):
                 return None
             rule = "same_event"
@@ -349,7 +394,7 @@ def _named_alike(new: Text, old: Text, rarity: Rarity, words_threshold: float) -
         return False
     if len(_shared_phrases(new, old, rarity)) < NAMED_PHRASES:
         return False
-    return words_cosine(new.words, old.words, rarity.weight) >= words_threshold * NAMED_WORDS
+    return rarity.cosine(new.words, old.words) >= words_threshold * NAMED_WORDS
 
 
 def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:

@@ -167,10 +167,12 @@ _PHRASE_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*|[^\w\s'’]+|\n|\d[\w.,]*", re.
 _NAME_JOINERS = frozenset({"of", "de", "del", "da", "van", "von", "and", "&"})
 
 
+@functools.lru_cache(maxsize=4096)
 def shared_phrases(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
     """The name phrases two texts share: the same phrase, or one standing inside the
     other's longer run ("Staffordshire Police" in "Stafford Staffordshire Police", a
-    dateline run into the name), each counted once (the longest)."""
+    dateline run into the name), each counted once (the longest). Kept: a pair's are asked
+    for up to three times."""
     if not a or not b:
         return frozenset()
     split_a = [tuple(p.split("_")) for p in a]
