@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -371,6 +374,41 @@ def test_a_word_every_article_holds_weighs_nothing() -> None:
     assert rarity.weight("fire") == 0 < rarity.weight("kestrel")
     only_common = Words((("fire", 1),))
     assert words_cosine(only_common, only_common, rarity.weight) == 0.0
+
+
+_COSINE_IN_A_PROCESS = """
+from aggregator.same_story import Rarity, words_cosine
+from aggregator.words import words_of
+a = words_of("Harbor crane collapse injures four dockworkers at Port Alder terminal",
+    "A container crane buckled and fell across two berths at the Port Alder terminal on "
+    "Tuesday morning, injuring four dockworkers and halting cargo operations, harbor "
+    "officials said. Investigators from the safety board arrived by afternoon and the "
+    "union called for an inspection of every crane on the waterfront.")
+b = words_of("Four hurt as crane falls at Port Alder docks",
+    "Four dockworkers were hurt when a crane collapsed at Port Alder on Tuesday, stopping "
+    "cargo work across two berths. The union demanded inspections of all waterfront "
+    "cranes while safety investigators examined the wreck in the afternoon, officials said.")
+weight = Rarity({"crane": 3, "port": 20, "alder": 1, "union": 9}, 64).weight
+print(repr(words_cosine(a, b, weight)), repr(words_cosine(b, a, weight)))
+"""
+
+
+def test_the_words_cosine_is_the_same_in_every_process_and_either_way() -> None:
+    """A verdict read at its threshold must not turn on the process's string hashing (a
+    set's order) or on which text came first: the cosine is the same to the last digit."""
+    found = set()
+    for seed in range(1, 6):
+        run = subprocess.run(
+            [sys.executable, "-c", _COSINE_IN_A_PROCESS],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        forward, backward = run.stdout.split()
+        assert forward == backward
+        found.add(forward)
+    assert len(found) == 1
 
 
 def test_the_same_figures_listed_in_another_order_agree() -> None:

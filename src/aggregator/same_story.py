@@ -333,9 +333,10 @@ def _norm(vector: dict[str, float]) -> float:
 
 
 def _cosine(va: dict[str, float], norm_a: float, vb: dict[str, float], norm_b: float) -> float:
-    # Summed in the first text's order of words, not a set's: a set's order follows the
-    # process's string hashing, and the sum's last digit with it.
-    dot = sum(weight * vb[word] for word, weight in va.items() if word in vb)
+    # Summed exactly (fsum): a plain sum's last digit follows the order of the words, and
+    # a set's order follows the process's string hashing. The same in every process, and
+    # whichever text comes first.
+    dot = math.fsum(weight * vb[word] for word, weight in va.items() if word in vb)
     if not dot:
         return 0.0
     norm = norm_a * norm_b
