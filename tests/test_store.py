@@ -161,6 +161,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_url: str) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA temp_store")).scalar() == 2  # MEMORY
     store.close()
 
 
