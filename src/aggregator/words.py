@@ -41,8 +41,11 @@ LEAD_WORDS = 50
 TITLE_WEIGHT = 2
 #: Words kept per article at most (the most frequent, then the first seen).
 MAX_WORDS = 64
-#: Words an article is indexed and looked up by (``Words.key_words``).
-KEY_WORDS = 16
+#: Words an article is indexed and looked up by (``Words.key_words``). A word not looked
+#: up weighs as one no other story holds (``same_story.Rarity``): with 12 instead of 16,
+#: an article's less frequent words count for more, and the tune half's recall went
+#: 0.841 → 0.858 (precision 0.972 → 0.967), with a quarter fewer terms to look up.
+KEY_WORDS = 12
 #: Words of the body read for name phrases: a feature's lead names no one, its second
 #: and third paragraphs do.
 PHRASE_WORDS = 300
