@@ -19,10 +19,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from aggregator import words
 from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import Article, Mention, Source, SourceState, Validators, story_id
-from aggregator.store import FetchRecord, SaveResult, Store
+from aggregator.store import FetchRecord, SaveResult, Store, story_index
 from aggregator.store.codec import encode_article
 from aggregator.store.migrate import alembic_config, head_revision
 from aggregator.store.schema import metadata
@@ -819,6 +820,79 @@ def test_a_story_pruned_whole_leaves_no_row_key_or_band(store_url: str) -> None:
         assert store.story_count() == 0 and store.articles() == []
     for table in ("sketch_bands", "word_postings", "story_keys", "stories"):
         assert count(store_url, table) == 0, table
+
+
+LONG_REPORT = (
+    "Four workers were injured on Tuesday when fire broke out at the Kestrel Chemicals plant "
+    "in Port Alder. About 120 firefighters from Brenton, Calloway and Dunmore fought the "
+    "blaze, which started in a solvent storage building, for nearly five hours. Plant "
+    "manager Rosalind Achterberg said 2,350 litres of toluene and 1,870 litres of acetone "
+    "were stored there, and that 46 residents of Quayside Road were evacuated."
+)
+
+
+def postings_of(store_url: str) -> dict[str, int]:
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT article_id, COUNT(*) FROM word_postings GROUP BY article_id")
+            ).all()
+    finally:
+        engine.dispose()
+    return {article_id: n for article_id, n in rows}
+
+
+def test_postings_an_earlier_version_indexed_leave_with_their_article(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Articles indexed under more terms than are looked up now (16 key words and 8 telling
+    figures, as before) leave none of their postings behind when updated or pruned."""
+    old_time = NOW - timedelta(days=100)
+    pruned = fingerprinted(1, "alpha", LONG_REPORT, date=old_time)
+    updated = fingerprinted(2, "alpha", LONG_REPORT, date=NOW)
+    with Store.open(store_url) as store:
+        store.sync_sources([Source(id="alpha", url="https://a.example/", name="A", home="x")])
+        with monkeypatch.context() as earlier:
+            earlier.setattr(words, "KEY_WORDS", 16)
+            earlier.setattr(story_index, "TELLING_KEYS", 8)
+            store.save_articles("alpha", [pruned], old_time)
+            store.save_articles("alpha", [updated], NOW)
+        now_indexed = len(story_index.index_terms(updated[2].words, updated[2].figures))
+        before = postings_of(store_url)
+        assert before[updated[1].id or ""] > now_indexed  # more than the code looks up now
+
+        rewritten = fingerprinted(2, "alpha", FIRE_REPORT, date=NOW, body=f"<p>{FIRE_REPORT}</p>")
+        store.save_articles("alpha", [rewritten], NOW)
+        expected = len(story_index.index_terms(rewritten[2].words, rewritten[2].figures))
+        assert postings_of(store_url)[updated[1].id or ""] == expected
+
+        assert store.prune(NOW - timedelta(days=90)) == 1
+        assert postings_of(store_url) == {updated[1].id: expected}
+
+
+def test_migration_0012_removes_the_postings_of_articles_gone(store_url: str) -> None:
+    """Postings an earlier prune left behind (of articles no longer stored) go when 0012 is
+    applied; those of stored articles stay."""
+    with Store.open(store_url) as store:
+        store.sync_sources([Source(id="alpha", url="https://a.example/", name="A", home="x")])
+        kept = fingerprinted(1, "alpha", LONG_REPORT, date=NOW)
+        store.save_articles("alpha", [kept], NOW)
+    stored = postings_of(store_url)
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0011")
+        conn.execute(
+            text(
+                "INSERT INTO word_postings (key, date, article_id, story_id) "
+                "VALUES (1, 2, 'gone', 'gone'), (3, 4, 'gone', 'gone')"
+            )
+        )
+    engine.dispose()
+    assert postings_of(store_url) == {**stored, "gone": 2}
+    with Store.open(store_url):  # upgraded again
+        pass
+    assert postings_of(store_url) == stored and stored[kept[1].id or ""] > 0
 
 
 def test_the_head_read_from_the_revision_files_is_alembics() -> None:

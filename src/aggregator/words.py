@@ -93,11 +93,12 @@ class Words:
     def __bool__(self) -> bool:
         return bool(self.counts)
 
-    def key_words(self) -> list[str]:
+    def key_words(self, most: int | None = None) -> list[str]:
         """The words an article is indexed and looked up by: names first, then the most
-        frequent (headline words count twice), at most ``KEY_WORDS``."""
+        frequent (headline words count twice), at most ``KEY_WORDS`` (or ``most``: the
+        first ``KEY_WORDS`` of a longer list are these)."""
         ranked = sorted(self.counts, key=lambda item: (item[0] not in self.names, -item[1]))
-        return [word for word, _ in ranked[:KEY_WORDS]]
+        return [word for word, _ in ranked[: KEY_WORDS if most is None else most]]
 
     def encode(self) -> str:
         """As the store keeps them: ``word:count`` separated by spaces, a name marked by a

@@ -61,6 +61,9 @@ NOMINATING_HOLDERS = 16
 MAX_WORD_CANDIDATES = 5
 #: Telling figures an article is indexed by at most (``index_terms``).
 TELLING_KEYS = 4
+#: The most telling figures any version of the store indexed an article by: removing or
+#: moving an article's postings covers that many (and all its words, ``_every_word_key``).
+TELLING_KEYS_EVER = 8
 
 
 _DEFAULTS = DedupSettings()
@@ -393,12 +396,22 @@ def _by_key(
     return db.all(union, [value for key in keys for value in (key, low, high)])
 
 
-def index_terms(words: Words, figures: frozenset[str]) -> list[str]:
+def index_terms(
+    words: Words,
+    figures: frozenset[str],
+    most_words: int | None = None,
+    most_figures: int = TELLING_KEYS,
+) -> list[str]:
     """What an article is indexed and looked up by in ``word_postings``: its key words,
     and its telling figures as ``#<value>`` (reports that word an event apart still
-    quote its figures alike), at most ``TELLING_KEYS`` of them, the longest first."""
+    quote its figures alike), at most ``TELLING_KEYS`` of them, the longest first. With
+    ``most_words`` and ``most_figures``, at most that many: each list's first terms are
+    the same whatever its length."""
     telling = sorted(telling_values(figures), key=lambda value: (-len(value), value))
-    return [*words.key_words(), *(f"#{value}" for value in telling[:TELLING_KEYS])]
+    return [
+        *words.key_words(most_words),
+        *(f"#{value}" for value in telling[:most_figures]),
+    ]
 
 
 def _word_candidates(
@@ -481,11 +494,14 @@ _PG_INDEX_WORDS = (
 def unindex_words(
     db: Statements, article_id: str, words: Words, figures: frozenset[str], date: datetime | None
 ) -> None:
-    """Remove what ``index_words`` added for the article's previous words and date."""
-    db.many(
-        "DELETE FROM word_postings WHERE key = ? AND date = ? AND article_id = ?",
-        _word_rows(article_id, words, figures, date),
-    )
+    """Remove what ``index_words`` added for the article's previous words and date, and
+    what any earlier version added (``_every_word_key``)."""
+    keys = _every_word_key(words, figures) if date is not None else []
+    if keys:
+        db.run(
+            f"DELETE FROM word_postings WHERE date = ? AND article_id = ? AND {_any_key(db, keys)}",
+            [micros(date), article_id, *_key_params(db, keys)],
+        )
 
 
 def move_words(
@@ -498,10 +514,22 @@ def move_words(
 ) -> None:
     """Record that the article's postings now belong to ``story_id`` (split out, or its
     story merged into another)."""
-    db.many(
-        "UPDATE word_postings SET story_id = ? WHERE key = ? AND date = ? AND article_id = ?",
-        [(story_id, *row) for row in _word_rows(article_id, words, figures, date)],
-    )
+    keys = _every_word_key(words, figures) if date is not None else []
+    if keys:
+        db.run(
+            "UPDATE word_postings SET story_id = ? "
+            f"WHERE date = ? AND article_id = ? AND {_any_key(db, keys)}",
+            [story_id, micros(date), article_id, *_key_params(db, keys)],
+        )
+
+
+def _any_key(db: Statements, keys: Sequence[int]) -> str:
+    """One statement over all the keys: an article may be under 70 of them."""
+    return "key = ANY(?::bigint[])" if db.postgres else f"key IN ({', '.join('?' * len(keys))})"
+
+
+def _key_params(db: Statements, keys: list[int]) -> list[object]:
+    return [keys] if db.postgres else list(keys)
 
 
 def _word_rows(
@@ -516,6 +544,16 @@ def _word_rows(
 def _word_keys(words: Words, figures: frozenset[str]) -> list[int]:
     """The keys an article is under in ``word_postings``: none without content words."""
     return [word_key(term) for term in index_terms(words, figures)] if words else []
+
+
+def _every_word_key(words: Words, figures: frozenset[str]) -> list[int]:
+    """Every key an article may be under, whichever version indexed it: each of its words
+    (once all were indexed; then 16 key words, then 12) and up to ``TELLING_KEYS_EVER``
+    telling figures. The rows an article no longer holds would otherwise stay behind."""
+    if not words:
+        return []
+    terms = index_terms(words, figures, len(words.counts), TELLING_KEYS_EVER)
+    return [word_key(term) for term in terms]
 
 
 def _holder(db: Statements, kind: str, key: str, other_than: str | None = None) -> str | None:
