@@ -369,6 +369,21 @@ def test_english_words_are_content_words_with_names_marked() -> None:
     assert Words.decode(found.encode()) == found
 
 
+def test_english_words_are_the_same_read_or_kept_and_long_tokens_are_not_kept() -> None:
+    words._read_token.cache_clear()
+    words._stem.cache_clear()
+    title, lead = "Rulings against Kestrel", "The court ruled against Kestrel Chemicals."
+    first = words_of(title, lead)
+    assert words_of(title, lead) == first  # read from what was kept
+    assert words._read_token.cache_info().hits > 0
+    kept = words._read_token.cache_info().currsize, words._stem.cache_info().currsize
+    # A feed of long junk tokens is read, but what was read of it is not kept.
+    junk = " ".join(f"{'q' * 60}{n}" for n in range(50))
+    found = words_of(junk, junk)
+    assert f"{'q' * 60}7" in dict(found.counts)
+    assert (words._read_token.cache_info().currsize, words._stem.cache_info().currsize) == kept
+
+
 def test_a_word_every_article_holds_weighs_nothing() -> None:
     rarity = Rarity({"fire": 64, "kestrel": 0}, limit=64)
     assert rarity.weight("fire") == 0 < rarity.weight("kestrel")
