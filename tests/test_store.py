@@ -847,10 +847,12 @@ def test_postings_an_earlier_version_indexed_leave_with_their_article(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Articles indexed under more terms than are looked up now (16 key words and 8 telling
-    figures, as before) leave none of their postings behind when updated or pruned."""
+    figures, as before) leave none of their postings behind when updated or pruned, and
+    all of them move with the article when it is split out."""
     old_time = NOW - timedelta(days=100)
     pruned = fingerprinted(1, "alpha", LONG_REPORT, date=old_time)
     updated = fingerprinted(2, "alpha", LONG_REPORT, date=NOW)
+    copy = fingerprinted(3, "alpha", LONG_REPORT, date=NOW)
     with Store.open(store_url) as store:
         store.sync_sources([Source(id="alpha", url="https://a.example/", name="A", home="x")])
         with monkeypatch.context() as earlier:
@@ -858,6 +860,16 @@ def test_postings_an_earlier_version_indexed_leave_with_their_article(
             earlier.setattr(story_index, "TELLING_KEYS", 8)
             store.save_articles("alpha", [pruned], old_time)
             store.save_articles("alpha", [updated], NOW)
+            assert store.save_articles("alpha", [copy], NOW).folded == 1
+        split_into = store.split(copy[1].id or "", NOW)
+        engine = create_engine(store_url)
+        with engine.connect() as conn:
+            moved = conn.execute(
+                text("SELECT DISTINCT story_id FROM word_postings WHERE article_id = :id"),
+                {"id": copy[1].id},
+            ).scalars()
+            assert list(moved) == [split_into]
+        engine.dispose()
         now_indexed = len(story_index.index_terms(updated[2].words, updated[2].figures))
         before = postings_of(store_url)
         assert before[updated[1].id or ""] > now_indexed  # more than the code looks up now
@@ -868,7 +880,8 @@ def test_postings_an_earlier_version_indexed_leave_with_their_article(
         assert postings_of(store_url)[updated[1].id or ""] == expected
 
         assert store.prune(NOW - timedelta(days=90)) == 1
-        assert postings_of(store_url) == {updated[1].id: expected}
+        left = before[copy[1].id or ""]
+        assert postings_of(store_url) == {updated[1].id: expected, copy[1].id: left}
 
 
 def test_migration_0012_removes_the_postings_of_articles_gone(store_url: str) -> None:

@@ -269,7 +269,7 @@ def _read_token(token: str) -> tuple[str, bool, bool]:
     word, capitalized = "", False
     if match is not None:
         raw = match.group()
-        word = _stem(raw) if len(raw) <= _KEPT_LENGTH else _stem.__wrapped__(raw)
+        word = stem(raw)
         if word in _STOPWORDS:
             word = ""
         capitalized = raw[0].isupper()
