@@ -462,6 +462,13 @@ def test_korean_words_analyzed_once_are_kept_within_a_bound(
     assert len(words._analyzed) == 5
     # Only the headline's three analyzed again, the lead's five read from the cache.
     assert analyzed[1:] == [["경북", "안동서", "지진"]]
+    # A spaced word longer than news writes is read to its first 40 characters: a feed of
+    # long junk neither costs the analyzer seconds nor fills the cache with it.
+    monkeypatch.setattr(words, "_analyzed", {})
+    junk = "지진" * 100_000
+    assert words_of("경북 지진", junk) == words_of("경북 지진", junk[:40])
+    assert analyzed[-1] == ["경북", "지진", junk[:40]]
+    assert set(words._analyzed) == {"경북", "지진", junk[:40]}
 
 
 def test_the_index_holds_each_articles_terms_and_forgets_them_on_update(tmp_path: Path) -> None:
