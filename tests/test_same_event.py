@@ -780,3 +780,48 @@ def test_korean_reports_written_apart_need_a_third_of_their_figures_in_common() 
     assert signals(sentencing, retold, rarity, "same_event").figures_agree
     assert not signals(sentencing, retold, rarity, "similarity").figures_agree
     assert not signals(sentencing, other, rarity, "same_event").figures_agree
+
+
+def test_three_numbers_in_common_are_no_event_when_the_words_are_unrelated() -> None:
+    """Reports of one event worded apart ("blaze", "fire") fold on three telling figures
+    quoted alike; a report of another thing that happens to state three of the same
+    numbers that hour, and no word of the event, does not."""
+    when = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    pileup = _text(
+        (
+            "harbor",
+            "pileup",
+            "Fog pile-up on the M6",
+            "Fourteen cars collided on the M6 near Stafford in thick fog, leaving 21 people "
+            "in hospital. Visibility was down to 50 metres, police said.",
+            when,
+        )
+    )
+    crash = _text(
+        (
+            "meridian",
+            "crash",
+            "Motorway crash in fog",
+            "A chain collision involving 14 vehicles on the M6 motorway sent 21 to hospital as "
+            "fog cut visibility to 50 metres near Stafford.",
+            when + timedelta(hours=1),
+        )
+    )
+    libraries = _text(
+        (
+            "ledger",
+            "libraries",
+            "County libraries extend opening hours",
+            "Of the county's 140 public libraries, 14 now open until nine in the evening, 21 "
+            "run weekend hours and 50 host homework clubs, the council's annual survey found.",
+            when + timedelta(hours=1),
+        )
+    )
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    alike = signals(pileup, libraries, rarity, "same_event")
+    assert alike.telling == (3, 3) and alike.figures_agree and alike.words < 0.05
+    assert verdict(libraries, pileup, rarity, rules) is None
+    assert verdict(pileup, libraries, rarity, rules) is None
+    one_event = verdict(crash, pileup, rarity, rules)
+    assert one_event is not None and one_event.rule == "same_event"
