@@ -825,3 +825,40 @@ def test_three_numbers_in_common_are_no_event_when_the_words_are_unrelated() -> 
     assert verdict(pileup, libraries, rarity, rules) is None
     one_event = verdict(crash, pileup, rarity, rules)
     assert one_event is not None and one_event.rule == "same_event"
+
+
+def test_four_telling_figures_in_common_are_evidence_however_many_each_states() -> None:
+    """Two reports of a port's year, with no rare name in common, quote four of their six
+    or seven telling figures alike: evidence beside their words, though short of three
+    quarters. Three alike could be a report of another thing restating a few."""
+    when = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
+    report = _text(
+        (
+            "harbor",
+            "report",
+            "Port authority posts record cargo year",
+            "The port authority handled 48.6 million tonnes of cargo last year, up 7.2%, and "
+            "1.35 million containers, its busiest year, the authority's annual report said on "
+            "Tuesday. Cruise calls rose to 212. It will spend $340 million on a new quay, "
+            "dredge a 14.5-metre channel and hire 390 staff.",
+            when,
+        )
+    )
+    body = (
+        "Cargo through the harbour rose 7.2% to 48.6 million tonnes and 1.35 million boxes "
+        "crossed its quays, the annual report of the port authority shows. Ships called 212 "
+        "times with cruise passengers. Dockers' pay rose 4.5% and 96 jobs were added."
+    )
+    told = ("meridian", "told", "Busiest year yet at the harbour", body, when + timedelta(hours=1))
+    fewer = body.replace(" and 1.35 million boxes crossed its quays", "").replace(
+        "96 jobs were added.", "96 jobs were added and 1,800 trucks a day used the gates."
+    )
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    found = signals(report, _text(told), rarity, "same_event")
+    assert found.telling == (4, 6) and not found.names and found.words >= 0.30
+    assert verdict(report, _text(told), rarity, rules) is not None
+    assert verdict(_text(told), report, rarity, rules) is not None
+    three = _text((*told[:3], fewer, told[4]))
+    assert signals(report, three, rarity, "same_event").telling == (3, 6)
+    assert verdict(report, three, rarity, rules) is None

@@ -76,6 +76,10 @@ TELLING_ALONE = 3
 #: event share some (0.11 the least measured), a report of another thing that happens to
 #: state three of the same numbers none (a library survey beside a pile-up: 0.02).
 TELLING_ALONE_WORDS = 0.05
+#: Telling figures in common that are evidence however many more either report states:
+#: a report of another event restates one or two of the day's other figures in passing,
+#: not four (reports of one event quoting eight of fourteen alike had no evidence).
+TELLING_EVIDENCE = 4
 #: The share of ``words_threshold`` the words must reach when telling figures agree close
 #: together.
 TELLING_WORDS = 2 / 3
@@ -372,9 +376,10 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
             rule = "same_event"
         elif close or telling_agree:
             names = _named_things(new, old, rarity)
-            # Figures alone are evidence only when they agree: a report of another event
-            # restates the day's other figures in passing, not most of them.
-            evidence = names + shared if names or telling_agree else 0
+            # Figures alone are evidence only when they agree, or are many: a report of
+            # another event restates the day's other figures in passing, not most of them.
+            many = shared >= TELLING_EVIDENCE
+            evidence = names + shared if names or telling_agree or many else 0
             if close:
                 # Two kinds of evidence agreeing close together need less of each.
                 bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
