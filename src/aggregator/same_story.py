@@ -376,8 +376,8 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
             rule = "same_event"
         elif close or telling_agree:
             names = _named_things(new, old, rarity)
-            # Figures alone are evidence only when they agree, or are many: a report of
-            # another event restates the day's other figures in passing, not most of them.
+            # Figures alone are evidence only when most agree, or four or more do: a report
+            # of another event restates one or two of the day's other figures in passing.
             many = shared >= TELLING_EVIDENCE
             evidence = names + shared if names or telling_agree or many else 0
             if close:
