@@ -82,3 +82,39 @@ def test_the_places_of_one_region_count_once() -> None:
     with_defendant = places | {"최병하"}
     assert _named_things(text("a", with_defendant), text("b", with_defendant), rarity) == 2
     assert _named_things(text("a", {"김천", "경북"}), text("b", {"김천", "경북"}), rarity) == 1
+
+
+def test_a_sentence_setting_the_event_apart_from_another_gives_no_figures_or_words() -> None:
+    """A look-alike names the event it is not, inside a paragraph of its own ("not
+    connected with the outbreak in Timaru, where 23 people …", "… 숨진 데 이어 하루 두 번째
+    누출 사고다"): that sentence gives no figures and no words; the rest of the paragraph
+    does, and a paragraph with no such sentence is read whole."""
+    notice = (
+        "About 1,400 people near Waimate were told to boil their water after E. coli was "
+        "found in a sample. The notice is not connected with the cryptosporidium outbreak "
+        "in Timaru, where 23 people have been ill and 29,000 residents were told to boil "
+        "water. No illness has been reported."
+    )
+    asides = other_events([notice])
+    assert asides == [
+        "The notice is not connected with the cryptosporidium outbreak in Timaru, where 23 "
+        "people have been ill and 29,000 residents were told to boil water."
+    ]
+    own = Fingerprint.of("Boil-water notice near Waimate", notice, paragraphs=[notice])
+    values = {f.rpartition("|")[2] for f in own.figures}
+    assert "1400" in values and not {"23", "29000"} & values
+    read = {word for word, _ in own.words.counts}
+    assert "waimat" in read and not {"timaru", "cryptosporidium"} & read
+    leak = (
+        "18일 오후 부산 강서구 제빙공장에서 암모니아가 새어 나와 작업자 2명이 다쳤다. 이날 "
+        "오전 사하구 감천항 냉동창고에서 1명이 숨진 데 이어 하루 두 번째 누출 사고다. "
+        "소방당국은 30분 만에 밸브를 잠갔다."
+    )
+    assert other_events([leak]) == [
+        "이날 오전 사하구 감천항 냉동창고에서 1명이 숨진 데 이어 하루 두 번째 누출 사고다."
+    ]
+    # Sequential facts of the story's own event are its own: "the second playoff hole".
+    own_event = (
+        "연장 두 번째 홀에서 버디를 넣어 우승했다. 1차 접종을 마친 데 이어 2차 접종을 시작했다."
+    )
+    assert other_events([own_event]) == []

@@ -557,16 +557,36 @@ _OTHER_EVENT = re.compile(
 )
 
 
+#: How a sentence sets its event apart from another it names ("The notice is not
+#: connected with the outbreak in Timaru, where 23 people …", "… 숨진 데 이어 하루 두 번째
+#: 누출 사고다"): a look-alike report names the other event there, with its figures.
+_ASIDE = re.compile(
+    r"\b(?:not (?:connected|linked|related) (?:with|to)|unrelated to|separate from)\b"
+    r"|(?:하루|이날|같은 날)(?: 들어)? 두 번째|[와과]는 별개"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=다\.)\s*")
+
+
 def may_tell_other_events(body_text: str) -> bool:
-    """Whether any paragraph of this text could open on another event: splitting a body
-    into paragraphs is worth it only then."""
-    return _OTHER_EVENT.search(body_text) is not None
+    """Whether any paragraph of this text could open on another event, or any sentence
+    set its event apart from another: splitting a body into paragraphs is worth it only
+    then."""
+    return _OTHER_EVENT.search(body_text) is not None or _ASIDE.search(body_text) is not None
 
 
 def other_events(paragraphs: Iterable[str]) -> list[str]:
-    """The paragraphs that open on another event than the story's own: a report of
-    another event of the day mentions this one there, in passing, with its figures."""
-    return [paragraph for paragraph in paragraphs if _OTHER_EVENT.match(paragraph.strip())]
+    """The paragraphs that open on another event than the story's own, and the sentences
+    of the others that set the story's event apart from another: a report of another
+    event of the day mentions this one there, in passing, with its figures."""
+    found = []
+    for paragraph in paragraphs:
+        if _OTHER_EVENT.match(paragraph.strip()):
+            found.append(paragraph)
+            continue
+        for sentence in _SENTENCE_END.split(paragraph):
+            if sentence and _ASIDE.search(sentence):
+                found.append(sentence)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
