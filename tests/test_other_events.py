@@ -86,9 +86,10 @@ def test_the_places_of_one_region_count_once() -> None:
 
 def test_a_sentence_setting_the_event_apart_from_another_gives_no_figures_or_words() -> None:
     """A look-alike names the event it is not, inside a paragraph of its own ("not
-    connected with the outbreak in Timaru, where 23 people …", "… 숨진 데 이어 하루 두 번째
-    누출 사고다"): that sentence gives no figures and no words; the rest of the paragraph
-    does, and a paragraph with no such sentence is read whole."""
+    connected with the outbreak in Timaru, where 23 people …", "The ruling came hours
+    after another judge …", "… 숨진 데 이어 하루 두 번째 누출 사고다"): that sentence gives
+    no figures and no words; the rest of the paragraph does, and a paragraph with no such
+    sentence is read whole."""
     notice = (
         "About 1,400 people near Waimate were told to boil their water after E. coli was "
         "found in a sample. The notice is not connected with the cryptosporidium outbreak "
@@ -113,6 +114,19 @@ def test_a_sentence_setting_the_event_apart_from_another_gives_no_figures_or_wor
     assert other_events([leak]) == [
         "이날 오전 사하구 감천항 냉동창고에서 1명이 숨진 데 이어 하루 두 번째 누출 사고다."
     ]
+    ruling = (
+        "The High Court refused to order the removal of 12 glamping pods at Ballybunion. "
+        "The ruling came hours after another judge of the same court ordered a couple to "
+        "demolish a house above Killahoey Strand in a case also taken under section 160. "
+        "Her final followed the men's final, won by Kai Wetherall."
+    )
+    assert [aside[:16] for aside in other_events([ruling])] == [
+        "The ruling came ",
+        "Her final follow",
+    ]
+    # A report times its own event by the clock, not by hours after another.
+    vote = "The vote came shortly before midnight, after more than three hours of comment."
+    assert other_events([vote]) == []
     # Sequential facts of the story's own event are its own: "the second playoff hole".
     own_event = (
         "연장 두 번째 홀에서 버디를 넣어 우승했다. 1차 접종을 마친 데 이어 2차 접종을 시작했다."
