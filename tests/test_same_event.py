@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql_text
 
-from aggregator import words
+from aggregator import same_story, words
 from aggregator.config import parse_config
 from aggregator.dedup import figures, figures_agree
 from aggregator.digest import story_fingerprint
@@ -28,6 +28,7 @@ from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
 from aggregator.pipeline import fold_policy
 from aggregator.same_story import (
+    NAMED_APART,
     RARE_NAME_ARTICLES,
     Rarity,
     Rules,
@@ -862,3 +863,64 @@ def test_four_telling_figures_in_common_are_evidence_however_many_each_states() 
     three = _text((*told[:3], fewer, told[4]))
     assert signals(report, three, rarity, "same_event").telling == (3, 6)
     assert verdict(report, three, rarity, rules) is None
+
+
+def test_reports_naming_other_people_at_one_place_are_two_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The men's and the women's final of one regatta share its lake, its day, its crowd
+    and its words, but each names five or more other people and clubs: they are two
+    events. A
+    report of the men's final written apart names its people alike and folds."""
+    when = datetime(2026, 2, 21, 3, 0, tzinfo=UTC)
+    mens = _text(
+        (
+            "harbor",
+            "mens",
+            "Ngata wins single sculls title at Lake Karapiro",
+            "Hamish Ngata won the men's single sculls final at the New Zealand Rowing "
+            "Championships at Lake Karapiro on Saturday, beating Olympic finalist Jonas "
+            "Whitcombe in 6:48.31. Ngata, 22, from the Waikato Rowing Club, led from the 500m "
+            "mark. Coach Brenda Tuhiwai said he had trained twice a day since November. "
+            "Whitcombe, of Union Boat Club, finished 2.4 seconds back, with Ollie Harrow third. "
+            "A crowd of 3,200 lined the bank.",
+            when,
+        )
+    )
+    womens = _text(
+        (
+            "ledger",
+            "womens",
+            "Fraser takes women's sculls crown at Lake Karapiro",
+            "Isla Fraser won the women's single sculls final at the national championships at "
+            "Lake Karapiro on Saturday in 7:31.05, holding off Mereana Pohatu by a length. "
+            "Fraser, 27, of the Avon Rowing Club, said the tailwind suited her. Selector Colin "
+            "Reddy watched from the finish tower. Pohatu, of Hawke's Bay Rowing, was 3.1 "
+            "seconds back and Tessa Gray third, before 3,200 spectators.",
+            when + timedelta(hours=2),
+        )
+    )
+    told = _text(
+        (
+            "meridian",
+            "told",
+            "Waikato's Ngata upsets Whitcombe on Karapiro",
+            "An upset on the water: Olympic finalist Jonas Whitcombe was beaten into second "
+            "by Hamish Ngata, the 22-year-old from the Waikato Rowing Club, whose 6:48.31 took "
+            'the title. "We\'ve waited years for this," said Brenda Tuhiwai, his coach, at the '
+            "New Zealand Rowing Championships on Lake Karapiro. Ollie Harrow came third.",
+            when + timedelta(hours=1),
+        )
+    )
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    apart = signals(mens, womens, rarity, "same_event")
+    assert apart.phrases == ("lake_karapiro",) and apart.words >= 0.30
+    assert len(mens.words.phrases) >= NAMED_APART <= len(womens.words.phrases)
+    assert verdict(mens, womens, rarity, rules) is None
+    assert verdict(womens, mens, rarity, rules) is None
+    one_event = verdict(told, mens, rarity, rules)
+    assert one_event is not None and one_event.rule == "same_event"
+    # It is the names that keep them apart: named by fewer, the two finals would fold.
+    monkeypatch.setattr(same_story, "NAMED_APART", 100)
+    assert verdict(mens, womens, rarity, rules) is not None

@@ -19,6 +19,9 @@ Two rules fold, and one veto keeps apart:
   Published close together, naming the same ``NAMED_PHRASES`` people, companies or
   places in full ("Bayfront Cold Storage", "Naomi Petrakis") and quoting telling
   figures alike, half that cosine is enough.
+- Named apart: two texts each naming ``NAMED_APART`` people, companies or places in
+  full and sharing at most one of those names are one event by ``same_event`` only when
+  their telling figures agree: what else they share is the place of the day.
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule. Reports written apart quote different figures, so for ``same_event`` in
@@ -96,6 +99,10 @@ RARE_NAME_ARTICLES = 5
 #: different figures from different sources.
 NAMED_PHRASES = 2
 NAMED_WORDS = 1 / 2
+#: Name phrases each of two texts must state for them to be named apart when they share at
+#: most one (``_named_apart``): fewer, and a report written apart may simply name others
+#: (the prosecutor where the other names the defendant).
+NAMED_APART = 5
 #: The share of the fewer figures two Korean reports written apart must have in common
 #: (``dedup.figures_agree``): each gives figures the other leaves out, but another event
 #: of the same day shares a fifth of them or less.
@@ -392,11 +399,26 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
             rule = "same_event"
         else:
             return None
+        # Named apart, the telling figures must agree: the words and names two reports
+        # share are then the day's setting (a beach, a county, a court), not its event.
+        if not telling_agree and _named_apart(new, old):
+            return None
     found = signals(new, old, rarity, rule)
     if not found.figures_agree:
         return None
     score = found.sketch if rule == "similarity" else found.words
     return Verdict(old.article_id, rule, round(score, 4), found)
+
+
+def _named_apart(new: Text, old: Text) -> bool:
+    """Whether two texts that each name ``NAMED_APART`` or more people, companies and
+    places in full share at most one of those names: reports of one event name its people
+    alike; a report of another event at the same place (the women's final at the beach
+    of the men's, another jury's verdict in the county) names other people."""
+    mine, theirs = new.words.phrases, old.words.phrases
+    if len(mine) < NAMED_APART or len(theirs) < NAMED_APART:
+        return False
+    return len(shared_phrases(mine, theirs)) <= 1
 
 
 def _some_words_alike(new: Text, old: Text, rarity: Rarity) -> bool:
