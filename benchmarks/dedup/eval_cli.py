@@ -293,11 +293,18 @@ def main() -> int:
     folded_negatives = 0
     with_others = 0
     partitions = set()
+    # Each article's fellow members in each order: an article whose story is not the same
+    # in every order was grouped by the order its reports arrived in.
+    groups_of: dict[str, set[frozenset[str]]] = collections.defaultdict(set)
     for seed in range(options.runs):
         stories = run_once(
             rows, seed, options.threshold, options.evidence, not options.copies_only, others
         )
-        partitions.add(_partition({row["id"]: stories[row["id"]] for row in scored}))
+        partition = _partition({row["id"]: stories[row["id"]] for row in scored})
+        partitions.add(partition)
+        for group in partition:
+            for article in group:
+                groups_of[article].add(group)
         if options.show:
             _show(rows, stories, seed)
         for group, found in score(scored, stories).items():
@@ -337,6 +344,8 @@ def main() -> int:
             f"{len(scored) * options.runs} (over all runs)"
         )
     print(f"different groupings across the {options.runs} source orders: {len(partitions)}")
+    moved = sum(len(found) > 1 for found in groups_of.values())
+    print(f"articles grouped differently across the orders: {moved} of {len(scored)}")
     return 0
 
 
