@@ -51,9 +51,9 @@ def _story_number(row: dict[str, str]) -> int:
 #: Which stories are scored (``eval/README.md``): all; the first 20 of each language
 #: and the first two additions, on which the rules were set; the third addition, written
 #: after and measured once as held out before it joined the tune half; the fourth and
-#: fifth, held out; the sixth to ninth and the eighteenth, each measured once as held
-#: out, then tune; the tenth to seventeenth and the nineteenth to twenty-first, held
-#: out, each measured once on the rules it was written after.
+#: fifth, held out; the sixth to ninth, the eighteenth and the twenty-first, each
+#: measured once as held out, then tune; the tenth to seventeenth, the nineteenth and the
+#: twentieth, held out, each measured once on the rules it was written after.
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -76,7 +76,7 @@ PARTS = {
     "nineteenth": lambda row: 1900 <= _story_number(row) < 2000,
     "twentieth": lambda row: 2000 <= _story_number(row) < 2100,
     "twenty-first": lambda row: 2100 <= _story_number(row) < 2200,
-    #: Every part measured before the last.
+    #: Every part measured so far (with ``--half heldout``, every held-out part).
     "measured": lambda row: _story_number(row) < 2100,
 }
 
