@@ -870,8 +870,7 @@ def test_reports_naming_other_people_at_one_place_are_two_events(
 ) -> None:
     """The men's and the women's final of one regatta share its lake, its day, its crowd
     and its words, but each names five or more other people and clubs: they are two
-    events. A
-    report of the men's final written apart names its people alike and folds."""
+    events. A report of the men's final written apart names its people alike and folds."""
     when = datetime(2026, 2, 21, 3, 0, tzinfo=UTC)
     mens = _text(
         (

@@ -557,12 +557,12 @@ _OTHER_EVENT = re.compile(
 )
 
 
-#: How a sentence sets its event apart from another it names ("The notice is not
-#: connected with the outbreak in Timaru, where 23 people …", "The ruling came hours after
-#: another judge ordered …", "Her final followed the men's final, won by …", "… 숨진 데 이어
-#: 하루 두 번째 누출 사고다"): a look-alike
-#: report names the other event there, with its figures. A report of its own event times
-#: it by the clock ("came shortly before midnight"), not by hours after another.
+#: How a sentence sets its event apart from another it names, or times it by another
+#: ("The notice is not connected with the outbreak in Timaru, where 23 people …", "The
+#: ruling came hours after another judge ordered …", "Her final followed the men's final,
+#: won by …", "… 숨진 데 이어 하루 두 번째 누출 사고다"): a look-alike report names the
+#: other event there, with its figures. A report of its own event times it by the clock
+#: ("came shortly before midnight"), not by hours after another.
 _ASIDE = re.compile(
     r"\b(?:not (?:connected|linked|related) (?:with|to)|unrelated to|separate from)\b"
     r"|\b(?:came|comes|was announced|were announced)\s+(?:just |only |less than )?"
