@@ -113,12 +113,16 @@ async def update(
     now: datetime,
     digester: Digester | None = None,
     state: SourceState | None = None,
+    settle: bool = True,
 ) -> SourceReport:
     """Fetch, parse, normalize and store one source; record how it went. Documents are
     digested by ``digester`` (in a thread when None); ``state`` is the source's stored
-    state when the caller has just read it."""
+    state when the caller has just read it. Without ``settle`` the new articles wait to
+    be placed by their words (``Store.settle``): a pass places all of its sources' at once."""
     try:
-        return await _update(source, store, fetcher, settings, now, digester or Digester(), state)
+        return await _update(
+            source, store, fetcher, settings, now, digester or Digester(), state, settle
+        )
     except Exception as error:  # a bug must not take the other sources down with it
         log.exception("source %s: unexpected failure", source.id)
         reason = f"internal error: {type(error).__name__}: {error}"
@@ -136,6 +140,7 @@ async def _update(
     now: datetime,
     digester: Digester,
     known_state: SourceState | None,
+    settle: bool = True,
 ) -> SourceReport:
     # Store calls wait on the write lock while another source's batch is saved: they run
     # beside the event loop, so the other sources' requests and timers never wait with them.
@@ -170,8 +175,10 @@ async def _update(
                 excerpt_length=settings.site.excerpt_length,
                 now=now,
             )
-            return await _store_digest(source, store, settings, now, state, outcome, digested)
-    return await _store_digest(source, store, settings, now, state, outcome, digested)
+            return await _store_digest(
+                source, store, settings, now, state, outcome, digested, settle
+            )
+    return await _store_digest(source, store, settings, now, state, outcome, digested, settle)
 
 
 async def _store_digest(
@@ -182,6 +189,7 @@ async def _store_digest(
     state: SourceState,
     outcome: FetchOutcome,
     digested: Digest | ParseFailure,
+    settle: bool = True,
 ) -> SourceReport:
     if isinstance(digested, ParseFailure):
         failed = replace(outcome, status=FetchStatus.ERROR, error=digested.reason)
@@ -193,7 +201,13 @@ async def _store_digest(
     # document was seen, and the next pass fetches it whole again.
     fetched = fetch_record(source, state, outcome, now, settings, cadence=digested.cadence)
     result = await asyncio.to_thread(
-        store.save_articles, source.id, digested.articles, now, fold_policy(settings), fetched
+        store.save_articles,
+        source.id,
+        digested.articles,
+        now,
+        fold_policy(settings),
+        fetched,
+        settle,
     )
     warnings = digested.warnings
     for warning in warnings:
@@ -386,12 +400,19 @@ async def run_pass_with(
                 now=clock(),
                 digester=digester,
                 state=states.get(source.id),
+                settle=False,
             )
         if on_done:
             on_done(report)
         return report
 
-    return list(await asyncio.gather(*(one(source) for source in sources)))
+    reports = list(await asyncio.gather(*(one(source) for source in sources)))
+    # Placed by their words once every source is in, the earliest first: the stories do
+    # not depend on which source answered first.
+    told = await asyncio.to_thread(store.settle, fold_policy(settings), clock())
+    if told:
+        log.info("%d articles joined a story by their words", len(told))
+    return reports
 
 
 def prune(settings: Settings, store: Store, now: datetime) -> int:

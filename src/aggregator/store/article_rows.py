@@ -19,7 +19,7 @@ from aggregator.errors import StoreError
 from aggregator.model import Article, StoredArticle
 from aggregator.store import story_index, story_merge
 from aggregator.store.codec import content_hash, decode_article, encode_article
-from aggregator.store.driver import Statements, read_moment
+from aggregator.store.driver import Statements, micros, read_moment
 from aggregator.store.schema import SEQ_COUNTER, articles, counters
 from aggregator.store.story_index import FoldPolicy
 from aggregator.words import Words
@@ -91,7 +91,11 @@ def save_one(
     if existing is not None:
         return refresh(db, existing, article, fingerprint, now)
     assert article.id is not None
-    placement = story_index.place(db, article.id, article, fingerprint, policy)
+    # Copies are placed now; by its words the article is placed when the pass ends (or
+    # this save does), the earliest first (``settling``): its words wait unindexed.
+    by_words = _by_words(policy, article, fingerprint)
+    arrival = replace(policy, independent_reports=False) if by_words else policy
+    placement = story_index.place(db, article.id, article, fingerprint, arrival)
     encoded = encode_article(article)
     sketch = story_index.sketch_of(fingerprint)
     seq = take_seq(db)
@@ -146,12 +150,29 @@ def save_one(
     if claimed.bridges and claimed == placement:
         story = story_merge.merge_bridged(db, article.id, claimed, seq, now)
     story_index.index_sketch(db, article.id, sketch, article.date)
-    if fingerprint is not None:
+    if by_words:
+        assert article.date is not None
+        db.run(_UNSETTLED, (article.id, micros(article.date)))
+    elif fingerprint is not None:
         story_index.index_words(
             db, article.id, fingerprint.words, fingerprint.figures, article.date, story
         )
     touch_story(db, story, seq)
     return "inserted" if claimed.rule is None else "folded"
+
+
+_UNSETTLED = "INSERT INTO unsettled (article_id, date) VALUES (?, ?) ON CONFLICT DO NOTHING"
+
+
+def _by_words(policy: FoldPolicy, article: Article, fingerprint: Fingerprint | None) -> bool:
+    """Whether the article is to be placed by its content words (``settling``)."""
+    return bool(
+        policy.near_duplicates
+        and policy.independent_reports
+        and article.date is not None
+        and fingerprint is not None
+        and fingerprint.words
+    )
 
 
 def refresh(
@@ -193,14 +214,21 @@ def refresh(
         story_index.unindex_sketch(db, existing.id, existing.sketch, existing.date)
         story_index.index_sketch(db, existing.id, sketch, article.date)
         story_index.unindex_words(db, existing.id, existing.words, existing.figures, existing.date)
-        story_index.index_words(
-            db,
-            existing.id,
-            fingerprint.words,
-            fingerprint.figures,
-            article.date,
-            existing.story_id,
+        # Not yet placed by its words: it is, in the order of its new date; indexed then.
+        waiting = article.date is not None and db.one(
+            "UPDATE unsettled SET date = ? WHERE article_id = ? RETURNING article_id",
+            (micros(article.date), existing.id),
         )
+        if not waiting:
+            db.run("DELETE FROM unsettled WHERE article_id = ?", (existing.id,))
+            story_index.index_words(
+                db,
+                existing.id,
+                fingerprint.words,
+                fingerprint.figures,
+                article.date,
+                existing.story_id,
+            )
     touch_story(db, existing.story_id, seq)
     return "updated"
 

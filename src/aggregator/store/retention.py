@@ -39,6 +39,7 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
             db, article_id, Words.decode(words), story_index.decode_figures(figures), when
         )
     db.run(f"DELETE FROM splits WHERE article_id IN ({marks})", ids)
+    db.run(f"DELETE FROM unsettled WHERE article_id IN ({marks})", ids)
     for source_id, removed in db.all(
         f"SELECT source_id, COUNT(*) FROM articles WHERE id IN ({marks}) GROUP BY source_id", ids
     ):

@@ -233,6 +233,19 @@ merges = Table(
     Index("ix_merges_seq", "seq"),
 )
 
+#: Articles stored but not yet placed by their words (0013), by date: a fetch pass
+#: stores each source's articles as they come (copies join their story at once) and
+#: places the rest by their content words at its end, the earliest first
+#: (``store.settle``), so the stories do not depend on which source answered first. Their
+#: words are indexed in ``word_postings`` only then.
+unsettled = Table(
+    "unsettled",
+    metadata,
+    Column("article_id", Text, primary_key=True),
+    Column("date", BigInteger, nullable=False),
+    Index("ix_unsettled_date", "date", "article_id"),
+)
+
 #: Named counters; ``seq`` numbers article changes in commit order.
 counters = Table(
     "counters",

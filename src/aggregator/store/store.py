@@ -40,7 +40,7 @@ from aggregator.model import (
     Validators,
     story_id,
 )
-from aggregator.store import migrate, story_index
+from aggregator.store import migrate, settling, story_index
 from aggregator.store.article_rows import (
     articles_query,
     dialect_insert,
@@ -349,6 +349,7 @@ class Store:
         now: datetime,
         policy: FoldPolicy | None = None,
         fetched: FetchRecord | None = None,
+        settle: bool = True,
     ) -> SaveResult:
         """Store a source's entries, ``WRITE_BATCH`` to a transaction, and then how its
         fetch went (``fetched``, see ``record_fetch``) in the same transaction as the last
@@ -361,6 +362,10 @@ class Store:
         ``story_index.place``: same canonical URL, same content, or similar within the
         window of ``policy``). ``article.id`` is the article's id; when None,
         ``story_id(source_id, guid)`` is used.
+
+        Then, with ``settle``, every article waiting to be placed by its content words is
+        (``settle``), these among them; a fetch pass saves each source's articles
+        without, and settles once all are in.
         """
         counts = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates": 0, "folded": 0}
         if not batch and fetched is None:
@@ -368,6 +373,8 @@ class Store:
         policy = policy or FoldPolicy()
         now = as_utc(now)
         seen_guids: set[str] = set()
+        # Founders of a story now, which may join one by their words when settled.
+        new_ids: list[str] = []
         starts = range(0, len(batch), WRITE_BATCH) if batch else range(1)
         for start in starts:
             part = batch[start : start + WRITE_BATCH]
@@ -377,10 +384,11 @@ class Store:
                 added = 0
                 guids = list(dict.fromkeys(i[0] for i in part if i[0] not in seen_guids))
                 existing = stored_entries(db, source_id, guids) if guids else {}
+                # Copies only: by their words, articles are placed when settled.
                 story_index.lock_placement(
                     db,
                     (item[2] for item in part if len(item) > 2 and item[0] not in existing),  # type: ignore[misc]
-                    policy.independent_reports,
+                    by_words=False,
                 )
                 for item in part:
                     guid, article = item[0], item[1]
@@ -395,6 +403,8 @@ class Store:
                         db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
                     )
                     counts[outcome] += 1
+                    if outcome == "inserted":
+                        new_ids.append(article.id)
                     if outcome in ("inserted", "folded"):  # a new row either way
                         added += 1
                 if added:
@@ -404,7 +414,31 @@ class Store:
                     )
                 if fetched is not None and start == starts[-1]:
                     record_fetch_row(conn, source_id, fetched)
+        if settle and (counts["inserted"] or counts["folded"]):
+            told = self.settle(policy, now)
+            moved = sum(article_id in told for article_id in new_ids)
+            counts["inserted"] -= moved
+            counts["folded"] += moved
         return SaveResult(**counts)
+
+    def settle(self, policy: FoldPolicy | None = None, now: datetime | None = None) -> set[str]:
+        """Place every article waiting to be placed by its content words, the earliest
+        first (``settling``), ``settling.SETTLE_BATCH`` to a transaction; returns those
+        that joined another story (or merged theirs with one). Killed halfway, the rest
+        wait for the next call."""
+        policy = policy or FoldPolicy()
+        now = as_utc(now or datetime.now(UTC))
+        told: set[str] = set()
+        while True:
+            with self._write("place articles by their words") as conn:
+                db = Statements(conn)
+                batch = settling.waiting(db)
+                if not batch:
+                    return told
+                story_index.lock_settling(db, batch)
+                for article_id in batch:
+                    if settling.settle_one(db, article_id, policy, now):
+                        told.add(article_id)
 
     def articles(
         self, *, source_ids: Sequence[str] | None = None, limit: int | None = None

@@ -138,33 +138,79 @@ def place(
         if owner is not None:
             return Placement(owner[0], KEY_RULES[kind], _holder(db, kind, key))
     if policy.near_duplicates and fingerprint is not None and article.date:
-        found, texts = _tellings(db, article_id, article.date, fingerprint, policy)
-        if found:
-            story_of = _stories_of(db, [v.article_id for v in found])
-            best: dict[str, Verdict] = {}
-            for told in found:  # best first: each story's first verdict is its best
-                best.setdefault(story_of[told.article_id], told)
-            (joined, first), *others = best.items()
-            # Another story is the same event only if its telling and the joined one's
-            # may be: a round-up of two events folds with both.
-            rules = _rules(policy)
-            others = [
-                (story, v)
-                for story, v in others
-                if may_merge(texts[first.article_id], texts[v.article_id], rules)
-            ]
-            return Placement(
-                joined,
-                first.rule,
-                first.article_id,
-                first.score,
-                first.signals.describe(),
-                tuple(
-                    Bridge(story, v.rule, v.article_id, v.score, v.signals.describe())
-                    for story, v in others
-                ),
-            )
+        sketch = sketch_of(fingerprint)
+        stored = read_stored_sketch(sketch) if sketch else ()
+        # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
+        words = fingerprint.words if policy.independent_reports else Words()
+        found, texts = _tellings(
+            db, article_id, article.date, stored, fingerprint.figures, words, policy
+        )
+        told = _told(db, found, texts, policy)
+        if told is not None:
+            return told
     return Placement(article_id)
+
+
+def settle_placement(
+    db: Statements, article_id: str, story_id: str, joined_by: str | None, policy: FoldPolicy
+) -> tuple[Placement | None, Words, frozenset[str], datetime | None]:
+    """Where a stored article not yet placed by its words (``unsettled``) belongs now that
+    those before it are placed: the stories it tells by its words (or by n-grams, against
+    an article placed since it arrived), other than ``story_id``, its own; None when it
+    tells no other. Candidates are the placed articles only, and its words are weighed by
+    how many placed stories hold them, so the outcome does not depend on the order the
+    articles arrived in, only on the order they are placed in (their dates). An article
+    that joined its story on arrival by ``joined_by``'s telling tells another only where
+    the two tellings may be one event (``may_merge``: a round-up of two fires joins one).
+    Also returns its words, figures and date, to index it by."""
+    row = db.one("SELECT sketch, figures, words, date FROM articles WHERE id = ?", (article_id,))
+    if row is None:
+        return None, Words(), frozenset(), None
+    sketch, figures, words = row[0], decode_figures(row[1]), Words.decode(row[2])
+    date = read_moment(row[3])
+    if not policy.near_duplicates or not policy.independent_reports or date is None:
+        return None, words, figures, date
+    stored = read_stored_sketch(bytes(sketch)) if sketch is not None else ()
+    found, texts = _tellings(
+        db, article_id, date, stored, figures, words, policy, placed_apart_from=story_id
+    )
+    if found and joined_by is not None:
+        rules = _rules(policy)
+        for telling in _texts(db, [joined_by]):
+            found = [v for v in found if may_merge(telling, texts[v.article_id], rules)]
+    return _told(db, found, texts, policy), words, figures, date
+
+
+def _told(
+    db: Statements, found: list[Verdict], texts: dict[str, Text], policy: FoldPolicy
+) -> Placement | None:
+    """The story of the best verdict, and the other stories told as well (``Bridge``)."""
+    if not found:
+        return None
+    story_of = _stories_of(db, [v.article_id for v in found])
+    best: dict[str, Verdict] = {}
+    for told in found:  # best first: each story's first verdict is its best
+        best.setdefault(story_of[told.article_id], told)
+    (joined, first), *others = best.items()
+    # Another story is the same event only if its telling and the joined one's may be: a
+    # round-up of two events folds with both.
+    rules = _rules(policy)
+    others = [
+        (story, v)
+        for story, v in others
+        if may_merge(texts[first.article_id], texts[v.article_id], rules)
+    ]
+    return Placement(
+        joined,
+        first.rule,
+        first.article_id,
+        first.score,
+        first.signals.describe(),
+        tuple(
+            Bridge(story, v.rule, v.article_id, v.score, v.signals.describe())
+            for story, v in others
+        ),
+    )
 
 
 def _stories_of(db: Statements, article_ids: Sequence[str]) -> dict[str, str]:
@@ -178,28 +224,41 @@ def _tellings(
     db: Statements,
     article_id: str,
     date: datetime,
-    fingerprint: Fingerprint,
+    stored: tuple[int, ...],
+    figures: frozenset[str],
+    words: Words,
     policy: FoldPolicy,
+    placed_apart_from: str | None = None,
 ) -> tuple[list[Verdict], dict[str, Text]]:
     """The stored articles this one tells the story of, the best first, among those
-    sharing a band of its sketch and those sharing its rare words; and the candidates
-    compared, by id."""
-    sketch = sketch_of(fingerprint)
-    stored = read_stored_sketch(sketch) if sketch else ()
-    nominated = _band_candidates(db, stored, date, policy) if stored else []
-    # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
-    words = fingerprint.words if policy.independent_reports else Words()
+    sharing a band of its sketch and those sharing its rare words (``words``, none for
+    copies only); and the candidates compared, by id. With ``placed_apart_from`` (the
+    article's own story), only placed articles of other stories are candidates."""
+    skip = _own_story(db, placed_apart_from) if placed_apart_from else frozenset()
+    nominated = (
+        _band_candidates(db, stored, date, policy, skip, placed_only=bool(placed_apart_from))
+        if stored
+        else []
+    )
     holders: dict[str, int] = {}
     if words:
-        terms = index_terms(words, fingerprint.figures)
-        holders, by_words = _word_candidates(db, terms, date, policy)
+        terms = index_terms(words, figures)
+        holders, by_words = _word_candidates(db, terms, date, policy, skip)
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
         return [], {}
-    new = Text(article_id, stored, fingerprint.figures, words, date)
+    new = Text(article_id, stored, figures, words, date)
     candidates = _texts(db, nominated)
     found = verdicts(new, candidates, Rarity(holders, PER_WORD), _rules(policy))
     return found, {text.article_id: text for text in candidates}
+
+
+def _own_story(db: Statements, story_id: str) -> frozenset[str]:
+    """The members of a story: no candidates for a member's placement."""
+    return frozenset(row[0] for row in db.all(_MEMBERS, (story_id,)))
+
+
+_MEMBERS = "SELECT id FROM articles WHERE story_id = ?"
 
 
 def _rules(policy: FoldPolicy) -> Rules:
@@ -229,6 +288,26 @@ def lock_placement(
             keys.update(band_index_keys(read_stored_sketch(sketch)))
         if by_words:
             keys.update(_word_keys(fingerprint.words, fingerprint.figures))
+    _lock_keys(db, keys)
+
+
+def lock_settling(db: Statements, article_ids: Sequence[str]) -> None:
+    """``lock_placement`` for stored articles about to be placed by their words: the
+    keys of their sketches and their index terms, read from their rows."""
+    if not db.postgres or not article_ids:
+        return
+    marks = ", ".join("?" * len(article_ids))
+    keys: set[int] = set()
+    for sketch, figures, words in db.all(
+        f"SELECT sketch, figures, words FROM articles WHERE id IN ({marks})", list(article_ids)
+    ):
+        if sketch is not None:
+            keys.update(band_index_keys(read_stored_sketch(bytes(sketch))))
+        keys.update(_word_keys(Words.decode(words), decode_figures(figures)))
+    _lock_keys(db, keys)
+
+
+def _lock_keys(db: Statements, keys: set[int]) -> None:
     if keys:
         # unnest returns the array's elements in order, and the locks are taken in it.
         db.run("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (sorted(keys),))
@@ -322,16 +401,32 @@ _PG_BAND_HITS = (
 
 
 def _band_candidates(
-    db: Statements, stored: Sequence[int], date: datetime, policy: FoldPolicy
+    db: Statements,
+    stored: Sequence[int],
+    date: datetime,
+    policy: FoldPolicy,
+    skip: frozenset[str] = frozenset(),
+    placed_only: bool = False,
 ) -> list[str]:
     """The articles most likely to match by n-grams: those sharing the most band keys,
-    among the most recent few under each key. Bounded work per article, however many
-    near-identical template stories a busy source sends."""
+    among the most recent few under each key, but those in ``skip`` (and with
+    ``placed_only``, those not yet placed by their words). Bounded work per article,
+    however many near-identical template stories a busy source sends."""
     low, high = micros(date - policy.window), micros(date + policy.window)
     keys = band_index_keys(stored)
     rows = _by_key(db, _BAND_HITS, keys, low, high, (_PG_BAND_HITS, (keys, low, high)))
-    hits = Counter(row[0] for row in rows)
+    hits = Counter(row[0] for row in rows if row[0] not in skip)
+    if placed_only and hits:
+        for (waiting,) in _unsettled_among(db, list(hits)):
+            del hits[waiting]
     return [article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)]
+
+
+def _unsettled_among(db: Statements, article_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    marks = ", ".join("?" * len(article_ids))
+    return db.all(
+        f"SELECT article_id FROM unsettled WHERE article_id IN ({marks})", list(article_ids)
+    )
 
 
 def word_key(word: str) -> int:
@@ -415,7 +510,11 @@ def index_terms(
 
 
 def _word_candidates(
-    db: Statements, listed: Sequence[str], date: datetime, policy: FoldPolicy
+    db: Statements,
+    listed: Sequence[str],
+    date: datetime,
+    policy: FoldPolicy,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, int], list[str]]:
     """How many stories of the event window hold each of the article's index terms
     (counted among at most ``PER_WORD`` articles), and the articles sharing the most of
@@ -438,7 +537,7 @@ def _word_candidates(
     shared: dict[str, float] = {}
     for position, article_id in rows:
         weight = rarity.weight(listed[position])
-        if weight > 0:
+        if weight > 0 and article_id not in skip:
             shared[article_id] = shared.get(article_id, 0.0) + weight
     ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))
     return holders, ranked[:MAX_WORD_CANDIDATES]

@@ -1,0 +1,122 @@
+"""A pass places its articles by their words once all its sources are in, the earliest
+first: which source answered first changes neither the stories nor who founded them, and
+articles stored by a pass killed before it placed them are placed by the next."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from email.utils import format_datetime
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from aggregator import pipeline
+from aggregator.config import parse_config
+from aggregator.digest import story_fingerprint
+from aggregator.store import Store
+from aggregator.store.story_index import FoldPolicy
+from tests.feedserver import FeedServer
+from tests.test_same_event import FIRE_A, FIRE_B, NOW, SOURCE_LIST, article
+from tests.test_store import postgresql_database
+
+Told = tuple[str, str, str, str, datetime]
+
+
+def rss(told: Told) -> str:
+    _, guid, title, body, date = told
+    return (
+        "<rss version='2.0'><channel><title>t</title><link>https://example.org/</link>"
+        f"<item><title>{escape(title)}</title><guid isPermaLink='false'>{guid}</guid>"
+        f"<pubDate>{format_datetime(date)}</pubDate>"
+        f"<description>{escape(f'<p>{body}</p>')}</description></item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize("slow", ["harbor", "meridian"])
+def test_a_pass_places_by_words_the_same_whichever_source_answers_first(
+    tmp_path: Path, feed_server: FeedServer, slow: str
+) -> None:
+    """The later report's source answers first when the earlier one's is slow: the earlier
+    report still founds the story, and the later joins it by the same event."""
+    lines = []
+    for told in (FIRE_A, FIRE_B):
+        source = told[0]
+        url = feed_server.serve(f"/{source}.xml", rss(told), delay=0.5 if source == slow else 0)
+        lines.append(f"  - {{id: {source}, url: '{url}'}}")
+    settings = parse_config(
+        "storage: sqlite:///db.sqlite\nfetch: {allow_private: [127.0.0.1]}\n"
+        "sources:\n" + "\n".join(lines) + "\n",
+        base_dir=tmp_path,
+    )
+    done: list[str] = []
+    with Store.open(settings.storage) as store:
+        store.sync_sources(settings.sources)
+        reports = asyncio.run(
+            pipeline.run_pass(
+                settings, store, settings.sources, lambda: NOW, lambda r: done.append(r.source_id)
+            )
+        )
+        assert [r.status for r in reports] == ["ok", "ok"]
+        stored = {a.guid: a for a in store.articles()}
+    assert done[-1] == slow
+    first, later = stored["fire-a"], stored["fire-b"]
+    assert first.fold_rule is None and first.story_id == first.article.id
+    assert later.story_id == first.story_id
+    assert (later.fold_rule, later.fold_match) == ("same_event", first.article.id)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'aggregator.db'}"
+    else:
+        yield from postgresql_database()
+
+
+def save_unsettled(store: Store, told: Told) -> None:
+    source, guid, title, body, date = told
+    entry = article(source, guid, title, body, date)
+    fingerprint = story_fingerprint(title, body)
+    store.save_articles(source, [(guid, entry, fingerprint)], NOW, FoldPolicy(), settle=False)
+
+
+def test_articles_a_killed_pass_stored_are_placed_by_the_next(store_url: str) -> None:
+    """Stored without settling (the later report first), each founds a story of its own
+    and no word of theirs is indexed; reopened, ``settle`` places them the earliest first."""
+    with Store.open(store_url) as store:
+        store.sync_sources(SOURCE_LIST)
+        save_unsettled(store, FIRE_B)
+        save_unsettled(store, FIRE_A)
+        assert store.story_count() == 2
+    with Store.open(store_url) as store:
+        told = store.settle(FoldPolicy(), NOW)
+        stored = {a.guid: a for a in store.articles()}
+        assert store.story_count() == 1
+        # Nothing waits any longer: a second call places nothing.
+        assert store.settle(FoldPolicy(), NOW) == set()
+    first, later = stored["fire-a"], stored["fire-b"]
+    assert told == {later.article.id}
+    assert first.fold_rule is None and later.story_id == first.article.id
+    assert (later.fold_rule, later.fold_match) == ("same_event", first.article.id)
+
+
+def test_words_are_indexed_only_once_placed(tmp_path: Path) -> None:
+    """A waiting article is no candidate and counts in no word's rarity: its words are in
+    the index only once it is placed."""
+    path = tmp_path / "aggregator.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        store.sync_sources(SOURCE_LIST)
+        save_unsettled(store, FIRE_A)
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT COUNT(*) FROM word_postings").fetchone() == (0,)
+            assert db.execute("SELECT article_id FROM unsettled").fetchall() == [
+                (article(*FIRE_A).id,)
+            ]
+        store.settle(FoldPolicy(), NOW)
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT COUNT(*) FROM word_postings").fetchone()[0] > 0
+            assert db.execute("SELECT COUNT(*) FROM unsettled").fetchone() == (0,)
