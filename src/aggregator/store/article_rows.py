@@ -92,7 +92,8 @@ def save_one(
         return refresh(db, existing, article, fingerprint, now)
     assert article.id is not None
     # Copies are placed now; by its words the article is placed when the pass ends (or
-    # this save does), the earliest first (``settling``): its words wait unindexed.
+    # this save does), the earliest first (``settling``). Its words are indexed now: they
+    # count in how rare a word is, but the article is no candidate until placed.
     by_words = _by_words(policy, article, fingerprint)
     arrival = replace(policy, independent_reports=False) if by_words else policy
     placement = story_index.place(db, article.id, article, fingerprint, arrival)
@@ -150,13 +151,13 @@ def save_one(
     if claimed.bridges and claimed == placement:
         story = story_merge.merge_bridged(db, article.id, claimed, seq, now)
     story_index.index_sketch(db, article.id, sketch, article.date)
-    if by_words:
-        assert article.date is not None
-        db.run(_UNSETTLED, (article.id, micros(article.date)))
-    elif fingerprint is not None:
+    if fingerprint is not None:
         story_index.index_words(
             db, article.id, fingerprint.words, fingerprint.figures, article.date, story
         )
+    if by_words:
+        assert article.date is not None
+        db.run(_UNSETTLED, (article.id, micros(article.date)))
     touch_story(db, story, seq)
     return "inserted" if claimed.rule is None else "folded"
 
@@ -214,21 +215,22 @@ def refresh(
         story_index.unindex_sketch(db, existing.id, existing.sketch, existing.date)
         story_index.index_sketch(db, existing.id, sketch, article.date)
         story_index.unindex_words(db, existing.id, existing.words, existing.figures, existing.date)
-        # Not yet placed by its words: it is, in the order of its new date; indexed then.
-        waiting = article.date is not None and db.one(
-            "UPDATE unsettled SET date = ? WHERE article_id = ? RETURNING article_id",
-            (micros(article.date), existing.id),
+        story_index.index_words(
+            db,
+            existing.id,
+            fingerprint.words,
+            fingerprint.figures,
+            article.date,
+            existing.story_id,
         )
-        if not waiting:
-            db.run("DELETE FROM unsettled WHERE article_id = ?", (existing.id,))
-            story_index.index_words(
-                db,
-                existing.id,
-                fingerprint.words,
-                fingerprint.figures,
-                article.date,
-                existing.story_id,
+        # Not yet placed by its words: it is, in the order of its new date.
+        if article.date is not None:
+            db.run(
+                "UPDATE unsettled SET date = ? WHERE article_id = ?",
+                (micros(article.date), existing.id),
             )
+        else:
+            db.run("DELETE FROM unsettled WHERE article_id = ?", (existing.id,))
     touch_story(db, existing.story_id, seq)
     return "updated"
 

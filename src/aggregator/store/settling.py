@@ -1,16 +1,17 @@
 """Placing stored articles by their content words, the earliest first.
 
 An article is stored as it arrives: a copy joins its story at once (canonical URL,
-content, n-grams), and the rest waits in ``unsettled``, its words unindexed. A fetch pass
-places the waiting articles when all its sources are in (``Store.settle``), in order of
-their dates, each compared only with the articles placed before it and its words weighed
-by how many of their stories hold them. Which source answered first, or which article a
-source listed first, then changes nothing: the same articles give the same stories.
+content, n-grams), and the rest waits in ``unsettled``. A fetch pass places the waiting
+articles when all its sources are in (``Store.settle``), in order of their dates, each
+compared only with the articles placed before it, its words weighed by how many of the
+stored stories hold them. Which source answered first, or which article a source listed
+first, then changes nothing: the same articles give the same stories.
 
 An article that tells another story joins it, or, when copies joined it on arrival, its
 story and that one are merged (``story_merge``), as are other stories it tells alike
-(``story_index.settle_placement``). An article the operator split out is placed by no
-one: its words are indexed, its story kept.
+(``story_index.settle_placement``). Its words are indexed when it is stored: they count
+in how rare a word is from then on, but a waiting article is no one's candidate. An
+article the operator split out is placed by no one.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ def waiting(db: Statements, count: int = SETTLE_BATCH) -> list[str]:
 
 
 def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetime) -> bool:
-    """Place one waiting article by its words and index them; whether it told another
-    story."""
+    """Place one waiting article by its words; whether it told another story."""
     db.run("DELETE FROM unsettled WHERE article_id = ?", (article_id,))
     row = db.one(
         "SELECT story_id, fold_rule, fold_match, fold_score, fold_evidence FROM articles "
@@ -48,13 +48,14 @@ def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetim
     if row is None:  # pruned since
         return False
     story, rule, match, score, evidence = row
+    # An article the operator split out is placed by no one.
     split = db.one("SELECT 1 FROM splits WHERE article_id = ?", (article_id,)) is not None
-    found, words, figures, date = story_index.settle_placement(
-        db,
-        article_id,
-        story,
-        match if story != article_id else None,
-        policy if not split else FoldPolicy(near_duplicates=False),
+    found = (
+        None
+        if split
+        else story_index.settle_placement(
+            db, article_id, story, match if story != article_id else None, policy
+        )
     )
     if found is not None:
         seq = take_seq(db)
@@ -66,8 +67,6 @@ def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetim
         if ended != story:
             _record_fold(db, article_id, found)
         touch_story(db, ended, seq)
-        story = ended
-    story_index.index_words(db, article_id, words, figures, date, story)
     return found is not None
 
 

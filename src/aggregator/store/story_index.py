@@ -153,24 +153,24 @@ def place(
 
 def settle_placement(
     db: Statements, article_id: str, story_id: str, joined_by: str | None, policy: FoldPolicy
-) -> tuple[Placement | None, Words, frozenset[str], datetime | None]:
+) -> Placement | None:
     """Where a stored article not yet placed by its words (``unsettled``) belongs now that
     those before it are placed: the stories it tells by its words (or by n-grams, against
     an article placed since it arrived), other than ``story_id``, its own; None when it
-    tells no other. Candidates are the placed articles only, and its words are weighed by
-    how many placed stories hold them, so the outcome does not depend on the order the
-    articles arrived in, only on the order they are placed in (their dates). An article
-    that joined its story on arrival by ``joined_by``'s telling tells another only where
-    the two tellings may be one event (``may_merge``: a round-up of two fires joins one).
-    Also returns its words, figures and date, to index it by."""
+    tells no other. Candidates are placed articles only, and its words are weighed by how
+    many stories of the window hold them, placed or waiting, so the outcome does not
+    depend on the order the articles arrived in, only on the order they are placed in
+    (their dates). An article that joined its story on arrival by ``joined_by``'s telling
+    tells another only where the two tellings may be one event (``may_merge``: a round-up
+    of two fires joins one)."""
+    if not policy.near_duplicates or not policy.independent_reports:
+        return None
     row = db.one("SELECT sketch, figures, words, date FROM articles WHERE id = ?", (article_id,))
-    if row is None:
-        return None, Words(), frozenset(), None
-    sketch, figures, words = row[0], decode_figures(row[1]), Words.decode(row[2])
-    date = read_moment(row[3])
-    if not policy.near_duplicates or not policy.independent_reports or date is None:
-        return None, words, figures, date
-    stored = read_stored_sketch(bytes(sketch)) if sketch is not None else ()
+    date = None if row is None else read_moment(row[3])
+    if row is None or date is None:
+        return None
+    stored = read_stored_sketch(bytes(row[0])) if row[0] is not None else ()
+    figures, words = decode_figures(row[1]), Words.decode(row[2])
     found, texts = _tellings(
         db, article_id, date, stored, figures, words, policy, placed_apart_from=story_id
     )
@@ -178,7 +178,7 @@ def settle_placement(
         rules = _rules(policy)
         for telling in _texts(db, [joined_by]):
             found = [v for v in found if may_merge(telling, texts[v.article_id], rules)]
-    return _told(db, found, texts, policy), words, figures, date
+    return _told(db, found, texts, policy)
 
 
 def _told(
@@ -243,7 +243,9 @@ def _tellings(
     holders: dict[str, int] = {}
     if words:
         terms = index_terms(words, figures)
-        holders, by_words = _word_candidates(db, terms, date, policy, skip)
+        holders, by_words = _word_candidates(
+            db, terms, date, policy, skip, placed_only=bool(placed_apart_from)
+        )
         nominated += [found for found in by_words if found not in nominated]
     if not nominated:
         return [], {}
@@ -515,24 +517,35 @@ def _word_candidates(
     date: datetime,
     policy: FoldPolicy,
     skip: frozenset[str] = frozenset(),
+    placed_only: bool = False,
 ) -> tuple[dict[str, int], list[str]]:
     """How many stories of the event window hold each of the article's index terms
     (counted among at most ``PER_WORD`` articles), and the articles sharing the most of
-    them, weighted by rarity. Only terms at most ``NOMINATING_HOLDERS`` stories hold
-    nominate: who holds the others is not read."""
+    them, weighted by rarity, but those in ``skip``. Only terms at most
+    ``NOMINATING_HOLDERS`` stories hold nominate: who holds the others is not read. With
+    ``placed_only``, the article is stored and indexed already (its story is not counted
+    as holding its own words) and only placed articles are nominated."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
     keys = [word_key(word) for word in listed]
     counted = _by_key(
         db, _word_counts_sql(len(keys)), keys, low, high, (_PG_WORD_COUNTS, (low, high, keys))
     )
-    holders = {listed[position]: count for position, count in counted if count}
-    nominating = [position for position, count in counted if 0 < count <= NOMINATING_HOLDERS]
+    own = 1 if placed_only else 0
+    holders = {listed[position]: count - own for position, count in counted if count > own}
+    nominating = [
+        position for position, count in counted if own < count <= NOMINATING_HOLDERS + own
+    ]
     if not nominating:
         return holders, []
     looked_up = [keys[position] for position in nominating]
     union = _word_holders_sql(len(looked_up))
     held = _by_key(db, union, looked_up, low, high, (_PG_WORD_HOLDERS, (looked_up, low, high)))
     rows = [(nominating[index], article_id) for index, article_id in held]
+    if placed_only and rows:
+        waiting = {row[0] for row in _unsettled_among(db, list({a for _, a in rows}))}
+        rows = [
+            (position, article_id) for position, article_id in rows if article_id not in waiting
+        ]
     rarity = Rarity(holders, PER_WORD)
     shared: dict[str, float] = {}
     for position, article_id in rows:
