@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -407,12 +408,16 @@ async def run_pass_with(
         return report
 
     reports = list(await asyncio.gather(*(one(source) for source in sources)))
-    # Placed by their words once every source is in, the earliest first: the stories do
-    # not depend on which source answered first.
+    # Placed by n-grams and words once every source is in, the earliest first: the
+    # stories do not depend on which source answered first.
     told = await asyncio.to_thread(store.settle, fold_policy(settings), clock())
-    if told:
-        log.info("%d articles joined a story by their words", len(told))
-    return reports
+    joined = collections.Counter(told.values())
+    return [
+        replace(r, inserted=r.inserted - joined[r.source_id], folded=r.folded + joined[r.source_id])
+        if joined[r.source_id]
+        else r
+        for r in reports
+    ]
 
 
 def prune(settings: Settings, store: Store, now: datetime) -> int:

@@ -91,11 +91,12 @@ def save_one(
     if existing is not None:
         return refresh(db, existing, article, fingerprint, now)
     assert article.id is not None
-    # Copies are placed now; by its words the article is placed when the pass ends (or
-    # this save does), the earliest first (``settling``). Its words are indexed now: they
-    # count in how rare a word is, but the article is no candidate until placed.
-    by_words = _by_words(policy, article, fingerprint)
-    arrival = replace(policy, independent_reports=False) if by_words else policy
+    # Only its keys place the article now (the same URL, the same text); by n-grams and
+    # words it is placed when the pass ends (or this save does), the earliest first
+    # (``settling``). Its words are indexed now: they count in how rare a word is, but
+    # the article is no one's candidate until placed.
+    waits = _waits(policy, article, fingerprint)
+    arrival = replace(policy, near_duplicates=False) if waits else policy
     placement = story_index.place(db, article.id, article, fingerprint, arrival)
     encoded = encode_article(article)
     sketch = story_index.sketch_of(fingerprint)
@@ -155,25 +156,25 @@ def save_one(
         story_index.index_words(
             db, article.id, fingerprint.words, fingerprint.figures, article.date, story
         )
-    if by_words:
+    if waits:
         assert article.date is not None
         db.run(_UNSETTLED, (article.id, micros(article.date)))
-    touch_story(db, story, seq)
+    # A story is shown (has a row) once placed: a founder that waits may yet join another.
+    if not waits or claimed.rule is not None:
+        touch_story(db, story, seq)
     return "inserted" if claimed.rule is None else "folded"
 
 
 _UNSETTLED = "INSERT INTO unsettled (article_id, date) VALUES (?, ?) ON CONFLICT DO NOTHING"
 
 
-def _by_words(policy: FoldPolicy, article: Article, fingerprint: Fingerprint | None) -> bool:
-    """Whether the article is to be placed by its content words (``settling``)."""
-    return bool(
-        policy.near_duplicates
-        and policy.independent_reports
-        and article.date is not None
-        and fingerprint is not None
-        and fingerprint.words
-    )
+def _waits(policy: FoldPolicy, article: Article, fingerprint: Fingerprint | None) -> bool:
+    """Whether the article is to be placed by n-grams or words (``settling``): it has a
+    date and something to compare."""
+    if not policy.near_duplicates or article.date is None or fingerprint is None:
+        return False
+    has_words = policy.independent_reports and bool(fingerprint.words)
+    return has_words or story_index.sketch_of(fingerprint) is not None
 
 
 def refresh(

@@ -1,14 +1,14 @@
-"""Placing stored articles by their content words, the earliest first.
+"""Placing stored articles by n-grams and content words, the earliest first.
 
-An article is stored as it arrives: a copy joins its story at once (canonical URL,
-content, n-grams), and the rest waits in ``unsettled``. A fetch pass places the waiting
-articles when all its sources are in (``Store.settle``), in order of their dates, each
-compared only with the articles placed before it, its words weighed by how many of the
-stored stories hold them. Which source answered first, or which article a source listed
-first, then changes nothing: the same articles give the same stories.
+An article is stored as it arrives, and joins a story at once only by its keys (the same
+canonical URL, the same text); the rest waits in ``unsettled``. A fetch pass places the
+waiting articles when all its sources are in (``Store.settle``), in order of their
+dates, each compared only with the articles placed before it, its words weighed by how
+many of the stored stories hold them. Which source answered first, or which article a
+source listed first, then changes nothing: the same articles give the same stories.
 
-An article that tells another story joins it, or, when copies joined it on arrival, its
-story and that one are merged (``story_merge``), as are other stories it tells alike
+An article that tells another story joins it, or, when others joined its story by a key,
+its story and that one are merged (``story_merge``), as are other stories it tells alike
 (``story_index.settle_placement``). Its words are indexed when it is stored: they count
 in how rare a word is from then on, but a waiting article is no one's candidate. An
 article the operator split out is placed by no one.
@@ -20,8 +20,9 @@ from datetime import datetime
 
 from aggregator.store import story_index, story_merge
 from aggregator.store.article_rows import take_seq, touch_story
-from aggregator.store.driver import Statements
+from aggregator.store.driver import Statements, read_moment
 from aggregator.store.story_index import Bridge, FoldPolicy, Placement
+from aggregator.words import Words
 
 #: Articles placed per transaction at most: a long pass does not hold the write lock for
 #: all of them at once.
@@ -38,7 +39,8 @@ def waiting(db: Statements, count: int = SETTLE_BATCH) -> list[str]:
 
 
 def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetime) -> bool:
-    """Place one waiting article by its words; whether it told another story."""
+    """Place one waiting article; whether it founded a story on arrival and has joined
+    another since (what a pass counts as folded)."""
     db.run("DELETE FROM unsettled WHERE article_id = ?", (article_id,))
     row = db.one(
         "SELECT story_id, fold_rule, fold_match, fold_score, fold_evidence FROM articles "
@@ -57,17 +59,57 @@ def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetim
             db, article_id, story, match if story != article_id else None, policy
         )
     )
-    if found is not None:
-        seq = take_seq(db)
-        found = story_merge.current(db, found)
-        # The article's own story comes first: the stories it tells are merged into it, or
-        # it into the one that sorts first (``story_merge.merge_bridged``).
+    seq = take_seq(db)
+    if found is None:
+        touch_story(db, story, seq)
+        return False
+    found = story_merge.current(db, found)
+    if story == article_id and db.one(_ANOTHER_MEMBER, (story, article_id)) is None:
+        # Alone in the story it founded on arrival: it joins the story it tells, as an
+        # arriving article does.
+        ended = _join(db, article_id, story, found, seq, now)
+    else:
+        # Others joined its story by a key: the stories are merged into the one that
+        # sorts first (``story_merge.merge_bridged``), its own first among them.
         own = Placement(story, rule, match, score, evidence, (_bridge(found), *found.bridges))
         ended = story_merge.merge_bridged(db, article_id, own, seq, now)
         if ended != story:
             _record_fold(db, article_id, found)
-        touch_story(db, ended, seq)
-    return found is not None
+    touch_story(db, ended, seq)
+    # Founded on arrival, it is now told in a story founded before.
+    return rule is None and ended != story
+
+
+def _join(
+    db: Statements, article_id: str, story: str, found: Placement, seq: int, now: datetime
+) -> str:
+    """Move an article alone in its story into the story ``found`` names, with what it
+    folded by, and merge the other stories it tells; returns the story it ends in. Its
+    story had no row (``article_rows.save_one`` writes none for a founder that waits), so
+    nothing was published of it."""
+    db.run(
+        "UPDATE articles SET story_id = ?, fold_rule = ?, fold_match = ?, fold_score = ?, "
+        "fold_evidence = ? WHERE id = ?",
+        (found.story_id, found.rule, found.match, found.score, found.evidence, article_id),
+    )
+    db.run("UPDATE story_keys SET story_id = ? WHERE story_id = ?", (found.story_id, story))
+    row = db.one("SELECT words, figures, date FROM articles WHERE id = ?", (article_id,))
+    assert row is not None
+    story_index.move_words(
+        db,
+        article_id,
+        Words.decode(row[0]),
+        story_index.decode_figures(row[1]),
+        read_moment(row[2]),
+        found.story_id,
+    )
+    touch_story(db, story, seq)
+    if found.bridges:
+        return story_merge.merge_bridged(db, article_id, found, seq, now)
+    return found.story_id
+
+
+_ANOTHER_MEMBER = "SELECT 1 FROM articles WHERE story_id = ? AND id <> ? LIMIT 1"
 
 
 def _bridge(found: Placement) -> Bridge:

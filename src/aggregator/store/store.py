@@ -421,14 +421,16 @@ class Store:
             counts["folded"] += moved
         return SaveResult(**counts)
 
-    def settle(self, policy: FoldPolicy | None = None, now: datetime | None = None) -> set[str]:
-        """Place every article waiting to be placed by its content words, the earliest
+    def settle(
+        self, policy: FoldPolicy | None = None, now: datetime | None = None
+    ) -> dict[str, str]:
+        """Place every article waiting to be placed by n-grams and words, the earliest
         first (``settling``), ``settling.SETTLE_BATCH`` to a transaction; returns those
-        that joined another story (or merged theirs with one). Killed halfway, the rest
-        wait for the next call."""
+        that founded a story on arrival and joined another since, with their sources.
+        Killed halfway, the rest wait for the next call."""
         policy = policy or FoldPolicy()
         now = as_utc(now or datetime.now(UTC))
-        told: set[str] = set()
+        told: dict[str, str] = {}
         while True:
             with self._write("place articles by their words") as conn:
                 db = Statements(conn)
@@ -438,7 +440,14 @@ class Store:
                 story_index.lock_settling(db, batch)
                 for article_id in batch:
                     if settling.settle_one(db, article_id, policy, now):
-                        told.add(article_id)
+                        told[article_id] = ""
+                if told:
+                    marks = ", ".join("?" * len(batch))
+                    for article_id, source_id in db.all(
+                        f"SELECT id, source_id FROM articles WHERE id IN ({marks})", batch
+                    ):
+                        if article_id in told:
+                            told[article_id] = source_id
 
     def articles(
         self, *, source_ids: Sequence[str] | None = None, limit: int | None = None

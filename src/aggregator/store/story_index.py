@@ -154,23 +154,25 @@ def place(
 def settle_placement(
     db: Statements, article_id: str, story_id: str, joined_by: str | None, policy: FoldPolicy
 ) -> Placement | None:
-    """Where a stored article not yet placed by its words (``unsettled``) belongs now that
-    those before it are placed: the stories it tells by its words (or by n-grams, against
-    an article placed since it arrived), other than ``story_id``, its own; None when it
-    tells no other. Candidates are placed articles only, and its words are weighed by how
-    many stories of the window hold them, placed or waiting, so the outcome does not
-    depend on the order the articles arrived in, only on the order they are placed in
-    (their dates). An article that joined its story on arrival by ``joined_by``'s telling
-    tells another only where the two tellings may be one event (``may_merge``: a round-up
-    of two fires joins one)."""
-    if not policy.near_duplicates or not policy.independent_reports:
+    """Where a stored article not yet placed by n-grams and words (``unsettled``) belongs
+    now that those before it are placed: the stories it tells, other than ``story_id``,
+    its own (founded, or joined by a key on arrival); None when it tells no other.
+    Candidates are placed articles only, and its words are weighed by how many stories of
+    the window hold them, placed or waiting, so the outcome does not depend on the order
+    the articles arrived in, only on the order they are placed in (their dates). An
+    article that joined its story on arrival by ``joined_by``'s telling tells another
+    only where the two tellings may be one event (``may_merge``: a round-up of two fires
+    joins one)."""
+    if not policy.near_duplicates:
         return None
     row = db.one("SELECT sketch, figures, words, date FROM articles WHERE id = ?", (article_id,))
     date = None if row is None else read_moment(row[3])
     if row is None or date is None:
         return None
     stored = read_stored_sketch(bytes(row[0])) if row[0] is not None else ()
-    figures, words = decode_figures(row[1]), Words.decode(row[2])
+    figures = decode_figures(row[1])
+    # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
+    words = Words.decode(row[2]) if policy.independent_reports else Words()
     found, texts = _tellings(
         db, article_id, date, stored, figures, words, policy, placed_apart_from=story_id
     )
