@@ -34,7 +34,7 @@ _PG_WAITING = _WAITING + " FOR UPDATE SKIP LOCKED"
 
 
 def waiting(db: Statements, count: int = SETTLE_BATCH) -> list[str]:
-    """The ``count`` earliest articles waiting to be placed by their words."""
+    """The ``count`` earliest articles waiting to be placed."""
     return [row[0] for row in db.all(_PG_WAITING if db.postgres else _WAITING, (count,))]
 
 
