@@ -121,3 +121,23 @@ def test_a_waiting_article_is_no_candidate_until_placed(tmp_path: Path) -> None:
         store.settle(FoldPolicy(), NOW)
         with sqlite3.connect(path) as db:
             assert db.execute("SELECT COUNT(*) FROM unsettled").fetchone() == (0,)
+
+
+def test_a_waiting_article_updated_before_it_is_placed_is_shown_once_placed(
+    tmp_path: Path,
+) -> None:
+    """An entry re-fetched with new text while it waits is updated in place and still
+    waits: no story is shown for it until it is placed."""
+    with Store.open(f"sqlite:///{tmp_path / 'aggregator.db'}") as store:
+        store.sync_sources(SOURCE_LIST)
+        save_unsettled(store, FIRE_A)
+        source, guid, title, body, date = FIRE_A
+        save_unsettled(
+            store, (source, guid, title, body + " Two were released on Wednesday.", date)
+        )
+        assert [a.article.body for a in store.articles()] == [
+            f"<p>{body} Two were released on Wednesday.</p>"
+        ]
+        assert store.story_count() == 0
+        store.settle(FoldPolicy(), NOW)
+        assert store.story_count() == 1

@@ -203,6 +203,7 @@ def refresh(
         "data": encoded,
     }
     sketch = story_index.sketch_of(fingerprint)
+    waiting: tuple[Any, ...] | None = None
     if fingerprint is not None:
         columns.update(
             text_hash=fingerprint.content_hash,
@@ -224,15 +225,17 @@ def refresh(
             article.date,
             existing.story_id,
         )
-        # Not yet placed by its words: it is, in the order of its new date.
+        # Not yet placed: it is, in the order of its new date.
         if article.date is not None:
-            db.run(
-                "UPDATE unsettled SET date = ? WHERE article_id = ?",
+            waiting = db.one(
+                "UPDATE unsettled SET date = ? WHERE article_id = ? RETURNING article_id",
                 (micros(article.date), existing.id),
             )
         else:
             db.run("DELETE FROM unsettled WHERE article_id = ?", (existing.id,))
-    touch_story(db, existing.story_id, seq)
+    # A founder that waits is shown once placed (``settling``).
+    if waiting is None or existing.story_id != existing.id:
+        touch_story(db, existing.story_id, seq)
     return "updated"
 
 
