@@ -55,7 +55,8 @@ def _story_number(row: dict[str, str]) -> int:
 #: fifth, held out; the sixth to ninth, the eighteenth and the twenty-first, each
 #: measured once as held out, then tune; the tenth to seventeenth, the nineteenth and the
 #: twentieth and the twenty-second to twenty-fourth, held out, each measured once on
-#: the rules it was written after (the twenty-fourth on the change it was written beside).
+#: the rules it was written after (the twenty-fourth on the change it was written beside);
+#: the twenty-fifth, held out and not yet measured (for the next change).
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -81,6 +82,7 @@ PARTS = {
     "twenty-second": lambda row: 2200 <= _story_number(row) < 2300,
     "twenty-third": lambda row: 2300 <= _story_number(row) < 2400,
     "twenty-fourth": lambda row: 2400 <= _story_number(row) < 2500,
+    "twenty-fifth": lambda row: 2500 <= _story_number(row) < 2600,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
     "measured": lambda row: _story_number(row) < 2500,
 }
