@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
@@ -19,9 +18,9 @@ from aggregator.config import parse_config
 from aggregator.digest import story_fingerprint
 from aggregator.store import Store
 from aggregator.store.story_index import FoldPolicy
+from tests import test_story_merge
 from tests.feedserver import FeedServer
 from tests.test_same_event import FIRE_A, FIRE_B, NOW, SOURCE_LIST, article
-from tests.test_store import postgresql_database
 
 Told = tuple[str, str, str, str, datetime]
 
@@ -69,12 +68,8 @@ def test_a_pass_places_by_words_the_same_whichever_source_answers_first(
     assert (later.fold_rule, later.fold_match) == ("same_event", first.article.id)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'aggregator.db'}"
-    else:
-        yield from postgresql_database()
+#: A store in a SQLite file, and one in PostgreSQL.
+store_url = test_story_merge.store_url
 
 
 def save_unsettled(store: Store, told: Told) -> None:

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aggregator.same_story import Text
 from aggregator.store import story_index, story_merge
 from aggregator.store.article_rows import take_seq, touch_story
-from aggregator.store.driver import Statements, read_moment
+from aggregator.store.driver import Statements
 from aggregator.store.story_index import Bridge, FoldPolicy, Placement
-from aggregator.words import Words
 
 #: Articles placed per transaction at most: a long pass does not hold the write lock for
 #: all of them at once.
@@ -38,36 +38,37 @@ def waiting(db: Statements, count: int = SETTLE_BATCH) -> list[str]:
     return [row[0] for row in db.all(_PG_WAITING if db.postgres else _WAITING, (count,))]
 
 
-def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetime) -> bool:
-    """Place one waiting article; whether it founded a story on arrival and has joined
-    another since (what a pass counts as folded)."""
+def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetime) -> str | None:
+    """Place one waiting article; the source of one that founded a story on arrival and
+    has joined another since (what a pass counts as folded), else None."""
     db.run("DELETE FROM unsettled WHERE article_id = ?", (article_id,))
     row = db.one(
-        "SELECT story_id, fold_rule, fold_match, fold_score, fold_evidence FROM articles "
-        "WHERE id = ?",
+        "SELECT story_id, fold_rule, fold_match, fold_score, fold_evidence, source_id "
+        "FROM articles WHERE id = ?",
         (article_id,),
     )
-    if row is None:  # pruned since
-        return False
-    story, rule, match, score, evidence = row
+    text = story_index.stored_text(db, article_id)
+    if row is None or text is None:  # pruned since
+        return None
+    story, rule, match, score, evidence, source_id = row
     # An article the operator split out is placed by no one.
     split = db.one("SELECT 1 FROM splits WHERE article_id = ?", (article_id,)) is not None
     found = (
         None
         if split
         else story_index.settle_placement(
-            db, article_id, story, match if story != article_id else None, policy
+            db, text, story, match if story != article_id else None, policy
         )
     )
     seq = take_seq(db)
     if found is None:
         touch_story(db, story, seq)
-        return False
+        return None
     found = story_merge.current(db, found)
     if story == article_id and db.one(_ANOTHER_MEMBER, (story, article_id)) is None:
         # Alone in the story it founded on arrival: it joins the story it tells, as an
         # arriving article does.
-        ended = _join(db, article_id, story, found, seq, now)
+        ended = _join(db, text, story, found, seq, now)
     else:
         # Others joined its story by a key: the stories are merged into the one that
         # sorts first (``story_merge.merge_bridged``), its own first among them.
@@ -77,12 +78,10 @@ def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetim
             _record_fold(db, article_id, found)
     touch_story(db, ended, seq)
     # Founded on arrival, it is now told in a story founded before.
-    return rule is None and ended != story
+    return source_id if rule is None and ended != story else None
 
 
-def _join(
-    db: Statements, article_id: str, story: str, found: Placement, seq: int, now: datetime
-) -> str:
+def _join(db: Statements, text: Text, story: str, found: Placement, seq: int, now: datetime) -> str:
     """Move an article alone in its story into the story ``found`` names, with what it
     folded by, and merge the other stories it tells; returns the story it ends in. Its
     story had no row (``article_rows.save_one`` writes none for a founder that waits), so
@@ -90,22 +89,13 @@ def _join(
     db.run(
         "UPDATE articles SET story_id = ?, fold_rule = ?, fold_match = ?, fold_score = ?, "
         "fold_evidence = ? WHERE id = ?",
-        (found.story_id, found.rule, found.match, found.score, found.evidence, article_id),
+        (found.story_id, found.rule, found.match, found.score, found.evidence, text.article_id),
     )
     db.run("UPDATE story_keys SET story_id = ? WHERE story_id = ?", (found.story_id, story))
-    row = db.one("SELECT words, figures, date FROM articles WHERE id = ?", (article_id,))
-    assert row is not None
-    story_index.move_words(
-        db,
-        article_id,
-        Words.decode(row[0]),
-        story_index.decode_figures(row[1]),
-        read_moment(row[2]),
-        found.story_id,
-    )
+    story_index.move_words(db, text.article_id, text.words, text.figures, text.date, found.story_id)
     touch_story(db, story, seq)
     if found.bridges:
-        return story_merge.merge_bridged(db, article_id, found, seq, now)
+        return story_merge.merge_bridged(db, text.article_id, found, seq, now)
     return found.story_id
 
 

@@ -439,15 +439,9 @@ class Store:
                     return told
                 story_index.lock_settling(db, batch)
                 for article_id in batch:
-                    if settling.settle_one(db, article_id, policy, now):
-                        told[article_id] = ""
-                if told:
-                    marks = ", ".join("?" * len(batch))
-                    for article_id, source_id in db.all(
-                        f"SELECT id, source_id FROM articles WHERE id IN ({marks})", batch
-                    ):
-                        if article_id in told:
-                            told[article_id] = source_id
+                    source_id = settling.settle_one(db, article_id, policy, now)
+                    if source_id is not None:
+                        told[article_id] = source_id
 
     def articles(
         self, *, source_ids: Sequence[str] | None = None, limit: int | None = None

@@ -152,7 +152,7 @@ def place(
 
 
 def settle_placement(
-    db: Statements, article_id: str, story_id: str, joined_by: str | None, policy: FoldPolicy
+    db: Statements, text: Text, story_id: str, joined_by: str | None, policy: FoldPolicy
 ) -> Placement | None:
     """Where a stored article not yet placed by n-grams and words (``unsettled``) belongs
     now that those before it are placed: the stories it tells, other than ``story_id``,
@@ -163,24 +163,31 @@ def settle_placement(
     article that joined its story on arrival by ``joined_by``'s telling tells another
     only where the two tellings may be one event (``may_merge``: a round-up of two fires
     joins one)."""
-    if not policy.near_duplicates:
+    if not policy.near_duplicates or text.date is None:
         return None
-    row = db.one("SELECT sketch, figures, words, date FROM articles WHERE id = ?", (article_id,))
-    date = None if row is None else read_moment(row[3])
-    if row is None or date is None:
-        return None
-    stored = read_stored_sketch(bytes(row[0])) if row[0] is not None else ()
-    figures = decode_figures(row[1])
     # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
-    words = Words.decode(row[2]) if policy.independent_reports else Words()
+    words = text.words if policy.independent_reports else Words()
     found, texts = _tellings(
-        db, article_id, date, stored, figures, words, policy, placed_apart_from=story_id
+        db,
+        text.article_id,
+        text.date,
+        text.signature,
+        text.figures,
+        words,
+        policy,
+        placed_apart_from=story_id,
     )
     if found and joined_by is not None:
         rules = _rules(policy)
         for telling in _texts(db, [joined_by]):
             found = [v for v in found if may_merge(telling, texts[v.article_id], rules)]
     return _told(db, found, texts, policy)
+
+
+def stored_text(db: Statements, article_id: str) -> Text | None:
+    """What is compared of a stored article, as its row keeps it."""
+    found = _texts(db, [article_id])
+    return found[0] if found else None
 
 
 def _told(
@@ -414,7 +421,7 @@ def _band_candidates(
 ) -> list[str]:
     """The articles most likely to match by n-grams: those sharing the most band keys,
     among the most recent few under each key, but those in ``skip`` (and with
-    ``placed_only``, those not yet placed by their words). Bounded work per article,
+    ``placed_only``, those not yet placed). Bounded work per article,
     however many near-identical template stories a busy source sends."""
     low, high = micros(date - policy.window), micros(date + policy.window)
     keys = band_index_keys(stored)
