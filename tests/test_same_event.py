@@ -22,17 +22,22 @@ from sqlalchemy import text as sql_text
 
 from aggregator import same_story, words
 from aggregator.config import parse_config
+from aggregator.config.settings import DedupSettings
 from aggregator.dedup import figures, figures_agree
 from aggregator.digest import story_fingerprint
+from aggregator.errors import ConfigError
 from aggregator.explain import explain_lines
 from aggregator.model import Article, Source, story_id
 from aggregator.pipeline import fold_policy
 from aggregator.same_story import (
+    EVENT_WEIGHTS,
     NAMED_APART,
     RARE_NAME_ARTICLES,
     Rarity,
     Rules,
     Text,
+    event_score,
+    event_signals,
     signals,
     verdict,
     words_cosine,
@@ -43,6 +48,8 @@ from aggregator.words import Words, stem, words_of
 from tests.test_store import postgresql_database
 
 KST = timezone(timedelta(hours=9))
+#: The score two reports written apart must reach, as configured by default.
+EVENT_SCORE = DedupSettings().event_score
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 SOURCES = ("harbor", "meridian", "ledger", "hanbit", "nuri", "garam")
 SOURCE_LIST = [
@@ -311,13 +318,39 @@ def test_an_operator_can_fold_copies_only(tmp_path: Path, independent_reports: b
         assert rules["fire-b"] == (story_id("meridian", "fire-b"), None)
 
 
+def test_the_event_score_is_the_operators_to_set(tmp_path: Path) -> None:
+    """``dedup.event_score`` is the score two reports written apart must reach: a pair
+    just under it stays apart, just over it folds. The words' threshold it replaced is
+    refused with a clear error, not silently ignored."""
+    config = parse_config(
+        f"storage: sqlite:///{tmp_path / 'aggregator.db'}\n"
+        "dedup: {event_score: 0.9}\n"
+        "sources:\n  - {id: harbor, url: 'https://harbor.example/rss'}\n"
+    )
+    assert fold_policy(config).event_score == 0.9
+    first, second = _text(FIRE_A), _text(FIRE_B)
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    score = _score(first, second, rarity, rules)
+    assert EVENT_SCORE <= score < 0.998
+    above = dataclasses.replace(rules, event_score=score + 0.001)
+    below = dataclasses.replace(rules, event_score=score - 0.001)
+    assert verdict(first, second, rarity, above) is None
+    assert verdict(first, second, rarity, below) is not None
+    with pytest.raises(ConfigError, match="unknown key 'words_threshold'"):
+        parse_config(
+            "dedup: {words_threshold: 0.3}\n"
+            "sources:\n  - {id: harbor, url: 'https://harbor.example/rss'}\n"
+        )
+
+
 def test_with_copies_only_the_rules_never_fold_by_words() -> None:
     """The rule itself, apart from the store skipping the word look-up: two reports
     written apart are one event by their words, unless ``independent_reports`` is off;
     a fold by similarity then says that no words were compared."""
     first, second = _text(FIRE_A), _text(FIRE_B)
     rarity = Rarity({}, limit=64)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     found = verdict(second, first, rarity, rules)
     assert found is not None and found.rule == "same_event"
     copies_only = dataclasses.replace(rules, independent_reports=False)
@@ -338,7 +371,7 @@ def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:
         save(store, FIRE_A)
         save(store, FIRE_B)
         lines = "\n".join(explain_lines(config, store, story_id("meridian", "fire-b")))
-    assert "joined as the same event, words" in lines
+    assert "joined as the same event to" in lines
     signals = next(line for line in lines.splitlines() if "signals:" in line)
     for signal in (
         "n-grams 0.",
@@ -347,6 +380,7 @@ def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:
         "name phrases",
         "shared figures",
         "h apart",
+        "event score ",
     ):
         assert signal in signals, signals
     assert "figures agree" in signals and "port" in signals and "alder" in signals
@@ -528,6 +562,13 @@ def _text(told: tuple[str, str, str, str, datetime]) -> Text:
     return Text(guid, fingerprint.signature, fingerprint.figures, fingerprint.words, date)
 
 
+def _score(new: Text, old: Text, rarity: Rarity, rules: Rules) -> float:
+    """The event score of a pair ``verdict`` judges by it."""
+    found = event_signals(new, old, rarity, rules)
+    assert found is not None
+    return event_score(found)
+
+
 MORNING_ORDER = (
     "hanbit",
     "order-a",
@@ -560,7 +601,7 @@ def test_a_date_and_a_small_count_in_common_are_no_evidence_of_one_event() -> No
     found = signals(morning, afternoon, rarity)
     assert found.figures == 2 and found.telling[0] == 1 and found.figures_agree
     assert found.words >= 0.30 and not found.names
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     assert verdict(morning, afternoon, rarity, rules) is None
     assert verdict(afternoon, morning, rarity, rules) is None
 
@@ -568,18 +609,19 @@ def test_a_date_and_a_small_count_in_common_are_no_evidence_of_one_event() -> No
 def test_reports_naming_the_same_people_and_places_fold_on_fewer_words() -> None:
     """A wire report and a feature on one outbreak share few words (the feature opens on
     a family) and state different figures (its victim's age and years at work), but name
-    the same official, warehouse and street: as name phrases, these let fewer shared
-    words do."""
+    the same official, warehouse and street: as name phrases, these weigh for one event,
+    and without them the two share nothing that names it."""
     wire, feature = _text(OUTBREAK_A), _text(OUTBREAK_B)
     rarity = Rarity({}, limit=64)
     found = signals(wire, feature, rarity)
     assert len(found.phrases) >= 3 and "bayfront_cold_storag" in found.phrases
     assert found.words < 0.30 and found.figures_agree
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     assert verdict(wire, feature, rarity, rules) is not None
     assert verdict(feature, wire, rarity, rules) is not None
     unnamed = dataclasses.replace(feature.words, phrases=frozenset())
-    assert verdict(wire, dataclasses.replace(feature, stored_words=unnamed), rarity, rules) is None
+    without = dataclasses.replace(feature, stored_words=unnamed)
+    assert verdict(wire, without, rarity, rules) is None
 
 
 def test_name_phrases_are_runs_of_capitalized_words_within_a_sentence() -> None:
@@ -607,7 +649,7 @@ def test_stored_words_are_read_as_the_store_keeps_them() -> None:
     stored = dataclasses.replace(feature, stored_words=feature.words.encode())
     assert stored.words == feature.words
     rarity = Rarity({}, limit=64)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     assert verdict(wire, stored, rarity, rules) == verdict(wire, feature, rarity, rules)
 
 
@@ -634,9 +676,9 @@ def test_one_name_is_one_piece_of_evidence_however_many_words_it_has() -> None:
     no figure in common it is not evidence enough of one event."""
     fire, warehouse = _text(FIRE_A), _text(OTHER_FIRE)
     rarity = Rarity({}, 64)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     found = signals(fire, warehouse, rarity, "same_event")
-    assert set(found.names) == {"port", "alder"} and found.words >= rules.words_threshold
+    assert set(found.names) == {"port", "alder"} and found.words >= 0.30
     assert verdict(fire, warehouse, rarity, rules) is None
     assert verdict(fire, _text(FIRE_B), rarity, rules) is not None
 
@@ -724,7 +766,7 @@ def test_a_korean_place_and_its_court_are_one_name() -> None:
     """부산 and 부산지법 (the city's court) are one place: two rulings of that court on one
     day share it and the charge's words, not two names; the same defendant is a second."""
     when = datetime(2024, 11, 14, 3, 0, tzinfo=UTC)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     shared = {"부산": 1, "부산지법": 2, "전세": 2, "사기": 1, "세입자": 2, "보증금": 1}
 
     def text(guid: str, own: dict[str, int], names: set[str]) -> Text:
@@ -819,7 +861,7 @@ def test_three_numbers_in_common_are_no_event_when_the_words_are_unrelated() -> 
         )
     )
     rarity = Rarity({}, limit=64)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     alike = signals(pileup, libraries, rarity, "same_event")
     assert alike.telling == (3, 3) and alike.figures_agree and alike.words < 0.05
     assert verdict(libraries, pileup, rarity, rules) is None
@@ -831,7 +873,8 @@ def test_three_numbers_in_common_are_no_event_when_the_words_are_unrelated() -> 
 def test_four_telling_figures_in_common_are_evidence_however_many_each_states() -> None:
     """Two reports of a port's year, with no rare name in common, quote four of their six
     or seven telling figures alike: evidence beside their words, though short of three
-    quarters. Three alike could be a report of another thing restating a few."""
+    quarters. Three alike could be a report of another thing restating a few: with
+    nothing else that names the event, they are not weighed."""
     when = datetime(2026, 5, 12, 9, 0, tzinfo=UTC)
     report = _text(
         (
@@ -855,7 +898,7 @@ def test_four_telling_figures_in_common_are_evidence_however_many_each_states() 
         "96 jobs were added.", "96 jobs were added and 1,800 trucks a day used the gates."
     )
     rarity = Rarity({}, limit=64)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     found = signals(report, _text(told), rarity, "same_event")
     assert found.telling == (4, 6) and not found.names and found.words >= 0.30
     assert verdict(report, _text(told), rarity, rules) is not None
@@ -912,7 +955,7 @@ def test_reports_naming_other_people_at_one_place_are_two_events(
         )
     )
     rarity = Rarity({}, limit=64)
-    rules = Rules(threshold=0.22, words_threshold=0.30, event_window=timedelta(hours=24))
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     apart = signals(mens, womens, rarity, "same_event")
     assert apart.phrases == ("lake_karapiro",) and apart.words >= 0.30
     assert len(mens.words.phrases) >= NAMED_APART <= len(womens.words.phrases)
@@ -920,6 +963,9 @@ def test_reports_naming_other_people_at_one_place_are_two_events(
     assert verdict(womens, mens, rarity, rules) is None
     one_event = verdict(told, mens, rarity, rules)
     assert one_event is not None and one_event.rule == "same_event"
-    # It is the names that keep them apart: named by fewer, the two finals would fold.
-    monkeypatch.setattr(same_story, "NAMED_APART", 100)
+    # It is the names that keep them apart: weighed without the names each states and the
+    # other does not, the two finals would fold.
+    unweighed = ("named_apart", "unnamed_fewer", "unnamed_more")
+    weights = {name: 0.0 if name in unweighed else w for name, w in EVENT_WEIGHTS.items()}
+    monkeypatch.setattr(same_story, "EVENT_WEIGHTS", weights)
     assert verdict(mens, womens, rarity, rules) is not None

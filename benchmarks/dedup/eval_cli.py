@@ -52,11 +52,12 @@ def _story_number(row: dict[str, str]) -> int:
 #: Which stories are scored (``eval/README.md``): all; the first 20 of each language
 #: and the first two additions, on which the rules were set; the third addition, written
 #: after and measured once as held out before it joined the tune half; the fourth and
-#: fifth, held out; the sixth to ninth, the eighteenth and the twenty-first, each
-#: measured once as held out, then tune; the tenth to seventeenth, the nineteenth and the
-#: twentieth and the twenty-second to twenty-fourth, held out, each measured once on
-#: the rules it was written after (the twenty-fourth on the change it was written beside);
-#: the twenty-fifth, held out and not yet measured (for the next change).
+#: fifth, held out; the sixth to ninth, the eighteenth, the twenty-first and the
+#: twenty-fourth, each measured once as held out, then tune; the tenth to seventeenth,
+#: the nineteenth and twentieth, the twenty-second and twenty-third and the twenty-fifth,
+#: held out, each measured once on the rules it was written after (the twenty-fifth on
+#: the event score); the twenty-sixth, held out and not yet measured (for the next
+#: change).
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -83,8 +84,9 @@ PARTS = {
     "twenty-third": lambda row: 2300 <= _story_number(row) < 2400,
     "twenty-fourth": lambda row: 2400 <= _story_number(row) < 2500,
     "twenty-fifth": lambda row: 2500 <= _story_number(row) < 2600,
+    "twenty-sixth": lambda row: 2600 <= _story_number(row) < 2700,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
-    "measured": lambda row: _story_number(row) < 2500,
+    "measured": lambda row: _story_number(row) < 2600,
 }
 
 
@@ -196,17 +198,17 @@ def _rfc822(iso: str) -> str:
     return format_datetime(datetime.fromisoformat(iso))
 
 
-def run_once(
+def write_sources(
+    directory: Path,
     rows: list[dict[str, str]],
     seed: int,
-    threshold: float | None,
-    evidence: bool = False,
-    independent_reports: bool = True,
+    dedup: list[str],
     others: list[dict[str, str]] | None = None,
-) -> dict[str, str]:
-    """Article id → story id as the store holds them after one ``fetch --all``; with
-    ``evidence``, each article that joined a story is printed with the signals it joined by.
-    ``others`` (other news) come from ``OTHER_SOURCES`` sources of their own."""
+) -> Path:
+    """Each outlet's articles as an RSS file in ``directory``, listed as sources of a
+    feeds.yaml in an order shuffled by ``seed``, with ``dedup`` settings (``key: value``);
+    returns the feeds.yaml. ``others`` (other news) come from ``OTHER_SOURCES`` sources of
+    their own."""
     by_outlet: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
     for row in rows:
         by_outlet[row["outlet"]].append(row)
@@ -214,31 +216,40 @@ def run_once(
         by_outlet[f"other news {number % OTHER_SOURCES}"].append(row)
     outlets = sorted(by_outlet)
     random.Random(seed).shuffle(outlets)
+    lines = [
+        "storage: sqlite:///data/aggregator.db",
+        "output: {dir: public, posts_dir: null}",
+        # Other news comes in feeds of hundreds of entries.
+        "fetch: {workers: 0, parse_timeout: 600s}",
+        "retention: null",
+        f"dedup: {{{', '.join(['window: 30d', *dedup])}}}",
+        "sources:",
+    ]
+    for number, outlet in enumerate(outlets):
+        feed = directory / f"outlet{number}.xml"
+        feed.write_text(rss(outlet, by_outlet[outlet]), encoding="utf-8")
+        # Named by the outlet, not by its place in the order: a source keeps its id
+        # whichever answers first, and ids break ties.
+        source = f"o{zlib.crc32(outlet.encode()):08x}"
+        lines.append(f"  - {{id: {source}, url: '{feed.as_uri()}'}}")
+    config = directory / "feeds.yaml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def run_once(
+    rows: list[dict[str, str]],
+    seed: int,
+    dedup: list[str],
+    evidence: bool = False,
+    others: list[dict[str, str]] | None = None,
+) -> dict[str, str]:
+    """Article id → story id as the store holds them after one ``fetch --all``; with
+    ``evidence``, each article that joined a story is printed with the signals it joined by.
+    ``dedup``: settings beside the configured ones (``key: value``)."""
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work)
-        lines = [
-            "storage: sqlite:///data/aggregator.db",
-            "output: {dir: public, posts_dir: null}",
-            # Other news comes in feeds of hundreds of entries.
-            "fetch: {workers: 0, parse_timeout: 600s}",
-            "retention: null",
-        ]
-        dedup = ["window: 30d"]
-        if threshold is not None:
-            dedup.append(f"threshold: {threshold}")
-        if not independent_reports:
-            dedup.append("independent_reports: false")
-        lines.append(f"dedup: {{{', '.join(dedup)}}}")
-        lines.append("sources:")
-        for number, outlet in enumerate(outlets):
-            feed = directory / f"outlet{number}.xml"
-            feed.write_text(rss(outlet, by_outlet[outlet]), encoding="utf-8")
-            # Named by the outlet, not by its place in the order: a source keeps its id
-            # whichever answers first, and ids break ties.
-            source = f"o{zlib.crc32(outlet.encode()):08x}"
-            lines.append(f"  - {{id: {source}, url: '{feed.as_uri()}'}}")
-        config = directory / "feeds.yaml"
-        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        config = write_sources(directory, rows, seed, dedup, others)
         done = subprocess.run(
             [str(AGGREGATOR), "-c", str(config), "fetch", "--all"], capture_output=True, text=True
         )
@@ -280,6 +291,9 @@ def main() -> int:
     parser.add_argument("--half", choices=("tune", "heldout"), default="tune")
     parser.add_argument("--runs", type=int, default=3, help="source orders tried")
     parser.add_argument("--threshold", type=float, help="dedup.threshold (default: as configured)")
+    parser.add_argument(
+        "--event-score", type=float, help="dedup.event_score (default: as configured)"
+    )
     parser.add_argument(
         "--copies-only",
         action="store_true",
@@ -324,10 +338,15 @@ def main() -> int:
     # Each article's fellow members in each order: an article whose story is not the same
     # in every order was grouped by the order its reports arrived in.
     groups_of: dict[str, set[frozenset[str]]] = collections.defaultdict(set)
+    dedup = []
+    if options.threshold is not None:
+        dedup.append(f"threshold: {options.threshold}")
+    if options.event_score is not None:
+        dedup.append(f"event_score: {options.event_score}")
+    if options.copies_only:
+        dedup.append("independent_reports: false")
     for seed in range(options.runs):
-        stories = run_once(
-            rows, seed, options.threshold, options.evidence, not options.copies_only, others
-        )
+        stories = run_once(rows, seed, dedup, options.evidence, others)
         partition = _partition({row["id"]: stories[row["id"]] for row in scored})
         partitions.add(partition)
         for group in partition:

@@ -38,10 +38,9 @@ def fold_reason(member: StoredArticle) -> str:
     if rule == "similarity":
         return f"joined by similarity {member.fold_score:.2f} to {match}{_evidence(member)}"
     if rule == "same_event":
-        return (
-            f"joined as the same event, words {member.fold_score:.2f}, "
-            f"to {match}{_evidence(member)}"
-        )
+        # The signals say the event score (and, for articles placed before there was one,
+        # the words' cosine the rule was held to).
+        return f"joined as the same event to {match}{_evidence(member)}"
     if rule == "merged":
         return f"its story was merged in: {match} told both{_evidence(member)}"
     if rule == "split":

@@ -87,7 +87,7 @@ def fold_policy(settings: Settings) -> FoldPolicy:
         dedup.near_duplicates,
         dedup.threshold,
         dedup.window,
-        dedup.words_threshold,
+        dedup.event_score,
         dedup.event_window,
         dedup.independent_reports,
     )

@@ -4,24 +4,23 @@ decides. Pure: the store finds the candidates and how rare each word is.
 Two rules fold, and one veto keeps apart:
 
 - ``similarity``: the texts share at least ``threshold`` of their character n-grams
-  (``dedup.similarity`` of the sketches), or ``COPY_SIMILARITY`` when published further
-  apart than ``event_window``. Copies, trimmed headlines and rewrites of one telling.
+  (``dedup.similarity`` of the sketches), or ``LATER_SIMILARITY`` later the same day and
+  ``COPY_SIMILARITY`` when published further apart than ``event_window``. Copies,
+  trimmed headlines and rewrites of one telling.
 - ``same_event``: reports written apart from each other share few n-grams (0.08–0.27,
-  as much as two earthquakes on different days) but the same rare content words, names,
-  places and figures, on the same day. They fold when published within ``event_window``
-  of each other, their content words (headline and lead, weighted by rarity among the
-  window's stories) have a cosine of at least ``words_threshold``, and they share at
-  least ``STRONG_EVIDENCE`` things named by rare names (the words of one name, "Port
-  Alder", count once, and so do a region's Korean places, 경북 and 김천) or telling
-  figures (not a date, a time or a small count: every report of the day states those);
-  figures alone are evidence only when most of them agree (a report of another event
-  restates the day's other figures in passing).
-  Published close together, naming the same ``NAMED_PHRASES`` people, companies or
-  places in full ("Bayfront Cold Storage", "Naomi Petrakis") and quoting telling
-  figures alike, half that cosine is enough.
-- Named apart: two texts each naming ``NAMED_APART`` people, companies or places in
-  full and sharing at most one of those names are one event by ``same_event`` only when
-  their telling figures agree: what else they share is the place of the day.
+  as much as two earthquakes on different days); what they share instead is weighed
+  together (``event_signals``), within ``event_window`` of each other: their content
+  words (headline and lead, weighted by rarity among the window's stories), the things
+  both name by rare names (the words of one name, "Port Alder", count once, and so do a
+  region's Korean places, 경북 and 김천), the people, companies and places both name in
+  full, the telling figures both state (not a date, a time or a small count), whether
+  their figures agree as a copy's would, whether they were published within
+  ``CLOSE_HOURS``, and what sets them apart: names each states that the other does not
+  (a report of another event at the same place names other people), and two texts
+  naming many people apart (``_named_apart``). ``event_score`` is a logistic model of
+  those signals, its weights (``EVENT_WEIGHTS``) fitted on the evaluation set's tuning
+  half (``benchmarks/dedup/fit_event.py``); a pair whose score reaches
+  ``Rules.event_score`` is one event.
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule. Reports written apart quote different figures, so for ``same_event`` in
@@ -53,52 +52,17 @@ from aggregator.dedup import (
 from aggregator.korean_places import is_korean_place
 from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 
-#: Things named by rare names and telling figures two reports must both state to be one
-#: event by their words.
-STRONG_EVIDENCE = 2
-#: Reports of one event are published close together: within this many hours, rare
-#: words or telling figures in common are enough; later the same day (a follow-up with
-#: the facts restated, an afternoon edition), the telling figures must agree as well.
-#: Outlets writing an event up apart publish 1–4 hours after one another; same-day
-#: follow-ups with new facts come 4–10 hours later.
+#: Reports of one event are published close together: outlets writing an event up apart
+#: publish 1–4 hours after one another, and same-day follow-ups with new facts come
+#: 4–10 hours later.
 CLOSE_HOURS = 4.0
 #: Texts published more than ``CLOSE_HOURS`` apart are one story by n-grams from this
 #: similarity; further apart than the event window, only as copies (a follow-up restates
 #: the facts it follows in their words: 0.25–0.27 measured).
 LATER_SIMILARITY = 0.30
 COPY_SIMILARITY = 0.5
-#: Telling figures (``dedup.telling_values``) two reports must share, and the share of
-#: the fewer stated, to be one event by figures (within ``CLOSE_HOURS``) or to count
-#: as agreeing later the same day.
-TELLING_SHARED = 2
-TELLING_SHARE = 0.75
-#: Telling figures in common enough, close together, without the words agreeing:
-#: independent reports word an event differently ("blaze", "fire") but quote it alike.
-TELLING_ALONE = 3
-#: What their words must still reach then (when both texts have words): reports of one
-#: event share some (0.11 the least measured), a report of another thing that happens to
-#: state three of the same numbers none (a library survey beside a pile-up: 0.02).
-TELLING_ALONE_WORDS = 0.05
-#: Telling figures in common that are evidence however many more either report states:
-#: a report of another event restates one or two of the day's other figures in passing,
-#: not four (reports of one event quoting eight of fourteen alike had no evidence).
-TELLING_EVIDENCE = 4
-#: The share of ``words_threshold`` the words must reach when telling figures agree close
-#: together.
-TELLING_WORDS = 2 / 3
-#: What the words must reach more than ``CLOSE_HOURS`` apart (with telling figures
-#: agreeing): a follow-up the same day restates the facts and names (0.40 measured).
-LATER_WORDS = 0.5
 #: A name counts as rare when at most this many of the window's stories hold it.
 RARE_NAME_ARTICLES = 5
-#: Name phrases ("Bayfront Cold Storage", "Naomi Petrakis") two reports published close
-#: together must both state to be one event on less agreement of their words (the share
-#: ``NAMED_WORDS`` of ``words_threshold``) and of their figures (only quantities stated
-#: with other values count against them, not figures one report gives and the other
-#: leaves out): reports written apart name the same company, people and street but quote
-#: different figures from different sources.
-NAMED_PHRASES = 2
-NAMED_WORDS = 1 / 2
 #: Name phrases each of two texts must state for them to be named apart when they share at
 #: most one (``_named_apart``): fewer, and a report written apart may simply name others
 #: (the prosecutor where the other names the defendant).
@@ -107,6 +71,49 @@ NAMED_APART = 5
 #: (``dedup.figures_agree``): each gives figures the other leaves out, but another event
 #: of the same day shares a fifth of them or less.
 KOREAN_SHARED = 1 / 3
+#: Words two texts must share to be weighed at all (``event_signals``): reports of one
+#: event share some (0.11 the least measured), a report of another thing that happens to
+#: state three of the same numbers none (a library survey beside a pile-up, 0.02).
+#: Nothing in common is no evidence, however close together.
+EVENT_WORDS = 0.05
+#: Telling figures in common that name an event however many more either states
+#: (``_names_the_event``): a report of another event restates one or two of the day's
+#: figures in passing, not four.
+MANY_TELLING = 4
+#: Telling figures agree when at least ``EVENT_TELLING`` are in common and
+#: ``TELLING_AGREE`` of the fewer stated. Reports published further apart than
+#: ``CLOSE_HOURS`` (later the same day: a follow-up, an afternoon edition), and a text
+#: with no words to weigh, are weighed only when they do: being close together weighs so
+#: much that no other pair reached the event score on the tuning half (0 of 869), and a
+#: busy store's other candidates of the day need not have their words read.
+EVENT_TELLING = 2
+TELLING_AGREE = 0.75
+#: Counts read by ``event_signals`` are capped: beyond these, more says nothing new.
+MOST_THINGS = 4
+MOST_PHRASES = 4
+MOST_TELLING = 6
+
+#: The weights of ``event_score``'s signals (``event_signals``) and its intercept: a
+#: logistic regression fitted on the candidate pairs the store compared when the
+#: evaluation set's tuning half was fetched (``benchmarks/dedup/fit_event.py``, which
+#: prints these lines). Names each report states that the other does not weigh against
+#: (a report of another event at the same place names other people); words, names and
+#: telling figures in common for, and far more when published close together.
+EVENT_WEIGHTS: Mapping[str, float] = {
+    "words": 1.364,
+    "things": 0.846,
+    "phrases": 0.412,
+    "telling": 0.437,
+    "telling_share": 1.293,
+    "figures_as_copies": 1.098,
+    "close": 6.751,
+    "named_apart": -1.227,
+    "korean": -0.679,
+    "words_by_things": 0.009,
+    "unnamed_fewer": -0.580,
+    "unnamed_more": -0.273,
+}
+EVENT_INTERCEPT = -7.068
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +137,8 @@ class Text:
 @dataclass(frozen=True, slots=True)
 class Rules:
     threshold: float
-    words_threshold: float
+    #: ``event_score`` at or above which two reports written apart are one event.
+    event_score: float
     event_window: timedelta
     #: False: ``same_event`` is not applied, only ``similarity`` (feeds.yaml
     #: ``dedup.independent_reports``).
@@ -158,6 +166,8 @@ class Signals:
     #: Whether both texts had content words to compare (none are read for a text too
     #: short to judge, nor kept for a new one under ``independent_reports: false``).
     words_compared: bool = True
+    #: ``event_score`` of a pair judged by ``same_event`` (None: judged by n-grams).
+    event: float | None = None
 
     def describe(self) -> str:
         hours = "undated" if self.hours is None else f"{self.hours:.1f} h apart"
@@ -172,11 +182,12 @@ class Signals:
             if self.words_compared
             else "words not compared"
         )
+        event = "" if self.event is None else f", event score {self.event:.2f}"
         return (
             f"n-grams {self.sketch:.2f}, {words}, "
             f"shared figures {self.figures} (telling {self.telling[0]} of "
             f"{self.telling[1]}), {hours}, "
-            f"figures {'agree' if self.figures_agree else 'disagree'}"
+            f"figures {'agree' if self.figures_agree else 'disagree'}{event}"
         )
 
 
@@ -199,10 +210,10 @@ class Rarity:
         self.holders = holders
         self.limit = limit
         self._weights: dict[str, float] = {}
-        # One article is compared with up to 30 candidates, and a pair's words up to three
-        # times: each text's weighted words are worked out once, by the text's identity
-        # (the text is kept with them, so its id is not reused while they are).
-        self._vectors: dict[int, tuple[Words, dict[str, float], float]] = {}
+        # Only the words looked up (``holders``) weigh other than a word no other story
+        # holds: a text's norm is worked out from its unweighted words and those few.
+        self._unheld = math.log((limit + 0.5) / 1.5)
+        self._norms: dict[int, tuple[Words, float]] = {}
 
     def weight(self, word: str) -> float:
         """Inverse document frequency, ``ln((limit + 0.5) / (holders + 0.5))``: about 4
@@ -218,22 +229,78 @@ class Rarity:
         return self.holders.get(word, 0) + 1 <= RARE_NAME_ARTICLES
 
     def cosine(self, a: Words, b: Words) -> float:
-        """``words_cosine`` of two texts' words, weighted by this rarity."""
-        va, norm_a = self._vector(a)
-        vb, norm_b = self._vector(b)
-        return _cosine(va, norm_a, vb, norm_b)
+        """``words_cosine`` of two texts' words, weighted by this rarity. An article is
+        compared with up to 30 candidates, most of them sharing few words: only the
+        words both hold are weighed, and each text's norm is worked out once."""
+        read_a, read_b = _read(a), _read(b)
+        shared = read_a.counted.keys() & read_b.counted.keys()
+        if not shared:
+            return 0.0
+        weight = self.weight
+        # Summed exactly (fsum): the same in every process, whichever text comes first.
+        dot = math.fsum(read_a.counted[w] * read_b.counted[w] * weight(w) ** 2 for w in shared)
+        if not dot:
+            return 0.0
+        norm = self._norm(read_a) * self._norm(read_b)
+        return dot / norm if norm else 0.0
 
-    def _vector(self, words: Words) -> tuple[dict[str, float], float]:
-        found = self._vectors.get(id(words))
-        if found is None or found[0] is not words:
-            vector = _weighted(words, self.weight)
-            found = self._vectors[id(words)] = (words, vector, _norm(vector))
-        return found[1], found[2]
+    def _norm(self, read: _Read) -> float:
+        found = self._norms.get(id(read.words))
+        if found is None or found[0] is not read.words:
+            looked_up = [
+                read.counted[word] ** 2 * (self.weight(word) ** 2 - self._unheld**2)
+                for word in self.holders
+                if word in read.counted
+            ]
+            unheld = read.squares * self._unheld**2
+            norm = math.sqrt(max(0.0, math.fsum([unheld, *looked_up])))
+            found = self._norms[id(read.words)] = (read.words, norm)
+        return found[1]
 
 
-def signals(new: Text, old: Text, rarity: Rarity, rule: str = "similarity") -> Signals:
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What is worked out of a text's words alone, once: each word weighted
+    ``1 + ln count`` (before its rarity), the sum of their squares, the words as a set,
+    and whether most are Hangul."""
+
+    words: Words
+    counted: dict[str, float]
+    squares: float
+    word_set: frozenset[str]
+    korean: bool
+
+
+#: ``_read`` by the words' identity (kept with them, so an id is not reused while its
+#: entry lives): hashing a text's 64 counts for every look-up cost more than the
+#: comparison. Cleared when full.
+_READ: dict[int, _Read] = {}
+_MOST_READ = 8192
+
+
+def _read(words: Words) -> _Read:
+    found = _READ.get(id(words))
+    if found is None or found.words is not words:
+        if len(_READ) >= _MOST_READ:
+            _READ.clear()
+        counted = {word: 1 + math.log(count) for word, count in words.counts}
+        # A Korean report names a few things in Latin letters (km, KTX).
+        hangul = sum(1 for word in counted if HANGUL.match(word))
+        found = _READ[id(words)] = _Read(
+            words,
+            counted,
+            math.fsum(weight**2 for weight in counted.values()),
+            frozenset(counted),
+            hangul * 2 > len(counted),
+        )
+    return found
+
+
+def signals(
+    new: Text, old: Text, rarity: Rarity, rule: str = "similarity", event: float | None = None
+) -> Signals:
     """Every signal of a pair; the figures judged as ``rule`` judges them (reports written
-    apart, ``same_event``, by a narrower veto)."""
+    apart, ``same_event``, by a narrower veto), with the pair's ``event_score``."""
     if rule == "similarity":
         agree = figures_agree(new.figures, old.figures)
     else:
@@ -248,6 +315,7 @@ def signals(new: Text, old: Text, rarity: Rarity, rule: str = "similarity") -> S
         hours=_hours_apart(new, old),
         figures_agree=agree,
         words_compared=bool(new.words) and bool(old.words),
+        event=event,
     )
 
 
@@ -294,7 +362,7 @@ def _named_things(new: Text, old: Text, rarity: Rarity) -> int:
 
 
 def _word_set(text: Text) -> frozenset[str]:
-    return _words_counted(text.words.counts)
+    return _read(text.words).word_set
 
 
 # Each text is compared with many: what is read of its words alone is kept (a frozenset
@@ -302,11 +370,6 @@ def _word_set(text: Text) -> frozenset[str]:
 @functools.lru_cache(maxsize=4096)
 def _korean_names(names: frozenset[str]) -> frozenset[str]:
     return frozenset(word for word in names if HANGUL.match(word))
-
-
-@functools.lru_cache(maxsize=4096)
-def _words_counted(counts: tuple[tuple[str, int], ...]) -> frozenset[str]:
-    return frozenset(word for word, _ in counts)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -368,46 +431,128 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         floor = rules.threshold
     else:
         floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
-    rule = "similarity" if similarity(new.signature, old.signature) >= floor else None
-    if rule is None:
-        if not same_day or not rules.independent_reports:
+    if similarity(new.signature, old.signature) >= floor:
+        found = signals(new, old, rarity)
+        if not found.figures_agree:
             return None
-        shared, fewer = _telling(new, old)
-        telling_agree = shared >= TELLING_SHARED and shared >= TELLING_SHARE * fewer
-        if (
-            close
-            and telling_agree
-            and shared >= TELLING_ALONE
-            and _some_words_alike(new, old, rarity)
-        ):
-            rule = "same_event"
-        elif close or telling_agree:
-            names = _named_things(new, old, rarity)
-            # Figures alone are evidence only when most agree, or four or more do: a report
-            # of another event restates one or two of the day's other figures in passing.
-            many = shared >= TELLING_EVIDENCE
-            evidence = names + shared if names or telling_agree or many else 0
-            if close:
-                # Two kinds of evidence agreeing close together need less of each.
-                bar = rules.words_threshold * (TELLING_WORDS if telling_agree else 1)
-            else:
-                bar = max(rules.words_threshold, LATER_WORDS)
-            if not (
-                evidence >= STRONG_EVIDENCE and rarity.cosine(new.words, old.words) >= bar
-            ) and not (close and _named_alike(new, old, rarity, rules.words_threshold)):
-                return None
-            rule = "same_event"
-        else:
-            return None
-        # Named apart, the telling figures must agree: the words and names two reports
-        # share are then the day's setting (a beach, a county, a court), not its event.
-        if not telling_agree and _named_apart(new, old):
-            return None
-    found = signals(new, old, rarity, rule)
-    if not found.figures_agree:
+        return Verdict(old.article_id, "similarity", round(found.sketch, 4), found)
+    if not same_day or not rules.independent_reports:
         return None
-    score = found.sketch if rule == "similarity" else found.words
-    return Verdict(old.article_id, rule, round(score, 4), found)
+    # Later the same day, or with no words to weigh, the telling figures must agree:
+    # known before any words are read.
+    shared, fewer = _telling(new, old)
+    agree = _telling_agree(shared, fewer)
+    if not agree and not (close and new.words and old.words):
+        return None
+    # Nothing that could name the event (``_names_the_event``), known before the words'
+    # cosine is worked out: most candidates of a busy day stop here.
+    if not agree and shared < MANY_TELLING and not _may_name_alike(new, old):
+        return None
+    weighed = event_signals(new, old, rarity, rules)
+    if weighed is None or not _names_the_event(weighed):
+        return None
+    score = event_score(weighed)
+    if score < rules.event_score:
+        return None
+    found = signals(new, old, rarity, "same_event", score)
+    return Verdict(old.article_id, "same_event", round(score, 4), found)
+
+
+def event_signals(new: Text, old: Text, rarity: Rarity, rules: Rules) -> dict[str, float] | None:
+    """What ``event_score`` weighs of two texts not one story by their n-grams (each
+    signal named in ``EVENT_WEIGHTS``); None for a pair it does not weigh: published
+    further apart than the event window, ``independent_reports`` off, words unrelated
+    (``EVENT_WORDS``), or figures that keep them apart. ``verdict`` asks more of a pair
+    before it is scored (``_names_the_event``, and telling figures that agree later the
+    same day); the score is fitted on every pair weighed here
+    (``benchmarks/dedup/fit_event.py``)."""
+    hours = _hours_apart(new, old)
+    if hours is None or hours > rules.event_window.total_seconds() / 3600:
+        return None
+    if not rules.independent_reports:
+        return None
+    if new.words and old.words:
+        words = rarity.cosine(new.words, old.words)
+        if words < EVENT_WORDS:
+            return None
+    else:
+        words = 0.0  # a text too short to judge: its figures only
+    if not _figures_allow_one_event(new.figures, old.figures):
+        return None
+    shared, fewer = _telling(new, old)
+    things = min(_named_things(new, old, rarity), MOST_THINGS)
+    unnamed = _unnamed(new, old), _unnamed(old, new)
+    return {
+        "words": words,
+        "things": things,
+        "phrases": min(len(_shared_phrases(new, old, rarity)), MOST_PHRASES),
+        "telling": min(shared, MOST_TELLING),
+        "telling_share": shared / fewer if fewer else 0.0,
+        "figures_as_copies": float(
+            bool(_shared_figures(new, old)) and figures_agree(new.figures, old.figures)
+        ),
+        "close": float(hours <= CLOSE_HOURS),
+        "named_apart": float(_named_apart(new, old)),
+        "korean": float(_is_korean(new) and _is_korean(old)),
+        "words_by_things": words * things,
+        "unnamed_fewer": min(unnamed),
+        "unnamed_more": max(unnamed),
+    }
+
+
+def _telling_agree(shared: int, fewer: int) -> bool:
+    return shared >= EVENT_TELLING and shared >= TELLING_AGREE * fewer
+
+
+def _may_name_alike(new: Text, old: Text) -> bool:
+    """Whether two texts could share a rare name or a name phrase: a name of either is
+    among the other's words (a Korean name may be tagged so in one text only), or both
+    name things in full."""
+    mine, theirs = new.words, old.words
+    return bool(
+        (mine.phrases and theirs.phrases)
+        or not mine.names.isdisjoint(_word_set(old))
+        or not theirs.names.isdisjoint(_word_set(new))
+    )
+
+
+def _names_the_event(found: Mapping[str, float]) -> bool:
+    """Whether two texts share something that names an event, beside their words: a
+    thing named by a rare name, a name phrase, telling figures that agree, or
+    ``MANY_TELLING`` in common. Words alone and a number or two are the day's template
+    (a library's notice and a harbour plan of one outlet), not its event."""
+    telling = found["telling"]
+    agree = telling >= EVENT_TELLING and found["telling_share"] >= TELLING_AGREE
+    return bool(found["things"] or found["phrases"] or agree or telling >= MANY_TELLING)
+
+
+def event_score(found: Mapping[str, float]) -> float:
+    """The likelihood that two reports are of one event, from their ``event_signals``:
+    the logistic function of ``EVENT_INTERCEPT`` plus each signal times its weight."""
+    z = EVENT_INTERCEPT + math.fsum(EVENT_WEIGHTS[name] * value for name, value in found.items())
+    return 1 / (1 + math.exp(-z))
+
+
+def _unnamed(text: Text, other: Text) -> int:
+    """Names ``text`` states (its headline and lead) that ``other`` states nowhere among
+    its words and name phrases: a report of another event at the same place names other
+    people, companies and places; reports of one event name its people alike. A Korean
+    place is the setting, not a name that sets a report apart."""
+    theirs = _word_set(other) | _phrase_words(other.words.phrases)
+    return sum(1 for name in _own_names(text.words.names) if name not in theirs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _own_names(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name in names
+        if len(name) > 1 and not (HANGUL.match(name) and is_korean_place(name))
+    )
+
+
+def _is_korean(text: Text) -> bool:
+    return _read(text.words).korean
 
 
 def _named_apart(new: Text, old: Text) -> bool:
@@ -419,27 +564,6 @@ def _named_apart(new: Text, old: Text) -> bool:
     if len(mine) < NAMED_APART or len(theirs) < NAMED_APART:
         return False
     return len(shared_phrases(mine, theirs)) <= 1
-
-
-def _some_words_alike(new: Text, old: Text, rarity: Rarity) -> bool:
-    """Whether the words of two texts agreeing by figures alone are not unrelated (a text
-    with no words to compare is judged by its figures alone)."""
-    if not new.words or not old.words:
-        return True
-    return rarity.cosine(new.words, old.words) >= TELLING_ALONE_WORDS
-
-
-def _named_alike(new: Text, old: Text, rarity: Rarity, words_threshold: float) -> bool:
-    """Whether two reports close together name the same people, companies or places in
-    full (``NAMED_PHRASES``), quote ``TELLING_SHARED`` telling figures alike, and their
-    words reach the lower named bar: evidence enough with fewer words in common. Names
-    alone are not: a report of another event names the same mayor, court or regulator,
-    and often the event beside it in passing."""
-    if _telling(new, old)[0] < TELLING_SHARED:
-        return False
-    if len(_shared_phrases(new, old, rarity)) < NAMED_PHRASES:
-        return False
-    return rarity.cosine(new.words, old.words) >= words_threshold * NAMED_WORDS
 
 
 def _figures_allow_one_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:
@@ -472,7 +596,7 @@ def may_merge(one: Text, other: Text, rules: Rules) -> bool:
 
 def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules) -> list[Verdict]:
     """Every candidate ``new`` folds with, the best first: by n-gram similarity where any
-    does (the most similar), else by words (the highest cosine); ties go to the smaller
-    id."""
+    does (the most similar), else by ``event_score`` (the highest); ties go to the
+    smaller id."""
     found = [v for v in (verdict(new, c, rarity, rules) for c in candidates) if v is not None]
     return sorted(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))

@@ -124,10 +124,10 @@ class DedupSettings:
     threshold: Annotated[float, Field(gt=0, le=1)] = 0.22
     #: Near-duplicates are looked for among stories this recent.
     window: Duration = timedelta(hours=72)
-    #: Reports written apart from each other are one event when their content words
-    #: (rarity-weighted cosine, headline and lead) reach this, they share rare names or
-    #: figures, and they were published within ``event_window`` of each other.
-    words_threshold: Annotated[float, Field(gt=0, le=1)] = 0.30
+    #: Reports written apart from each other, published within ``event_window`` of each
+    #: other, are one event when the score of what they share (their words, names and
+    #: figures, ``same_story.event_score``, 0–1) reaches this.
+    event_score: Annotated[float, Field(gt=0, lt=1)] = 0.75
     event_window: Duration = timedelta(hours=24)
     #: Fold reports of one event written apart (by their words, names and figures), not
     #: only texts that share their wording (copies, trimmed headlines, rewrites). False

@@ -76,7 +76,7 @@ class FoldPolicy:
     near_duplicates: bool = _DEFAULTS.near_duplicates
     threshold: float = _DEFAULTS.threshold
     window: timedelta = _DEFAULTS.window
-    words_threshold: float = _DEFAULTS.words_threshold
+    event_score: float = _DEFAULTS.event_score
     event_window: timedelta = _DEFAULTS.event_window
     independent_reports: bool = _DEFAULTS.independent_reports
 
@@ -274,7 +274,7 @@ _MEMBERS = "SELECT id FROM articles WHERE story_id = ?"
 
 def _rules(policy: FoldPolicy) -> Rules:
     return Rules(
-        policy.threshold, policy.words_threshold, policy.event_window, policy.independent_reports
+        policy.threshold, policy.event_score, policy.event_window, policy.independent_reports
     )
 
 
