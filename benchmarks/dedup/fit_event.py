@@ -72,7 +72,7 @@ def judged_pairs(rows: list[dict[str, str]]) -> list[Pair]:
     ) -> list[same_story.Verdict]:
         listed = list(candidates)
         for old in listed:
-            if _by_ngrams(new, old, rules):
+            if same_story.by_ngrams(new, old, rules):
                 continue
             found = same_story.event_signals(new, old, rarity, rules)
             if found is not None:
@@ -96,17 +96,6 @@ def judged_pairs(rows: list[dict[str, str]]) -> list[Pair]:
         a, b = by_id[guid_of[left]], by_id[guid_of[right]]
         pairs.append(Pair(found, a["story"] == b["story"], eval_cli._story_number(a) // 100))
     return pairs
-
-
-def _by_ngrams(new: Text, old: Text, rules: Rules) -> bool:
-    """Whether ``verdict`` judges the pair by its n-grams (``similarity``), not its score."""
-    hours = same_story._hours_apart(new, old)
-    close = hours is not None and hours <= same_story.CLOSE_HOURS
-    same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
-    floor = rules.threshold
-    if not close:
-        floor = max(floor, same_story.LATER_SIMILARITY if same_day else same_story.COPY_SIMILARITY)
-    return same_story.similarity(new.signature, old.signature) >= floor
 
 
 def fit(signals: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:

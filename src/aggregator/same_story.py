@@ -427,11 +427,7 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
     hours = _hours_apart(new, old)
     close = hours is not None and hours <= CLOSE_HOURS
     same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
-    if close:
-        floor = rules.threshold
-    else:
-        floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
-    if similarity(new.signature, old.signature) >= floor:
+    if by_ngrams(new, old, rules):
         found = signals(new, old, rarity)
         if not found.figures_agree:
             return None
@@ -456,6 +452,19 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         return None
     found = signals(new, old, rarity, "same_event", score)
     return Verdict(old.article_id, "same_event", round(score, 4), found)
+
+
+def by_ngrams(new: Text, old: Text, rules: Rules) -> bool:
+    """Whether ``verdict`` judges a pair by its n-grams (``similarity``): they share
+    ``threshold`` of them published close together, more later the same day, and a
+    copy's share further apart."""
+    hours = _hours_apart(new, old)
+    if hours is not None and hours <= CLOSE_HOURS:
+        floor = rules.threshold
+    else:
+        same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
+        floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
+    return similarity(new.signature, old.signature) >= floor
 
 
 def event_signals(new: Text, old: Text, rarity: Rarity, rules: Rules) -> dict[str, float] | None:
