@@ -352,7 +352,6 @@ _CALENDAR_UNITS = ("일", "시", "분", "월", "년")
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)
 def telling_values(tokens: frozenset[str]) -> frozenset[str]:
     """The values of ``figures`` tokens that tell one event from another of its day:
     not dates, times of day or years (every report of the day states them), not small
