@@ -21,11 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from aggregator import worker as workers_module
 from aggregator.digest import story_fingerprint
+from aggregator.errors import StoreError
 from aggregator.model import Article, Source, story_id
-from aggregator.store import Store
+from aggregator.store import SaveResult, Store
 from tests.cli import AGGREGATOR, cli_env, run_cli
 from tests.feedserver import FeedServer, running_server
 from tests.test_same_event import FIRE_A, FIRE_B, WAREHOUSE_A, WAREHOUSE_B
@@ -151,6 +153,68 @@ def test_retellings_stored_by_two_writers_at_once_end_in_one_story(database: str
         for stored in first.articles():
             stories.setdefault(stored.story_id, set()).add(stored.guid)
     assert sorted(len(members) for members in stories.values()) == [2] * len(pairs)
+
+
+def test_a_save_rolled_back_to_break_a_deadlock_goes_again(database: str) -> None:
+    """A refresh writes a waiting article's row and then its place in the queue of those
+    waiting to be placed; a settle in another worker holds its place in the queue and
+    then writes the row. Each waits for the other, and PostgreSQL rolls one back to
+    break the deadlock: the save goes again once the other has committed, and loses
+    nothing."""
+    source, guid, title, body, date = FIRE_A
+
+    def entry(headline: str) -> Article:
+        return Article(
+            title=headline, categories=(), excerpt="", feature_text="", image=None,
+            body=f"<p>{body}</p>", date=date, source=source,
+            source_url=f"https://{source}.example/",
+            canonical_url=f"https://{source}.example/{guid}", id=story_id(source, guid),
+        )  # fmt: skip
+
+    fingerprint = story_fingerprint(title, body)
+    article_id = story_id(source, guid)
+    engine = create_engine(database)
+    with Store.open(database) as store, engine.connect() as settler:
+        store.sync_sources([Source(id=source, url=f"https://{source}.example/rss",
+                                   name=source, home="")])  # fmt: skip
+        store.save_articles(source, [(guid, entry(title), fingerprint)], NOW, settle=False)
+        # The settler never gives way: PostgreSQL rolls back whoever looks first.
+        settler.execute(text("SET deadlock_timeout = '20s'"))
+        queued = "SELECT article_id FROM unsettled WHERE article_id = :id FOR UPDATE"
+        assert settler.execute(text(queued), {"id": article_id}).all() == [(article_id,)]
+        outcome: dict[str, object] = {}
+
+        def refresh() -> None:
+            try:
+                outcome["saved"] = store.save_articles(
+                    source, [(guid, entry(f"{title} (updated)"), fingerprint)], NOW, settle=False
+                )
+            except StoreError as error:
+                outcome["error"] = error
+
+        thread = threading.Thread(target=refresh)
+        thread.start()
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        deadline = time.monotonic() + 20
+        while settler.execute(text(waiting)).scalar() == 0:
+            assert time.monotonic() < deadline, "the refresh never waited for the queue"
+            time.sleep(0.02)
+        # The refresh holds the row and waits for the queue: the settler waits for the
+        # row until PostgreSQL rolls the refresh back.
+        settler.execute(
+            text("UPDATE articles SET title = title WHERE id = :id"), {"id": article_id}
+        )
+        settler.commit()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["saved"] == SaveResult(updated=1)
+        stored = store.article(article_id)
+        assert stored is not None and stored.article.title == f"{title} (updated)"
+    engine.dispose()
 
 
 # -- worker processes -----------------------------------------------------------------------

@@ -10,12 +10,13 @@ classified by what they return.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -77,6 +78,10 @@ from aggregator.store.source_rows import (
 from aggregator.store.story_index import FoldPolicy
 from aggregator.words import Words
 
+#: Times a write transaction PostgreSQL rolled back to break a deadlock is tried at most,
+#: and the pause before the next try (times the tries so far).
+WRITE_ATTEMPTS = 5
+RETRY_PAUSE = 0.05
 #: Articles pruned per write transaction at most.
 PRUNE_BATCH = 500
 #: Entries saved per write transaction at most: a big document never holds the write
@@ -85,6 +90,8 @@ WRITE_BATCH = 100
 
 #: One entry to save: its guid, the article, and the fingerprint of its story text.
 Incoming = tuple[str, Article] | tuple[str, Article, Fingerprint | None]
+#: What a write transaction's work returns.
+_Done = TypeVar("_Done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +127,12 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         """Wrap an engine whose database is already migrated; use ``Store.open``."""
         self._engine = engine
+        # The write path runs on the driver's own cursor (``Statements``): its errors come
+        # unwrapped by SQLAlchemy.
+        self._database_errors: tuple[type[BaseException], ...] = (
+            SQLAlchemyError,
+            engine.dialect.loaded_dbapi.Error,
+        )
         self._closed = False
         # Writers in this process take turns here rather than in the database's busy wait,
         # which is bounded (5 s) and meant for other processes.
@@ -378,42 +391,20 @@ class Store:
         starts = range(0, len(batch), WRITE_BATCH) if batch else range(1)
         for start in starts:
             part = batch[start : start + WRITE_BATCH]
-            with self._write("save articles") as conn:
-                ensure_source(conn, source_id, now)
-                db = Statements(conn)
-                added = 0
-                guids = list(dict.fromkeys(i[0] for i in part if i[0] not in seen_guids))
-                existing = stored_entries(db, source_id, guids) if guids else {}
-                # Copies only: by their words, articles are placed when settled.
-                story_index.lock_placement(
-                    db,
-                    (item[2] for item in part if len(item) > 2 and item[0] not in existing),  # type: ignore[misc]
-                    by_words=False,
-                )
-                for item in part:
-                    guid, article = item[0], item[1]
-                    fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
-                    if guid in seen_guids:
-                        counts["duplicates"] += 1
-                        continue
-                    seen_guids.add(guid)
-                    if article.id is None:
-                        article = replace(article, id=story_id(source_id, guid))
-                    outcome = save_one(
-                        db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
-                    )
-                    counts[outcome] += 1
-                    if outcome == "inserted":
-                        new_ids.append(article.id)
-                    if outcome in ("inserted", "folded"):  # a new row either way
-                        added += 1
-                if added:
-                    db.run(
-                        "UPDATE sources SET article_count = article_count + ? WHERE id = ?",
-                        (added, source_id),
-                    )
-                if fetched is not None and start == starts[-1]:
-                    record_fetch_row(conn, source_id, fetched)
+            last = fetched if start == starts[-1] else None
+
+            def save_part(
+                conn: Connection,
+                part: Sequence[Incoming] = part,
+                last: FetchRecord | None = last,
+                seen_before: set[str] = seen_guids,
+            ) -> tuple[dict[str, int], list[str], set[str]]:
+                return _save_part(conn, source_id, part, seen_before, policy, now, last)
+
+            done, inserted, seen_guids = self._write_retried("save articles", save_part)
+            for outcome, count in done.items():
+                counts[outcome] += count
+            new_ids.extend(inserted)
         if settle and (counts["inserted"] or counts["folded"]):
             told = self.settle(policy, now)
             moved = sum(article_id in told for article_id in new_ids)
@@ -431,17 +422,25 @@ class Store:
         policy = policy or FoldPolicy()
         now = as_utc(now or datetime.now(UTC))
         told: dict[str, str] = {}
+
+        def settle_batch(conn: Connection) -> dict[str, str] | None:
+            db = Statements(conn)
+            batch = settling.waiting(db)
+            if not batch:
+                return None
+            story_index.lock_settling(db, batch)
+            placed: dict[str, str] = {}
+            for article_id in batch:
+                source_id = settling.settle_one(db, article_id, policy, now)
+                if source_id is not None:
+                    placed[article_id] = source_id
+            return placed
+
         while True:
-            with self._write("place articles by their words") as conn:
-                db = Statements(conn)
-                batch = settling.waiting(db)
-                if not batch:
-                    return told
-                story_index.lock_settling(db, batch)
-                for article_id in batch:
-                    source_id = settling.settle_one(db, article_id, policy, now)
-                    if source_id is not None:
-                        told[article_id] = source_id
+            placed = self._write_retried("place articles by their words", settle_batch)
+            if placed is None:
+                return told
+            told.update(placed)
 
     def articles(
         self, *, source_ids: Sequence[str] | None = None, limit: int | None = None
@@ -642,18 +641,99 @@ class Store:
             with conn.begin():
                 yield conn
 
+    def _write_retried(self, action: str, work: Callable[[Connection], _Done]) -> _Done:
+        """``work`` in a write transaction, tried again when PostgreSQL ended it to break a
+        deadlock (or a serialization failure): a save and another worker's settle lock
+        the rows of one waiting article in turn, and advisory keys besides, so either may
+        wait for the other; the one PostgreSQL picks is rolled back whole, and goes again
+        once the other has committed. ``work`` must leave nothing behind but its
+        transaction's writes and what it returns."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._write(action) as conn:
+                    return work(conn)
+            except StoreError as error:
+                if attempt == WRITE_ATTEMPTS or not _ended_by_the_server(error):
+                    raise
+                time.sleep(RETRY_PAUSE * attempt)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         if self._closed:
             raise StoreError(f"cannot {action}: the store is closed")
         try:
             yield
-        except SQLAlchemyError as e:
+        except self._database_errors as e:
             raise StoreError(f"cannot {action}: {_reason(e)}") from e
+
+
+def _save_part(
+    conn: Connection,
+    source_id: str,
+    part: Sequence[Incoming],
+    seen_before: set[str],
+    policy: FoldPolicy,
+    now: datetime,
+    fetched: FetchRecord | None,
+) -> tuple[dict[str, int], list[str], set[str]]:
+    """Save one transaction's share of ``Store.save_articles``, and ``fetched`` with it:
+    what each entry came to, the articles inserted, and the guids seen so far. Counted
+    apart from the batch's totals, so that a transaction tried again counts once."""
+    done = {"inserted": 0, "updated": 0, "unchanged": 0, "duplicates": 0, "folded": 0}
+    inserted: list[str] = []
+    seen = set(seen_before)
+    ensure_source(conn, source_id, now)
+    db = Statements(conn)
+    added = 0
+    guids = list(dict.fromkeys(i[0] for i in part if i[0] not in seen))
+    existing = stored_entries(db, source_id, guids) if guids else {}
+    # Copies only: by their words, articles are placed when settled.
+    story_index.lock_placement(
+        db,
+        (item[2] for item in part if len(item) > 2 and item[0] not in existing),  # type: ignore[misc]
+        by_words=False,
+    )
+    for item in part:
+        guid, article = item[0], item[1]
+        fingerprint = item[2] if len(item) > 2 else None  # type: ignore[misc]
+        if guid in seen:
+            done["duplicates"] += 1
+            continue
+        seen.add(guid)
+        if article.id is None:
+            article = replace(article, id=story_id(source_id, guid))
+        outcome = save_one(
+            db, source_id, guid, article, fingerprint, policy, now, existing.get(guid)
+        )
+        done[outcome] += 1
+        if outcome == "inserted":
+            inserted.append(article.id)
+        if outcome in ("inserted", "folded"):  # a new row either way
+            added += 1
+    if added:
+        db.run(
+            "UPDATE sources SET article_count = article_count + ? WHERE id = ?",
+            (added, source_id),
+        )
+    if fetched is not None:
+        record_fetch_row(conn, source_id, fetched)
+    return done, inserted, seen
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+#: SQLSTATEs of a transaction PostgreSQL rolled back for another's sake: deadlock
+#: detected, serialization failure. Nothing of it was written; it can run again.
+_TRY_AGAIN = frozenset({"40P01", "40001"})
+
+
+def _ended_by_the_server(error: StoreError) -> bool:
+    cause = error.__cause__
+    orig = getattr(cause, "orig", cause)  # SQLAlchemy's, or the driver's own
+    return getattr(orig, "sqlstate", None) in _TRY_AGAIN
 
 
 def _reason(error: BaseException) -> str:
