@@ -157,6 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"the parts written from the eighteenth on ({int(latest.sum())} pairs):")
     for score in options.score or SCORES:
         print(f"  score {score:.2f}: {report(labels, apart >= score, latest)}")
+    # Korean pairs are weighed on fewer signals (no name phrases): how each language does
+    # at each score.
+    korean = signals[:, names.index("korean")] == 1.0
+    for language, mask in (("Korean", korean), ("English", ~korean)):
+        print(f"{language} pairs ({int(mask.sum())}):")
+        for score in options.score or SCORES:
+            print(f"  score {score:.2f}: {report(labels, apart >= score, mask)}")
     weights, intercept = fit(signals, labels)
     print("fitted on every part (same_story.py):")
     print("EVENT_WEIGHTS: Mapping[str, float] = {")
