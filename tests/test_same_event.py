@@ -38,6 +38,7 @@ from aggregator.same_story import (
     Text,
     event_score,
     event_signals,
+    members_allow,
     signals,
     verdict,
     words_cosine,
@@ -969,3 +970,38 @@ def test_reports_naming_other_people_at_one_place_are_two_events(
     weights = {name: 0.0 if name in unweighed else w for name, w in EVENT_WEIGHTS.items()}
     monkeypatch.setattr(same_story, "EVENT_WEIGHTS", weights)
     assert verdict(mens, womens, rarity, rules) is not None
+
+
+#: That afternoon, at the same plant: another fire, fought by about 40 firefighters, for
+#: which residents within 300 metres were told to stay indoors (the morning's: about 120,
+#: and 800 metres). The report the morning's story is matched by (``FIRE_B``) states
+#: neither quantity so; the story's other report states both.
+FIRE_AGAIN = (
+    "ledger",
+    "fire-again",
+    "Kestrel Chemicals plant in Port Alder burns again",
+    "Fire crews returned to the Kestrel Chemicals factory in Port Alder on Tuesday after "
+    "a second fire broke out in a packing shed. About 40 firefighters were sent, and "
+    "Fire Chief Dana Morrow said residents within 300 metres were told to keep windows "
+    "closed until the smoke cleared. Nobody was hurt, the company said, and the cause "
+    "of both fires is being investigated.",
+    datetime(2026, 3, 3, 17, 30, tzinfo=UTC),
+)
+
+
+def test_a_report_joins_a_story_only_if_no_member_gives_other_figures(store: Store) -> None:
+    """The afternoon's fire matches the morning's second report as one event (the same
+    plant, city and fire chief, and no figure that report states otherwise), but the
+    first report counts 120 firefighters, not 40, and residents within 800 metres, not
+    300: it is another fire."""
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    first, second, again = (_text(told) for told in (FIRE_A, FIRE_B, FIRE_AGAIN))
+    matched = verdict(again, second, rarity, rules)
+    assert matched is not None and matched.rule == "same_event"
+    assert verdict(again, first, rarity, rules) is None  # other figures
+    assert not members_allow(again.figures, [first.figures, second.figures])
+    assert members_allow(second.figures, [first.figures])
+    for told in (FIRE_A, FIRE_B, FIRE_AGAIN):
+        save(store, told)
+    assert groups(store) == {frozenset({"fire-a", "fire-b"}), frozenset({"fire-again"})}

@@ -27,7 +27,9 @@ Two rules fold, and one veto keeps apart:
   English figures one gives and the other leaves out do not count against them, only
   quantities with values the other states nowhere; Korean counters (명, 건) do not say
   what they count, so Korean reports must still share ``KOREAN_SHARED`` of their
-  figures (copies, half).
+  figures (copies, half). And a report joins a story by ``same_event`` only if no member
+  of it states figures that disagree with its own (``members_allow``): the report it
+  matched may have left out the score that another member gives.
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
 What a report says in a paragraph that turns to another event is not read for figures or
@@ -601,6 +603,14 @@ def may_merge(one: Text, other: Text, rules: Rules) -> bool:
     if hours is None or hours > rules.event_window.total_seconds() / 3600:
         return False
     return figures_agree(one.figures, other.figures, min_shared=0)
+
+
+def members_allow(figures: frozenset[str], members: Iterable[frozenset[str]]) -> bool:
+    """Whether a report written apart may join a story whose members state ``members``:
+    none states a quantity with other values (``dedup.figures_agree``, nothing need be
+    shared). A report of another game of the league joins by the report it matched, which
+    gave no score; the story's other report gave the score, and it is another."""
+    return all(figures_agree(figures, theirs, min_shared=0) for theirs in members)
 
 
 def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules) -> list[Verdict]:

@@ -37,7 +37,15 @@ from aggregator.dedup import (
     telling_values,
 )
 from aggregator.model import Article
-from aggregator.same_story import Rarity, Rules, Text, Verdict, may_merge, verdicts
+from aggregator.same_story import (
+    Rarity,
+    Rules,
+    Text,
+    Verdict,
+    may_merge,
+    members_allow,
+    verdicts,
+)
 from aggregator.store.driver import Statements, micros, read_moment
 from aggregator.words import Words
 
@@ -145,7 +153,7 @@ def place(
         found, texts = _tellings(
             db, article_id, article.date, stored, fingerprint.figures, words, policy
         )
-        told = _told(db, found, texts, policy)
+        told = _told(db, found, texts, policy, fingerprint.figures)
         if told is not None:
             return told
     return Placement(article_id)
@@ -181,7 +189,7 @@ def settle_placement(
         rules = _rules(policy)
         for telling in _texts(db, [joined_by]):
             found = [v for v in found if may_merge(telling, texts[v.article_id], rules)]
-    return _told(db, found, texts, policy)
+    return _told(db, found, texts, policy, text.figures)
 
 
 def stored_text(db: Statements, article_id: str) -> Text | None:
@@ -191,15 +199,28 @@ def stored_text(db: Statements, article_id: str) -> Text | None:
 
 
 def _told(
-    db: Statements, found: list[Verdict], texts: dict[str, Text], policy: FoldPolicy
+    db: Statements,
+    found: list[Verdict],
+    texts: dict[str, Text],
+    policy: FoldPolicy,
+    figures: frozenset[str],
 ) -> Placement | None:
-    """The story of the best verdict, and the other stories told as well (``Bridge``)."""
+    """The story of the best verdict, and the other stories told as well (``Bridge``). A
+    report written apart (``same_event``) tells a story only if the figures of every
+    member allow it (``same_story.members_allow``), not only its match's."""
     if not found:
         return None
     story_of = _stories_of(db, [v.article_id for v in found])
     best: dict[str, Verdict] = {}
     for told in found:  # best first: each story's first verdict is its best
         best.setdefault(story_of[told.article_id], told)
+    best = {
+        story: told
+        for story, told in best.items()
+        if told.rule != "same_event" or members_allow(figures, _member_figures(db, story))
+    }
+    if not best:
+        return None
     (joined, first), *others = best.items()
     # Another story is the same event only if its telling and the joined one's may be: a
     # round-up of two events folds with both.
@@ -220,6 +241,13 @@ def _told(
             for story, v in others
         ),
     )
+
+
+def _member_figures(db: Statements, story_id: str) -> list[frozenset[str]]:
+    return [_stored_figures(row[0]) for row in db.all(_MEMBER_FIGURES, (story_id,))]
+
+
+_MEMBER_FIGURES = "SELECT figures FROM articles WHERE story_id = ?"
 
 
 def _stories_of(db: Statements, article_ids: Sequence[str]) -> dict[str, str]:
