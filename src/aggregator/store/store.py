@@ -551,14 +551,16 @@ class Store:
         """Remove the articles first seen and dated before ``cutoff`` (see
         ``retention``), ``PRUNE_BATCH`` to a transaction; how many went."""
         removed = 0
+        cutoff = as_utc(cutoff)
         while True:
-            with self._write("prune old articles") as conn:
-                count = prune_batch(Statements(conn), as_utc(cutoff), PRUNE_BATCH)
+            count = self._write_retried(
+                "prune old articles",
+                lambda conn: prune_batch(Statements(conn), cutoff, PRUNE_BATCH),
+            )
             removed += count
             if count < PRUNE_BATCH:
                 break
-        with self._write("prune old merges") as conn:
-            prune_merges(Statements(conn), as_utc(cutoff))
+        self._write_retried("prune old merges", lambda conn: prune_merges(Statements(conn), cutoff))
         return removed
 
     # -- what publishing reads --------------------------------------------------------------
@@ -645,9 +647,9 @@ class Store:
         """``work`` in a write transaction, tried again when PostgreSQL ended it to break a
         deadlock (or a serialization failure): a save and another worker's settle lock
         the rows of one waiting article in turn, and advisory keys besides, so either may
-        wait for the other; the one PostgreSQL picks is rolled back whole, and goes again
-        once the other has committed. ``work`` must leave nothing behind but its
-        transaction's writes and what it returns."""
+        wait for the other (and a prune deletes what both write); the one PostgreSQL
+        picks is rolled back whole, and goes again once the other has committed. ``work``
+        must leave nothing behind but its transaction's writes and what it returns."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with self._write(action) as conn:
