@@ -247,7 +247,8 @@ def _member_figures(db: Statements, story_id: str) -> list[frozenset[str]]:
     return [_stored_figures(row[0]) for row in db.all(_MEMBER_FIGURES, (story_id,))]
 
 
-_MEMBER_FIGURES = "SELECT figures FROM articles WHERE story_id = ?"
+#: Each set of figures once: a story many outlets carried the wire copy of holds few.
+_MEMBER_FIGURES = "SELECT DISTINCT figures FROM articles WHERE story_id = ?"
 
 
 def _stories_of(db: Statements, article_ids: Sequence[str]) -> dict[str, str]:
