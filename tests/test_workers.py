@@ -202,6 +202,9 @@ def test_a_save_rolled_back_to_break_a_deadlock_goes_again(database: str) -> Non
         while settler.execute(text(waiting)).scalar() == 0:
             assert time.monotonic() < deadline, "the refresh never waited for the queue"
             time.sleep(0.02)
+            # PostgreSQL may keep what pg_stat_activity showed for the rest of the
+            # transaction: clear it before reading again.
+            settler.execute(text("SELECT pg_stat_clear_snapshot()"))
         # The refresh holds the row and waits for the queue: the settler waits for the
         # row until PostgreSQL rolls the refresh back.
         settler.execute(
