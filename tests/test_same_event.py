@@ -40,6 +40,7 @@ from aggregator.same_story import (
     event_signals,
     members_allow,
     signals,
+    told_together,
     verdict,
     words_cosine,
 )
@@ -1005,3 +1006,60 @@ def test_a_report_joins_a_story_only_if_no_member_gives_other_figures(store: Sto
     for told in (FIRE_A, FIRE_B, FIRE_AGAIN):
         save(store, told)
     assert groups(store) == {frozenset({"fire-a", "fire-b"}), frozenset({"fire-again"})}
+
+
+#: A regatta's day: the men's final, a feature on its crowd that names no rower, and the
+#: women's final, whose report shares the lake, the day and the crowd with the feature.
+REGATTA_WHEN = datetime(2026, 2, 21, 3, 0, tzinfo=UTC)
+MENS_FINAL = (
+    "harbor",
+    "mens",
+    "Ngata wins single sculls title at Lake Karapiro",
+    "Hamish Ngata won the men's single sculls final at the New Zealand Rowing "
+    "Championships at Lake Karapiro on Saturday, beating Olympic finalist Jonas "
+    "Whitcombe in 6:48.31. Ngata, 22, from the Waikato Rowing Club, led from the 500m "
+    "mark. Coach Brenda Tuhiwai said he had trained twice a day since November. "
+    "Whitcombe, of Union Boat Club, finished 2.4 seconds back, with Ollie Harrow third. "
+    "A crowd of 3,200 lined the bank.",
+    REGATTA_WHEN,
+)
+REGATTA_CROWD = (
+    "meridian",
+    "crowd",
+    "Lake Karapiro crowd roars home a single sculls champion",
+    "A crowd of 3,200 lined the bank at Lake Karapiro on Saturday as the New Zealand "
+    "Rowing Championships reached their single sculls finals. Families on picnic rugs, "
+    "club banners along the fence and a brass band by the finish tower made it the "
+    "loudest day of the regatta, organisers said.",
+    REGATTA_WHEN + timedelta(hours=1),
+)
+WOMENS_FINAL = (
+    "ledger",
+    "womens",
+    "Fraser takes women's sculls crown at Lake Karapiro",
+    "Isla Fraser won the women's single sculls final at the national championships at "
+    "Lake Karapiro on Saturday in 7:31.05, holding off Mereana Pohatu by a length. "
+    "Fraser, 27, of the Avon Rowing Club, said the tailwind suited her. Selector Colin "
+    "Reddy watched from the finish tower. Pohatu, of Hawke's Bay Rowing, was 3.1 "
+    "seconds back and Tessa Gray third, before 3,200 spectators.",
+    REGATTA_WHEN + timedelta(hours=2),
+)
+
+
+def test_a_report_joins_a_story_only_if_it_is_one_event_with_its_tellings_together(
+    store: Store,
+) -> None:
+    """The crowd feature is one event with the men's final; the women's final matches the
+    feature (the lake, the day, the crowd of 3,200, and no figure apart) but not what the
+    story's two tellings say together, which names the men's rowers: it stays apart."""
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    mens, crowd, womens = (_text(told) for told in (MENS_FINAL, REGATTA_CROWD, WOMENS_FINAL))
+    assert verdict(crowd, mens, rarity, rules) is not None
+    matched = verdict(womens, crowd, rarity, rules)
+    assert matched is not None and matched.rule == "same_event"
+    assert members_allow(womens.figures, [mens.figures, crowd.figures])
+    assert verdict(womens, told_together([mens, crowd]), rarity, rules) is None
+    for told in (MENS_FINAL, REGATTA_CROWD, WOMENS_FINAL):
+        save(store, told)
+    assert groups(store) == {frozenset({"mens", "crowd"}), frozenset({"womens"})}

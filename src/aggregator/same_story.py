@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -611,6 +611,33 @@ def members_allow(figures: frozenset[str], members: Iterable[frozenset[str]]) ->
     shared). A report of another game of the league joins by the report it matched, which
     gave no score; the story's other report gave the score, and it is another."""
     return all(figures_agree(figures, theirs, min_shared=0) for theirs in members)
+
+
+def told_together(texts: Sequence[Text]) -> Text:
+    """The tellings of one story as one text: their words counted together, their names,
+    name phrases and figures, dated as the latest. A report of another event at the
+    story's place may match the one telling that says least of it; against what all of
+    them say, the names and figures it does not share stand out. No sketch: the n-grams
+    are the tellings' own."""
+    counts: dict[str, int] = {}
+    names: set[str] = set()
+    phrases: set[str] = set()
+    figures: set[str] = set()
+    for text in texts:
+        words = text.words
+        for word, count in words.counts:
+            counts[word] = counts.get(word, 0) + count
+        names |= words.names
+        phrases |= words.phrases
+        figures |= text.figures
+    dates = [text.date for text in texts if text.date is not None]
+    return Text(
+        texts[0].article_id,
+        (),
+        frozenset(figures),
+        Words(tuple(sorted(counts.items())), frozenset(names), frozenset(phrases)),
+        max(dates) if dates else None,
+    )
 
 
 def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules) -> list[Verdict]:

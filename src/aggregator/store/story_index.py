@@ -44,6 +44,8 @@ from aggregator.same_story import (
     Verdict,
     may_merge,
     members_allow,
+    told_together,
+    verdict,
     verdicts,
 )
 from aggregator.store.driver import Statements, micros, read_moment
@@ -150,10 +152,10 @@ def place(
         stored = read_stored_sketch(sketch) if sketch else ()
         # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
         words = fingerprint.words if policy.independent_reports else Words()
-        found, texts = _tellings(
+        found, texts, new, rarity = _tellings(
             db, article_id, article.date, stored, fingerprint.figures, words, policy
         )
-        told = _told(db, found, texts, policy, fingerprint.figures)
+        told = _told(db, found, texts, policy, new, rarity)
         if told is not None:
             return told
     return Placement(article_id)
@@ -175,7 +177,7 @@ def settle_placement(
         return None
     # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
     words = text.words if policy.independent_reports else Words()
-    found, texts = _tellings(
+    found, texts, new, rarity = _tellings(
         db,
         text.article_id,
         text.date,
@@ -189,7 +191,7 @@ def settle_placement(
         rules = _rules(policy)
         for telling in _texts(db, [joined_by]):
             found = [v for v in found if may_merge(telling, texts[v.article_id], rules)]
-    return _told(db, found, texts, policy, text.figures)
+    return _told(db, found, texts, policy, new, rarity)
 
 
 def stored_text(db: Statements, article_id: str) -> Text | None:
@@ -203,11 +205,14 @@ def _told(
     found: list[Verdict],
     texts: dict[str, Text],
     policy: FoldPolicy,
-    figures: frozenset[str],
+    new: Text,
+    rarity: Rarity,
 ) -> Placement | None:
     """The story of the best verdict, and the other stories told as well (``Bridge``). A
     report written apart (``same_event``) tells a story only if the figures of every
-    member allow it (``same_story.members_allow``), not only its match's."""
+    member allow it (``same_story.members_allow``), not only its match's, and, when two
+    or more are placed, if it is one event with what they tell together
+    (``same_story.told_together``)."""
     if not found:
         return None
     story_of = _stories_of(db, [v.article_id for v in found])
@@ -217,7 +222,7 @@ def _told(
     best = {
         story: told
         for story, told in best.items()
-        if told.rule != "same_event" or members_allow(figures, _member_figures(db, story))
+        if told.rule != "same_event" or _tells_the_story(db, new, story, rarity, policy)
     }
     if not best:
         return None
@@ -241,6 +246,32 @@ def _told(
             for story, v in others
         ),
     )
+
+
+def _tells_the_story(
+    db: Statements, new: Text, story_id: str, rarity: Rarity, policy: FoldPolicy
+) -> bool:
+    """Whether a report that one member's telling matched as the same event tells the
+    story: no member states other figures, and it is one event with the story's placed
+    members told together."""
+    if not members_allow(new.figures, _member_figures(db, story_id)):
+        return False
+    placed = _placed_members(db, story_id)
+    if len(placed) < 2:
+        return True
+    together = told_together(_texts(db, placed))
+    return verdict(new, together, rarity, _rules(policy)) is not None
+
+
+def _placed_members(db: Statements, story_id: str) -> list[str]:
+    """The members of a story that are placed (not waiting in ``unsettled``)."""
+    return [row[0] for row in db.all(_PLACED_MEMBERS, (story_id,))]
+
+
+_PLACED_MEMBERS = (
+    "SELECT id FROM articles WHERE story_id = ? "
+    "AND NOT EXISTS (SELECT 1 FROM unsettled WHERE article_id = articles.id) ORDER BY id"
+)
 
 
 def _member_figures(db: Statements, story_id: str) -> list[frozenset[str]]:
@@ -267,10 +298,11 @@ def _tellings(
     words: Words,
     policy: FoldPolicy,
     placed_apart_from: str | None = None,
-) -> tuple[list[Verdict], dict[str, Text]]:
+) -> tuple[list[Verdict], dict[str, Text], Text, Rarity]:
     """The stored articles this one tells the story of, the best first, among those
     sharing a band of its sketch and those sharing its rare words (``words``, none for
-    copies only); and the candidates compared, by id. With ``placed_apart_from`` (the
+    copies only); the candidates compared, by id; and the article as compared, with the
+    rarity its words were weighed by. With ``placed_apart_from`` (the
     article's own story), only placed articles of other stories are candidates."""
     skip = _own_story(db, placed_apart_from) if placed_apart_from else frozenset()
     nominated = (
@@ -285,12 +317,13 @@ def _tellings(
             db, terms, date, policy, skip, placed_only=bool(placed_apart_from)
         )
         nominated += [found for found in by_words if found not in nominated]
-    if not nominated:
-        return [], {}
     new = Text(article_id, stored, figures, words, date)
+    rarity = Rarity(holders, PER_WORD)
+    if not nominated:
+        return [], {}, new, rarity
     candidates = _texts(db, nominated)
-    found = verdicts(new, candidates, Rarity(holders, PER_WORD), _rules(policy))
-    return found, {text.article_id: text for text in candidates}
+    found = verdicts(new, candidates, rarity, _rules(policy))
+    return found, {text.article_id: text for text in candidates}, new, rarity
 
 
 def _own_story(db: Statements, story_id: str) -> frozenset[str]:
