@@ -28,8 +28,9 @@ Two rules fold, and one veto keeps apart:
   quantities with values the other states nowhere; Korean counters (명, 건) do not say
   what they count, so Korean reports must still share ``KOREAN_SHARED`` of their
   figures (copies, half). And a report joins a story by ``same_event`` only if no member
-  of it states figures that disagree with its own (``members_allow``): the report it
-  matched may have left out the score that another member gives.
+  of it states figures that disagree with its own (``members_allow``), and, when two or
+  more are placed, if it is one event with what they say together (``told_together``):
+  the report it matched may have left out the score, or the people, another gives.
 
 Every signal is symmetric, so a pair's verdict does not depend on which arrived first.
 What a report says in a paragraph that turns to another event is not read for figures or
