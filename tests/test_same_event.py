@@ -910,40 +910,51 @@ def test_four_telling_figures_in_common_are_evidence_however_many_each_states() 
     assert verdict(report, three, rarity, rules) is None
 
 
+#: A regatta's day: the men's final, a feature on its crowd that names no rower, and the
+#: women's final, whose report shares the lake, the day and the crowd with the feature.
+REGATTA_WHEN = datetime(2026, 2, 21, 3, 0, tzinfo=UTC)
+MENS_FINAL = (
+    "harbor",
+    "mens",
+    "Ngata wins single sculls title at Lake Karapiro",
+    "Hamish Ngata won the men's single sculls final at the New Zealand Rowing "
+    "Championships at Lake Karapiro on Saturday, beating Olympic finalist Jonas "
+    "Whitcombe in 6:48.31. Ngata, 22, from the Waikato Rowing Club, led from the 500m "
+    "mark. Coach Brenda Tuhiwai said he had trained twice a day since November. "
+    "Whitcombe, of Union Boat Club, finished 2.4 seconds back, with Ollie Harrow third. "
+    "A crowd of 3,200 lined the bank.",
+    REGATTA_WHEN,
+)
+REGATTA_CROWD = (
+    "meridian",
+    "crowd",
+    "Lake Karapiro crowd roars home a single sculls champion",
+    "A crowd of 3,200 lined the bank at Lake Karapiro on Saturday as the New Zealand "
+    "Rowing Championships reached their single sculls finals. Families on picnic rugs, "
+    "club banners along the fence and a brass band by the finish tower made it the "
+    "loudest day of the regatta, organisers said.",
+    REGATTA_WHEN + timedelta(hours=1),
+)
+WOMENS_FINAL = (
+    "ledger",
+    "womens",
+    "Fraser takes women's sculls crown at Lake Karapiro",
+    "Isla Fraser won the women's single sculls final at the national championships at "
+    "Lake Karapiro on Saturday in 7:31.05, holding off Mereana Pohatu by a length. "
+    "Fraser, 27, of the Avon Rowing Club, said the tailwind suited her. Selector Colin "
+    "Reddy watched from the finish tower. Pohatu, of Hawke's Bay Rowing, was 3.1 "
+    "seconds back and Tessa Gray third, before 3,200 spectators.",
+    REGATTA_WHEN + timedelta(hours=2),
+)
+
+
 def test_reports_naming_other_people_at_one_place_are_two_events(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The men's and the women's final of one regatta share its lake, its day, its crowd
     and its words, but each names five or more other people and clubs: they are two
     events. A report of the men's final written apart names its people alike and folds."""
-    when = datetime(2026, 2, 21, 3, 0, tzinfo=UTC)
-    mens = _text(
-        (
-            "harbor",
-            "mens",
-            "Ngata wins single sculls title at Lake Karapiro",
-            "Hamish Ngata won the men's single sculls final at the New Zealand Rowing "
-            "Championships at Lake Karapiro on Saturday, beating Olympic finalist Jonas "
-            "Whitcombe in 6:48.31. Ngata, 22, from the Waikato Rowing Club, led from the 500m "
-            "mark. Coach Brenda Tuhiwai said he had trained twice a day since November. "
-            "Whitcombe, of Union Boat Club, finished 2.4 seconds back, with Ollie Harrow third. "
-            "A crowd of 3,200 lined the bank.",
-            when,
-        )
-    )
-    womens = _text(
-        (
-            "ledger",
-            "womens",
-            "Fraser takes women's sculls crown at Lake Karapiro",
-            "Isla Fraser won the women's single sculls final at the national championships at "
-            "Lake Karapiro on Saturday in 7:31.05, holding off Mereana Pohatu by a length. "
-            "Fraser, 27, of the Avon Rowing Club, said the tailwind suited her. Selector Colin "
-            "Reddy watched from the finish tower. Pohatu, of Hawke's Bay Rowing, was 3.1 "
-            "seconds back and Tessa Gray third, before 3,200 spectators.",
-            when + timedelta(hours=2),
-        )
-    )
+    mens, womens = _text(MENS_FINAL), _text(WOMENS_FINAL)
     told = _text(
         (
             "meridian",
@@ -953,7 +964,7 @@ def test_reports_naming_other_people_at_one_place_are_two_events(
             "by Hamish Ngata, the 22-year-old from the Waikato Rowing Club, whose 6:48.31 took "
             'the title. "We\'ve waited years for this," said Brenda Tuhiwai, his coach, at the '
             "New Zealand Rowing Championships on Lake Karapiro. Ollie Harrow came third.",
-            when + timedelta(hours=1),
+            REGATTA_WHEN + timedelta(hours=1),
         )
     )
     rarity = Rarity({}, limit=64)
@@ -1006,44 +1017,6 @@ def test_a_report_joins_a_story_only_if_no_member_gives_other_figures(store: Sto
     for told in (FIRE_A, FIRE_B, FIRE_AGAIN):
         save(store, told)
     assert groups(store) == {frozenset({"fire-a", "fire-b"}), frozenset({"fire-again"})}
-
-
-#: A regatta's day: the men's final, a feature on its crowd that names no rower, and the
-#: women's final, whose report shares the lake, the day and the crowd with the feature.
-REGATTA_WHEN = datetime(2026, 2, 21, 3, 0, tzinfo=UTC)
-MENS_FINAL = (
-    "harbor",
-    "mens",
-    "Ngata wins single sculls title at Lake Karapiro",
-    "Hamish Ngata won the men's single sculls final at the New Zealand Rowing "
-    "Championships at Lake Karapiro on Saturday, beating Olympic finalist Jonas "
-    "Whitcombe in 6:48.31. Ngata, 22, from the Waikato Rowing Club, led from the 500m "
-    "mark. Coach Brenda Tuhiwai said he had trained twice a day since November. "
-    "Whitcombe, of Union Boat Club, finished 2.4 seconds back, with Ollie Harrow third. "
-    "A crowd of 3,200 lined the bank.",
-    REGATTA_WHEN,
-)
-REGATTA_CROWD = (
-    "meridian",
-    "crowd",
-    "Lake Karapiro crowd roars home a single sculls champion",
-    "A crowd of 3,200 lined the bank at Lake Karapiro on Saturday as the New Zealand "
-    "Rowing Championships reached their single sculls finals. Families on picnic rugs, "
-    "club banners along the fence and a brass band by the finish tower made it the "
-    "loudest day of the regatta, organisers said.",
-    REGATTA_WHEN + timedelta(hours=1),
-)
-WOMENS_FINAL = (
-    "ledger",
-    "womens",
-    "Fraser takes women's sculls crown at Lake Karapiro",
-    "Isla Fraser won the women's single sculls final at the national championships at "
-    "Lake Karapiro on Saturday in 7:31.05, holding off Mereana Pohatu by a length. "
-    "Fraser, 27, of the Avon Rowing Club, said the tailwind suited her. Selector Colin "
-    "Reddy watched from the finish tower. Pohatu, of Hawke's Bay Rowing, was 3.1 "
-    "seconds back and Tessa Gray third, before 3,200 spectators.",
-    REGATTA_WHEN + timedelta(hours=2),
-)
 
 
 def test_a_report_joins_a_story_only_if_it_is_one_event_with_its_tellings_together(

@@ -30,7 +30,7 @@ from aggregator.model import Article, Source, story_id
 from aggregator.store import SaveResult, Store
 from tests.cli import AGGREGATOR, cli_env, run_cli
 from tests.feedserver import FeedServer, running_server
-from tests.test_same_event import FIRE_A, FIRE_B, WAREHOUSE_A, WAREHOUSE_B
+from tests.test_same_event import FIRE_A, FIRE_B, WAREHOUSE_A, WAREHOUSE_B, article
 from tests.test_store import postgresql_database
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
@@ -131,12 +131,7 @@ def test_retellings_stored_by_two_writers_at_once_end_in_one_story(database: str
                 start: threading.Barrier = start,
             ) -> None:
                 source, guid, title, body, date = told
-                entry = Article(
-                    title=title, categories=(), excerpt="", feature_text="", image=None,
-                    body=f"<p>{body}</p>", date=date, source=source,
-                    source_url=f"https://{source}.example/",
-                    canonical_url=f"https://{source}.example/{guid}", id=story_id(source, guid),
-                )  # fmt: skip
+                entry = article(source, guid, title, body, date)
                 fingerprint = story_fingerprint(title, body)
                 start.wait()
                 store.save_articles(source, [(guid, entry, fingerprint)], NOW)
@@ -164,12 +159,7 @@ def test_a_save_rolled_back_to_break_a_deadlock_goes_again(database: str) -> Non
     source, guid, title, body, date = FIRE_A
 
     def entry(headline: str) -> Article:
-        return Article(
-            title=headline, categories=(), excerpt="", feature_text="", image=None,
-            body=f"<p>{body}</p>", date=date, source=source,
-            source_url=f"https://{source}.example/",
-            canonical_url=f"https://{source}.example/{guid}", id=story_id(source, guid),
-        )  # fmt: skip
+        return article(source, guid, headline, body, date)
 
     fingerprint = story_fingerprint(title, body)
     article_id = story_id(source, guid)

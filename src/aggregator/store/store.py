@@ -9,6 +9,7 @@ classified by what they return.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -391,16 +392,15 @@ class Store:
         starts = range(0, len(batch), WRITE_BATCH) if batch else range(1)
         for start in starts:
             part = batch[start : start + WRITE_BATCH]
-            last = fetched if start == starts[-1] else None
-
-            def save_part(
-                conn: Connection,
-                part: Sequence[Incoming] = part,
-                last: FetchRecord | None = last,
-                seen_before: set[str] = seen_guids,
-            ) -> tuple[dict[str, int], list[str], set[str]]:
-                return _save_part(conn, source_id, part, seen_before, policy, now, last)
-
+            save_part = functools.partial(
+                _save_part,
+                source_id=source_id,
+                part=part,
+                seen_before=seen_guids,
+                policy=policy,
+                now=now,
+                fetched=fetched if start == starts[-1] else None,
+            )
             done, inserted, seen_guids = self._write_retried("save articles", save_part)
             for outcome, count in done.items():
                 counts[outcome] += count
