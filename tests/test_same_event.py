@@ -1036,3 +1036,97 @@ def test_a_report_joins_a_story_only_if_it_is_one_event_with_its_tellings_togeth
     for told in (MENS_FINAL, REGATTA_CROWD, WOMENS_FINAL):
         save(store, told)
     assert groups(store) == {frozenset({"mens", "crowd"}), frozenset({"womens"})}
+
+
+#: An airline's collapse, told apart three times: the wire's report, passengers stranded
+#: at two airports, and the towns left with no air service. The passengers' report
+#: matches neither other alone; what the two tell together it shares.
+COLLAPSE_WHEN = datetime(2026, 8, 20, 22, 40, tzinfo=UTC)
+AIRLINE_COLLAPSE = (
+    "harbor",
+    "collapse",
+    "Australian regional carrier Brolga Airlines collapses into administration, grounds fleet",
+    "SYDNEY — Brolga Airlines, a regional carrier serving 21 towns in eastern Australia, "
+    "entered voluntary administration late on Thursday and grounded all of its flights "
+    "from Friday, stranding thousands of travelers.\n\n"
+    "The Tamworth-based airline, which flies 22 turboprop aircraft — 14 Saab 340s and "
+    "eight ATR 72s — on 34 routes in New South Wales, Queensland and Victoria, said about "
+    "14,000 passengers were booked to fly with it over the next two weeks. It employs "
+    "about 610 people.\n\n"
+    "Administrators Anastasia Kouris and Lachie Ormond of restructuring firm Garland "
+    "Penhallow said the airline owed about A$170 million ($110 million), mostly to "
+    'aircraft lessors, fuel suppliers, airports and staff. "Our immediate priority is to '
+    "secure the aircraft, look after employees and work out whether any part of the "
+    'network can be flown again quickly," Kouris said in a statement.\n\n'
+    "Chief Executive Bettina Crowley said the board had made the decision after a planned "
+    "A$45 million capital raising fell through on Thursday afternoon. Rising fuel costs "
+    "and a shortage of pilots and engineers had forced the airline to cancel about one in "
+    "12 of its flights this year, she said.\n\n"
+    "Passengers were told not to go to airports and to seek refunds through their card "
+    "providers or travel insurers. Brolga, founded in 2009, is privately owned.",
+    COLLAPSE_WHEN,
+)
+STRANDED = (
+    "meridian",
+    "stranded",
+    "'I waited four months for that appointment': passengers stranded as Brolga grounds its planes",
+    "Clive Dunmore was standing at the check-in desk at Moree airport at 6.15am on "
+    "Friday, bag at his feet, when a staff member taped a sheet of paper to the counter. "
+    '"No flights today. That\'s all it said," said Mr Dunmore, 67, a wheat and chickpea '
+    "grower. \"I've got a heart specialist in Sydney at two o'clock. I waited four months "
+    'for that appointment."\n\n'
+    "Across regional New South Wales and Queensland, travellers woke to text messages "
+    "from Brolga Airlines telling them their flights had been cancelled, after the "
+    "company went into voluntary administration overnight. The airline, which flies "
+    "turboprops out of its base at Tamworth to country towns from Victoria to central "
+    "Queensland, has grounded its entire fleet.\n\n"
+    "At Tamworth Airport about 40 people queued at an unstaffed Brolga desk. Some had "
+    "booked connections to international flights in Sydney; others were simply trying to "
+    "get home. \"My daughter's eight and she's with her nan in Narrabri, and I'm stuck "
+    "here. There's no coach until tomorrow,\" said Shanelle Pickett, 34, a nurse.\n\n"
+    "The administrators, Garland Penhallow, said thousands of bookings were affected and "
+    "advised customers to ask their banks for refunds.\n\n"
+    "Mr Dunmore had rung the hospital and moved his appointment to Monday. His son would "
+    'drive him to Sydney on Sunday, about seven hours each way. "At my age," he said. '
+    '"Still, at least the ute doesn\'t need a pilot."',
+    COLLAPSE_WHEN + timedelta(minutes=90),
+)
+TOWNS_LEFT = (
+    "ledger",
+    "towns",
+    "Brolga's fall leaves seven country towns with no airline at all",
+    "For seven of the 21 towns Brolga Airlines serves, the carrier's collapse on Thursday "
+    "night means there is now no scheduled air service of any kind.\n\n"
+    "The Tamworth-based airline, which went into voluntary administration owing about "
+    "A$170m, flew the kind of routes larger airlines avoid: 34-seat Saab turboprops "
+    "shuttling a few times a day between inland towns and the coastal cities, often with "
+    "half their seats empty. Its more than 600 staff were told on Friday morning that all "
+    "flights were suspended until further notice.\n\n"
+    "Meera Raman, an aviation consultant, said the company had been squeezed for years. "
+    '"Regional flying in Australia runs on very thin margins. Fuel has gone up, insurance '
+    "has gone up, and every pilot you train on a Saab gets hired by a bigger airline "
+    'within two years," she said. "The Saab 340 went out of production at the end of the '
+    '1990s. Keeping them in the air gets dearer every year."\n\n'
+    "Rural doctors warned that patients who flew to specialist appointments in Sydney and "
+    "Brisbane would now face drives of up to eight hours, and several councils that own "
+    "their airports rely on Brolga's landing fees.\n\n"
+    "Ms Raman said the most likely outcome was that a buyer would take on part of the "
+    'network. "Some of these routes will come back," she said. "Not all 34."',
+    COLLAPSE_WHEN + timedelta(minutes=135),
+)
+
+
+def test_a_story_told_together_with_a_report_takes_in_a_report_neither_matched(
+    store: Store,
+) -> None:
+    """The passengers' report is placed first beside the wire's and matches it not as
+    one event; the towns' report joins the wire's. What the two say together (the
+    administrators, the airline's base, its states) the passengers' report shares: its
+    story is merged into theirs, and its explanation says so."""
+    for told in (AIRLINE_COLLAPSE, STRANDED, TOWNS_LEFT):
+        save(store, told)
+    assert groups(store) == {frozenset({"collapse", "stranded", "towns"})}
+    stranded = store.article(story_id(STRANDED[0], STRANDED[1]))
+    assert stranded is not None
+    assert stranded.fold_rule == "merged"
+    assert "2 tellings told together" in (stranded.fold_evidence or "")

@@ -427,25 +427,12 @@ def _cosine(va: dict[str, float], norm_a: float, vb: dict[str, float], norm_b: f
 def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | None:
     """The rule by which ``new`` and ``old`` are one story, or None. The cheap signals
     are looked at first; all of them are worked out for a pair that folds."""
-    hours = _hours_apart(new, old)
-    close = hours is not None and hours <= CLOSE_HOURS
-    same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
     if by_ngrams(new, old, rules):
         found = signals(new, old, rarity)
         if not found.figures_agree:
             return None
         return Verdict(old.article_id, "similarity", round(found.sketch, 4), found)
-    if not same_day or not rules.independent_reports:
-        return None
-    # Later the same day, or with no words to weigh, the telling figures must agree:
-    # known before any words are read.
-    shared, fewer = _telling(new, old)
-    agree = _telling_agree(shared, fewer)
-    if not agree and not (close and new.words and old.words):
-        return None
-    # Nothing that could name the event (``_names_the_event``), known before the words'
-    # cosine is worked out: most candidates of a busy day stop here.
-    if not agree and shared < MANY_TELLING and not _may_name_alike(new, old):
+    if not may_be_one_event(new, old, rules):
         return None
     weighed = event_signals(new, old, rarity, rules)
     if weighed is None or not _names_the_event(weighed):
@@ -455,6 +442,24 @@ def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | Non
         return None
     found = signals(new, old, rarity, "same_event", score)
     return Verdict(old.article_id, "same_event", round(score, 4), found)
+
+
+def may_be_one_event(new: Text, old: Text, rules: Rules) -> bool:
+    """What ``verdict`` asks of a pair not one story by n-grams before any words are
+    read: ``independent_reports`` on, published within the event window, close together
+    with words to weigh or with telling figures that agree (later the same day, or with
+    no words), and something that could name the event (``_names_the_event``): most
+    candidates of a busy day stop here."""
+    hours = _hours_apart(new, old)
+    same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
+    if not same_day or not rules.independent_reports:
+        return False
+    close = hours is not None and hours <= CLOSE_HOURS
+    shared, fewer = _telling(new, old)
+    agree = _telling_agree(shared, fewer)
+    if not agree and not (close and new.words and old.words):
+        return False
+    return agree or shared >= MANY_TELLING or _may_name_alike(new, old)
 
 
 def by_ngrams(new: Text, old: Text, rules: Rules) -> bool:

@@ -42,6 +42,7 @@ from aggregator.same_story import (
     Rules,
     Text,
     Verdict,
+    may_be_one_event,
     may_merge,
     members_allow,
     told_together,
@@ -212,13 +213,16 @@ def _told(
     report written apart (``same_event``) tells a story only if the figures of every
     member allow it (``same_story.members_allow``), not only its match's, and, when two
     or more are placed, if it is one event with what they tell together
-    (``same_story.told_together``)."""
+    (``same_story.told_together``). The story it joins, told together with it, may be
+    one event with every telling of another candidate's story, which no telling matched
+    alone (``_stories_told_alike``): that story is merged into it as well."""
     if not found:
         return None
-    story_of = _stories_of(db, [v.article_id for v in found])
+    story_of = _stories_of(db, list(texts))
     best: dict[str, Verdict] = {}
     for told in found:  # best first: each story's first verdict is its best
         best.setdefault(story_of[told.article_id], told)
+    matched = set(best)
     best = {
         story: told
         for story, told in best.items()
@@ -230,22 +234,96 @@ def _told(
     # Another story is the same event only if its telling and the joined one's may be: a
     # round-up of two events folds with both.
     rules = _rules(policy)
-    others = [
-        (story, v)
+    bridges = [
+        Bridge(story, v.rule, v.article_id, v.score, v.signals.describe())
         for story, v in others
         if may_merge(texts[first.article_id], texts[v.article_id], rules)
     ]
+    bridges += _stories_told_alike(db, joined, new, texts, story_of, matched, policy)
     return Placement(
-        joined,
-        first.rule,
-        first.article_id,
-        first.score,
-        first.signals.describe(),
-        tuple(
-            Bridge(story, v.rule, v.article_id, v.score, v.signals.describe())
-            for story, v in others
-        ),
+        joined, first.rule, first.article_id, first.score, first.signals.describe(), tuple(bridges)
     )
+
+
+def _stories_told_alike(
+    db: Statements,
+    joined: str,
+    new: Text,
+    texts: dict[str, Text],
+    story_of: dict[str, str],
+    matched: set[str],
+    policy: FoldPolicy,
+) -> list[Bridge]:
+    """Other candidates' stories that the story an article joins, told together with it,
+    tells: every placed telling of one is one event with them (``verdict``, weighed by how
+    rare its own words are) and states no figure they state otherwise. Two reports of an
+    event written apart that did not find each other may each be one event with what a
+    third and one of them tell together. Stories a telling of the article matched
+    (``matched``) were judged by that verdict: joined, bridged or kept apart."""
+    rules = _rules(policy)
+    apart = sorted(set(story_of.values()) - matched)
+    if not apart or not rules.independent_reports:
+        return []
+    placed = [t for t in _texts(db, _placed_members(db, joined)) if t.article_id != new.article_id]
+    if not placed:
+        return []
+    together = told_together([*placed, new])
+    # Known before any of a story's tellings is read: each candidate of it may be one
+    # event with them.
+    apart = [
+        story
+        for story in apart
+        if all(
+            may_be_one_event(text, together, rules)
+            for article_id, text in texts.items()
+            if story_of[article_id] == story
+        )
+    ]
+    if not apart:
+        return []
+    figures = [*_member_figures(db, joined), new.figures]
+    bridges = []
+    for story, members in _placed_by_story(db, apart):
+        tellings = _texts(db, members)
+        found = []
+        for telling in tellings:
+            if not members_allow(telling.figures, figures):
+                break
+            alike = verdict(telling, together, _rarity_of(db, telling, policy), rules)
+            if alike is None:
+                break
+            found.append((alike.score, telling.article_id, alike))
+        if tellings and len(found) == len(tellings):
+            score, telling_id, alike = min(found)
+            evidence = f"{len(placed) + 1} tellings told together: {alike.signals.describe()}"
+            bridges.append(Bridge(story, alike.rule, telling_id, score, evidence))
+    return bridges
+
+
+def _placed_by_story(db: Statements, stories: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The placed members of each story (``_placed_members``), by story id, in one read."""
+    if not stories:
+        return []
+    marks = ", ".join("?" * len(stories))
+    members: dict[str, list[str]] = {story: [] for story in stories}
+    for story, article_id in db.all(_PLACED_BY_STORY.format(marks=marks), list(stories)):
+        members[story].append(article_id)
+    return sorted(members.items())
+
+
+_PLACED_BY_STORY = (
+    "SELECT story_id, id FROM articles WHERE story_id IN ({marks}) "
+    "AND NOT EXISTS (SELECT 1 FROM unsettled WHERE article_id = articles.id) ORDER BY id"
+)
+
+
+def _rarity_of(db: Statements, text: Text, policy: FoldPolicy) -> Rarity:
+    """How rare a placed article's index terms are among the stories of its event window,
+    its own not counted (as ``settle_placement`` weighs them)."""
+    if text.date is None or not text.words:
+        return Rarity({}, PER_WORD)
+    listed = index_terms(text.words, text.figures)
+    return Rarity(_holders(db, listed, text.date, policy, own=1), PER_WORD)
 
 
 def _tells_the_story(
@@ -598,9 +676,7 @@ def _word_candidates(
     as holding its own words) and only placed articles are nominated."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
     keys = [word_key(word) for word in listed]
-    counted = _by_key(
-        db, _word_counts_sql(len(keys)), keys, low, high, (_PG_WORD_COUNTS, (low, high, keys))
-    )
+    counted = _held(db, keys, low, high)
     own = 1 if placed_only else 0
     holders = {listed[position]: count - own for position, count in counted if count > own}
     nominating = [
@@ -625,6 +701,23 @@ def _word_candidates(
             shared[article_id] = shared.get(article_id, 0.0) + weight
     ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))
     return holders, ranked[:MAX_WORD_CANDIDATES]
+
+
+def _held(db: Statements, keys: Sequence[int], low: int, high: int) -> list[tuple[Any, ...]]:
+    """How many stories hold each word key in a date range (counted among at most
+    ``PER_WORD`` articles): rows of the key's position and the count."""
+    on_postgres = (_PG_WORD_COUNTS, (low, high, list(keys)))
+    return _by_key(db, _word_counts_sql(len(keys)), keys, low, high, on_postgres)
+
+
+def _holders(
+    db: Statements, listed: Sequence[str], date: datetime, policy: FoldPolicy, own: int
+) -> dict[str, int]:
+    """How many stories of the event window hold each index term, ``own`` not counted
+    (the article's own story, when it is stored)."""
+    low, high = micros(date - policy.event_window), micros(date + policy.event_window)
+    counted = _held(db, [word_key(word) for word in listed], low, high)
+    return {listed[position]: count - own for position, count in counted if count > own}
 
 
 def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
