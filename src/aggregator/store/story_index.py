@@ -7,7 +7,9 @@ come from the LSH index ``sketch_bands`` (articles sharing a band of the sketch 
 window) and from the inverted index ``word_postings`` (articles sharing rare content words
 within the event window), and ``same_story.verdicts`` decides: the article joins the story
 of the best, and when tellings of other stories fold with it as well, ``place`` names
-them so ``story_merge`` merges them into one. Otherwise the article founds a story of its
+them so ``story_merge`` merges them into one, as it does another candidate's story every
+telling of which is one event with the joined story told together with the article.
+Otherwise the article founds a story of its
 own. Both look-ups read a bounded number of index rows per key, so
 the work per article does not grow with the store.
 
