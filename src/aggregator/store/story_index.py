@@ -241,7 +241,7 @@ def _told(
         for story, v in others
         if may_merge(texts[first.article_id], texts[v.article_id], rules)
     ]
-    bridges += _stories_told_alike(db, joined, new, texts, story_of, matched, policy)
+    bridges += _stories_told_alike(db, joined, new, texts, story_of, matched, rarity, policy)
     return Placement(
         joined, first.rule, first.article_id, first.score, first.signals.describe(), tuple(bridges)
     )
@@ -254,14 +254,16 @@ def _stories_told_alike(
     texts: dict[str, Text],
     story_of: dict[str, str],
     matched: set[str],
+    rarity: Rarity,
     policy: FoldPolicy,
 ) -> list[Bridge]:
     """Other candidates' stories that the story an article joins, told together with it,
-    tells: every placed telling of one is one event with them (``verdict``, weighed by how
-    rare its own words are) and states no figure they state otherwise. Two reports of an
-    event written apart that did not find each other may each be one event with what a
-    third and one of them tell together. Stories a telling of the article matched
-    (``matched``) were judged by that verdict: joined, bridged or kept apart."""
+    tells: every placed telling of one is one event with them (``verdict``, its words
+    weighed by the article's rarity, as every comparison placing it is) and states no
+    figure they state otherwise. Two reports of an event written apart that did not find
+    each other may each be one event with what a third and one of them tell together.
+    Stories a telling of the article matched (``matched``) were judged by that verdict:
+    joined, bridged or kept apart."""
     rules = _rules(policy)
     apart = sorted(set(story_of.values()) - matched)
     if not apart or not rules.independent_reports:
@@ -270,8 +272,8 @@ def _stories_told_alike(
     if not placed:
         return []
     together = told_together([*placed, new])
-    # Known before any of a story's tellings is read: each candidate of it may be one
-    # event with them.
+    # What a verdict asks before reading any words, of the candidates read already: most
+    # stories stop here, and their other tellings are not read.
     apart = [
         story
         for story in apart
@@ -284,21 +286,25 @@ def _stories_told_alike(
     if not apart:
         return []
     figures = [*_member_figures(db, joined), new.figures]
+    placed_apart = _placed_by_story(db, apart)
+    read = {t.article_id: t for t in _texts(db, [m for _, ms in placed_apart for m in ms])}
     bridges = []
-    for story, members in _placed_by_story(db, apart):
-        tellings = _texts(db, members)
-        found = []
-        for telling in tellings:
-            if not members_allow(telling.figures, figures):
-                break
-            alike = verdict(telling, together, _rarity_of(db, telling, policy), rules)
+    for story, members in placed_apart:
+        found: list[tuple[float, str, Verdict]] = []
+        for telling in (read[member] for member in members if member in read):
+            alike = (
+                verdict(telling, together, rarity, rules)
+                if members_allow(telling.figures, figures)
+                else None
+            )
             if alike is None:
                 break
             found.append((alike.score, telling.article_id, alike))
-        if tellings and len(found) == len(tellings):
-            score, telling_id, alike = min(found)
-            evidence = f"{len(placed) + 1} tellings told together: {alike.signals.describe()}"
-            bridges.append(Bridge(story, alike.rule, telling_id, score, evidence))
+        else:
+            if found:
+                score, telling_id, alike = min(found)
+                evidence = f"{len(placed) + 1} tellings told together: {alike.signals.describe()}"
+                bridges.append(Bridge(story, alike.rule, telling_id, score, evidence))
     return bridges
 
 
@@ -317,15 +323,6 @@ _PLACED_BY_STORY = (
     "SELECT story_id, id FROM articles WHERE story_id IN ({marks}) "
     "AND NOT EXISTS (SELECT 1 FROM unsettled WHERE article_id = articles.id) ORDER BY id"
 )
-
-
-def _rarity_of(db: Statements, text: Text, policy: FoldPolicy) -> Rarity:
-    """How rare a placed article's index terms are among the stories of its event window,
-    its own not counted (as ``settle_placement`` weighs them)."""
-    if text.date is None or not text.words:
-        return Rarity({}, PER_WORD)
-    listed = index_terms(text.words, text.figures)
-    return Rarity(_holders(db, listed, text.date, policy, own=1), PER_WORD)
 
 
 def _tells_the_story(
@@ -710,16 +707,6 @@ def _held(db: Statements, keys: Sequence[int], low: int, high: int) -> list[tupl
     ``PER_WORD`` articles): rows of the key's position and the count."""
     on_postgres = (_PG_WORD_COUNTS, (low, high, list(keys)))
     return _by_key(db, _word_counts_sql(len(keys)), keys, low, high, on_postgres)
-
-
-def _holders(
-    db: Statements, listed: Sequence[str], date: datetime, policy: FoldPolicy, own: int
-) -> dict[str, int]:
-    """How many stories of the event window hold each index term, ``own`` not counted
-    (the article's own story, when it is stored)."""
-    low, high = micros(date - policy.event_window), micros(date + policy.event_window)
-    counted = _held(db, [word_key(word) for word in listed], low, high)
-    return {listed[position]: count - own for position, count in counted if count > own}
 
 
 def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
