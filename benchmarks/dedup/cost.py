@@ -83,8 +83,11 @@ class Parts:
 
     def install(self) -> None:
         for label, name in PARTS.items():
-            original = self._originals[name] = getattr(story_index, name)
-            setattr(story_index, name, self._timed(label, original))
+            # A version of the store without the part (run on older code) times it as 0.
+            original = getattr(story_index, name, None)
+            if original is not None:
+                self._originals[name] = original
+                setattr(story_index, name, self._timed(label, original))
 
     def uninstall(self) -> None:
         for name, original in self._originals.items():

@@ -291,7 +291,7 @@ def _stories_told_alike(
     bridges = []
     for story, members in placed_apart:
         found: list[tuple[float, str, Verdict]] = []
-        for telling in (read[member] for member in members if member in read):
+        for telling in (read[member] for member in members):
             alike = (
                 verdict(telling, together, rarity, rules)
                 if members_allow(telling.figures, figures)
@@ -303,7 +303,8 @@ def _stories_told_alike(
         else:
             if found:
                 score, telling_id, alike = min(found)
-                evidence = f"{len(placed) + 1} tellings told together: {alike.signals.describe()}"
+                told = f"the story it joined and it, {len(placed) + 1} tellings told together"
+                evidence = f"{told}: {alike.signals.describe()}"
                 bridges.append(Bridge(story, alike.rule, telling_id, score, evidence))
     return bridges
 
@@ -342,13 +343,7 @@ def _tells_the_story(
 
 def _placed_members(db: Statements, story_id: str) -> list[str]:
     """The members of a story that are placed (not waiting in ``unsettled``)."""
-    return [row[0] for row in db.all(_PLACED_MEMBERS, (story_id,))]
-
-
-_PLACED_MEMBERS = (
-    "SELECT id FROM articles WHERE story_id = ? "
-    "AND NOT EXISTS (SELECT 1 FROM unsettled WHERE article_id = articles.id) ORDER BY id"
-)
+    return _placed_by_story(db, [story_id])[0][1]
 
 
 def _member_figures(db: Statements, story_id: str) -> list[frozenset[str]]:
@@ -675,7 +670,9 @@ def _word_candidates(
     as holding its own words) and only placed articles are nominated."""
     low, high = micros(date - policy.event_window), micros(date + policy.event_window)
     keys = [word_key(word) for word in listed]
-    counted = _held(db, keys, low, high)
+    counted = _by_key(
+        db, _word_counts_sql(len(keys)), keys, low, high, (_PG_WORD_COUNTS, (low, high, keys))
+    )
     own = 1 if placed_only else 0
     holders = {listed[position]: count - own for position, count in counted if count > own}
     nominating = [
@@ -700,13 +697,6 @@ def _word_candidates(
             shared[article_id] = shared.get(article_id, 0.0) + weight
     ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))
     return holders, ranked[:MAX_WORD_CANDIDATES]
-
-
-def _held(db: Statements, keys: Sequence[int], low: int, high: int) -> list[tuple[Any, ...]]:
-    """How many stories hold each word key in a date range (counted among at most
-    ``PER_WORD`` articles): rows of the key's position and the count."""
-    on_postgres = (_PG_WORD_COUNTS, (low, high, list(keys)))
-    return _by_key(db, _word_counts_sql(len(keys)), keys, low, high, on_postgres)
 
 
 def _texts(db: Statements, article_ids: Sequence[str]) -> list[Text]:
