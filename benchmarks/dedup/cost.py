@@ -68,6 +68,7 @@ PARTS = {
     "writing the postings": "index_words",
     "checking the story joined": "_tells_the_story",
     "stories told alike": "_stories_told_alike",
+    "moving the postings": "move_words",
 }
 
 
