@@ -23,7 +23,7 @@ from aggregator import words
 from aggregator.dedup import Fingerprint
 from aggregator.errors import StoreError
 from aggregator.model import Article, Mention, Source, SourceState, Validators, story_id
-from aggregator.store import FetchRecord, SaveResult, Store, story_index
+from aggregator.store import FetchRecord, SaveResult, Store, retention, settling, story_index
 from aggregator.store.codec import encode_article
 from aggregator.store.migrate import alembic_config, head_revision
 from aggregator.store.schema import metadata
@@ -941,3 +941,28 @@ def test_each_sources_article_count_follows_inserts_folds_updates_and_prunes(
     assert counted() == actual() == {"alpha": 8, "beta": 2}
     assert store.prune(NOW - timedelta(days=90)) == 5
     assert counted() == actual() == {"alpha": 3, "beta": 2}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        settling.MOVE_KEYS,
+        story_index.holder_sql("hash"),
+        story_index.holder_sql("hash", other_than=True),
+        story_index.holder_sql("url"),
+        retention._OLDEST,
+    ],
+)
+def test_look_ups_by_story_text_and_age_read_an_index_not_every_row(
+    tmp_path: Path, statement: str
+) -> None:
+    """Moving a story's keys when an article placed by its words joins another, finding
+    the earliest holder of a copy's text or URL, and taking the oldest articles for
+    retention each find their rows by an index: a scan of the table costs what the store
+    holds, on every join, copy and prune."""
+    database = tmp_path / "aggregator.db"
+    Store.open(f"sqlite:///{database}").close()
+    with sqlite3.connect(database) as conn:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {statement}", [0] * statement.count("?"))
+        details = [str(row[-1]) for row in plan.fetchall()]
+    assert not [step for step in details if step.startswith("SCAN")], details

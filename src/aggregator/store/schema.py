@@ -160,6 +160,10 @@ articles = Table(
     Index("ix_articles_date", "date"),
     Index("ix_articles_canonical_url", "canonical_url"),
     Index("ix_articles_story_id", "story_id"),
+    #: The earliest holder of a text a copy folded with (``story_index._holder``), and the
+    #: oldest articles retention removes: found, not read from every row.
+    Index("ix_articles_text_hash", "text_hash"),
+    Index("ix_articles_first_seen", "first_seen"),
 )
 
 #: One story per key: ("url", canonical URL) or ("hash", content hash). The primary key
@@ -170,6 +174,8 @@ story_keys = Table(
     Column("kind", Text, primary_key=True),
     Column("key", Text, primary_key=True),
     Column("story_id", Text, nullable=False),
+    #: A story's keys move with it when an article placed by its words joins another.
+    Index("ix_story_keys_story_id", "story_id"),
 )
 
 #: The LSH index: each article under each of its band keys (``dedup.band_index_keys``),

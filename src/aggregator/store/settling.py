@@ -91,7 +91,7 @@ def _join(db: Statements, text: Text, story: str, found: Placement, seq: int, no
         "fold_evidence = ? WHERE id = ?",
         (found.story_id, found.rule, found.match, found.score, found.evidence, text.article_id),
     )
-    db.run("UPDATE story_keys SET story_id = ? WHERE story_id = ?", (found.story_id, story))
+    db.run(MOVE_KEYS, (found.story_id, story))
     story_index.move_words(db, text.article_id, text.words, text.figures, text.date, found.story_id)
     touch_story(db, story, seq)
     if found.bridges:
@@ -99,6 +99,8 @@ def _join(db: Statements, text: Text, story: str, found: Placement, seq: int, no
     return found.story_id
 
 
+#: A story's keys, found by ``ix_story_keys_story_id``: without it, every key stored.
+MOVE_KEYS = "UPDATE story_keys SET story_id = ? WHERE story_id = ?"
 _ANOTHER_MEMBER = "SELECT 1 FROM articles WHERE story_id = ? AND id <> ? LIMIT 1"
 
 

@@ -813,15 +813,20 @@ def _every_word_key(words: Words, figures: frozenset[str]) -> list[int]:
 
 def _holder(db: Statements, kind: str, key: str, other_than: str | None = None) -> str | None:
     """The earliest stored article holding ``key`` (what a key fold matched)."""
-    column = "canonical_url" if kind == "url" else "text_hash"
     if other_than is None:
-        row = db.one(f"SELECT id FROM articles WHERE {column} = ? ORDER BY seq LIMIT 1", (key,))
+        row = db.one(holder_sql(kind), (key,))
     else:
-        row = db.one(
-            f"SELECT id FROM articles WHERE {column} = ? AND id <> ? ORDER BY seq LIMIT 1",
-            (key, other_than),
-        )
+        row = db.one(holder_sql(kind, other_than=True), (key, other_than))
     return None if row is None else row[0]
+
+
+def holder_sql(kind: str, *, other_than: bool = False) -> str:
+    """The look-up ``_holder`` makes for a key of ``kind``, by its column's index
+    (``ix_articles_canonical_url``, ``ix_articles_text_hash``): with ``other_than``, an
+    article other than one."""
+    column = "canonical_url" if kind == "url" else "text_hash"
+    other = " AND id <> ?" if other_than else ""
+    return f"SELECT id FROM articles WHERE {column} = ?{other} ORDER BY seq LIMIT 1"
 
 
 def encode_figures(figures: frozenset[str]) -> str:
