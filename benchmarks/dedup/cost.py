@@ -19,6 +19,10 @@ Probes fold with nothing stored unless ``--retold`` makes that share of them ret
 article stored the same day (its body under a new headline, half an hour later): they
 join its story, and what a save checks on joining one (the story's members and what
 they tell together, ``story_index._told``) is timed too, with the members it reads.
+
+On SQLite it also counts the pages each save appends to the write-ahead log
+(``LogPages``): each is written to the log at a commit and back into the file at a
+checkpoint, the most of what a save costs beyond its CPU.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import gc
 import json
 import shutil
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -174,6 +179,32 @@ class Stores:
         server = self.server.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(server, autocommit=True) as connection:
             connection.execute(statement)
+
+
+class LogPages:
+    """Pages a SQLite store's commits append to its write-ahead log, read from the
+    log's index (``<file>-shm``): the header's ``mxFrame``, the last valid frame, as
+    laid out in SQLite's file format (a 32-bit integer in the machine's byte order at
+    offset 16). Every page a transaction changes is appended once per commit, and
+    written back into the file at the next checkpoint. A checkpoint lets the next
+    writer start the log over (the count falls): the frames written before it in the
+    same save are not counted, once in about 60 saves."""
+
+    def __init__(self, url: str) -> None:
+        database = make_url(url).database
+        self.index = Path(f"{database}-shm") if database else None
+        self.pages = 0
+
+    def read(self) -> int:
+        if self.index is None or not self.index.exists():
+            return 0
+        with self.index.open("rb") as index:
+            header = index.read(20)
+        return struct.unpack("=I", header[16:20])[0] if len(header) == 20 else 0
+
+    def count(self, before: int) -> None:
+        after = self.read()
+        self.pages += after - before if after >= before else after
 
 
 def as_article(synthetic: evaluate.Article) -> tuple[str, str, Article]:
@@ -340,6 +371,7 @@ def main() -> int:
         gc.collect()
         gc.freeze()
         parts.install()
+        logs = {True: LogPages(stores.first()), False: LogPages(copy)}
         with Store.open(stores.first()) as full, Store.open(copy) as bare:
             for k, synthetic in enumerate(probes):
                 source, guid, article = as_article(synthetic)
@@ -349,9 +381,11 @@ def main() -> int:
                     store = full if words else bare
                     entry = fingerprint if words else replace(fingerprint, words=Words())
                     parts.words = words
+                    logged = logs[words].read()
                     t = time.perf_counter()
                     result = store.save_articles(source, [(guid, article, entry)], NOW, policy)
                     times[words].append(time.perf_counter() - t)
+                    logs[words].count(logged)
                     folds[words] += result.folded
         parts.uninstall()
     mean = {words: statistics.mean(found) * 1000 for words, found in times.items()}
@@ -367,6 +401,13 @@ def main() -> int:
         f"{median[True] - median[False]:.2f} ms median"
     )
     parts.report(len(probes), mean)
+    if stores.kind == "SQLite":
+        pages = {words: log.pages / len(probes) for words, log in logs.items()}
+        print(
+            "  pages appended to the write-ahead log per save (each written back into the "
+            f"file at a checkpoint): {pages[False]:.0f} / {pages[True]:.0f} / "
+            f"{pages[True] - pages[False]:+.0f}"
+        )
     return 0
 
 
