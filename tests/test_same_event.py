@@ -23,7 +23,7 @@ from sqlalchemy import text as sql_text
 from aggregator import same_story, words
 from aggregator.config import parse_config
 from aggregator.config.settings import DedupSettings
-from aggregator.dedup import figures, figures_agree
+from aggregator.dedup import figures, figures_agree, similarity
 from aggregator.digest import story_fingerprint
 from aggregator.errors import ConfigError
 from aggregator.explain import explain_lines
@@ -33,6 +33,7 @@ from aggregator.same_story import (
     EVENT_WEIGHTS,
     NAMED_APART,
     RARE_NAME_ARTICLES,
+    WEIGHED_NGRAMS,
     Rarity,
     Rules,
     Text,
@@ -42,6 +43,7 @@ from aggregator.same_story import (
     signals,
     told_together,
     verdict,
+    verdicts,
     words_cosine,
 )
 from aggregator.store import Store
@@ -360,6 +362,29 @@ def test_with_copies_only_the_rules_never_fold_by_words() -> None:
     assert verdict(first, second, rarity, copies_only) is None
     without_words = dataclasses.replace(second, stored_words=Words())
     assert "words not compared" in signals(without_words, first, rarity).describe()
+
+
+def test_a_candidate_the_words_did_not_nominate_is_weighed_only_sharing_ngrams() -> None:
+    """A candidate only the sketch nominated is tried by ``same_event`` only if the two
+    share ``WEIGHED_NGRAMS`` of their n-grams (reports written apart share some); else
+    only as a copy, and its words are not read."""
+    first, second = _text(FIRE_A), _text(FIRE_B)
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    nominated = verdicts(second, [first], rarity, rules, weighed=frozenset({first.article_id}))
+    assert [v.rule for v in nominated] == ["same_event"]
+    assert similarity(second.signature, first.signature) >= WEIGHED_NGRAMS
+    assert verdicts(second, [first], rarity, rules, weighed=frozenset()) == nominated
+    # The same words under the n-grams of another text: weighed only if nominated.
+    other = story_fingerprint(
+        "Library extends weekend hours",
+        "The county library will open on Sundays from next month, its board decided, "
+        "after a survey of readers asked for longer hours at the branches.",
+    )
+    apart = dataclasses.replace(second, signature=other.signature)
+    assert similarity(apart.signature, first.signature) < WEIGHED_NGRAMS
+    assert [v.rule for v in verdicts(apart, [first], rarity, rules)] == ["same_event"]
+    assert verdicts(apart, [first], rarity, rules, weighed=frozenset()) == []
 
 
 def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:

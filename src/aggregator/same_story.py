@@ -20,7 +20,8 @@ Two rules fold, and one veto keeps apart:
   naming many people apart (``_named_apart``). ``event_score`` is a logistic model of
   those signals, its weights (``EVENT_WEIGHTS``) fitted on the evaluation set's tuning
   half (``benchmarks/dedup/fit_event.py``); a pair whose score reaches
-  ``Rules.event_score`` is one event.
+  ``Rules.event_score`` is one event. Only candidates the content words nominated, or
+  sharing ``WEIGHED_NGRAMS`` of the n-grams, are weighed so (``verdicts``).
 - Veto: figures that disagree (``dedup.figures_agree``) — a market close, a match or a
   count on another day, or a follow-up with new numbers — keep two texts apart under
   either rule. Reports written apart quote different figures, so for ``same_event`` in
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,6 +80,13 @@ KOREAN_SHARED = 1 / 3
 #: state three of the same numbers none (a library survey beside a pile-up, 0.02).
 #: Nothing in common is no evidence, however close together.
 EVENT_WORDS = 0.05
+#: The share of n-grams a candidate the content words did not nominate must have in
+#: common with a text to be weighed as a report of its event (``verdicts``). Reports
+#: written apart share 0.05–0.27 of them; the sketch's other candidates share some by
+#: chance, half of them 0.03 or less (50,000 stored). Among 10,000 other articles a day,
+#: 5 of 275 pairs folded by ``same_event`` were nominated by the sketch alone, all
+#: sharing 0.047 or more.
+WEIGHED_NGRAMS = 0.045
 #: Telling figures in common that name an event however many more either states
 #: (``_names_the_event``): a report of another event restates one or two of the day's
 #: figures in passing, not four.
@@ -424,15 +432,19 @@ def _cosine(va: dict[str, float], norm_a: float, vb: dict[str, float], norm_b: f
     return dot / norm if norm else 0.0
 
 
-def verdict(new: Text, old: Text, rarity: Rarity, rules: Rules) -> Verdict | None:
+def verdict(
+    new: Text, old: Text, rarity: Rarity, rules: Rules, least_shared: float = 0.0
+) -> Verdict | None:
     """The rule by which ``new`` and ``old`` are one story, or None. The cheap signals
-    are looked at first; all of them are worked out for a pair that folds."""
-    if by_ngrams(new, old, rules):
+    are looked at first; all of them are worked out for a pair that folds. A pair sharing
+    less than ``least_shared`` of its n-grams is tried by ``similarity`` only."""
+    shared = similarity(new.signature, old.signature)
+    if shared >= _ngrams_floor(new, old, rules):
         found = signals(new, old, rarity)
         if not found.figures_agree:
             return None
         return Verdict(old.article_id, "similarity", round(found.sketch, 4), found)
-    if not may_be_one_event(new, old, rules):
+    if shared < least_shared or not may_be_one_event(new, old, rules):
         return None
     weighed = event_signals(new, old, rarity, rules)
     if weighed is None or not _names_the_event(weighed):
@@ -466,13 +478,16 @@ def by_ngrams(new: Text, old: Text, rules: Rules) -> bool:
     """Whether ``verdict`` judges a pair by its n-grams (``similarity``): they share
     ``threshold`` of them published close together, more later the same day, and a
     copy's share further apart."""
+    return similarity(new.signature, old.signature) >= _ngrams_floor(new, old, rules)
+
+
+def _ngrams_floor(new: Text, old: Text, rules: Rules) -> float:
+    """The share of n-grams by which ``by_ngrams`` judges a pair one story."""
     hours = _hours_apart(new, old)
     if hours is not None and hours <= CLOSE_HOURS:
-        floor = rules.threshold
-    else:
-        same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
-        floor = max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
-    return similarity(new.signature, old.signature) >= floor
+        return rules.threshold
+    same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
+    return max(rules.threshold, LATER_SIMILARITY if same_day else COPY_SIMILARITY)
 
 
 def event_signals(new: Text, old: Text, rarity: Rarity, rules: Rules) -> dict[str, float] | None:
@@ -646,9 +661,26 @@ def told_together(texts: Sequence[Text]) -> Text:
     )
 
 
-def verdicts(new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules) -> list[Verdict]:
+def verdicts(
+    new: Text,
+    candidates: Iterable[Text],
+    rarity: Rarity,
+    rules: Rules,
+    weighed: Collection[str] | None = None,
+) -> list[Verdict]:
     """Every candidate ``new`` folds with, the best first: by n-gram similarity where any
     does (the most similar), else by ``event_score`` (the highest); ties go to the
-    smaller id."""
-    found = [v for v in (verdict(new, c, rarity, rules) for c in candidates) if v is not None]
+    smaller id. With ``weighed`` (those the content words nominated), the others are
+    tried by ``same_event`` only if they share ``WEIGHED_NGRAMS`` of their n-grams: the
+    sketch nominates many that share a few by chance, and reading their words was most
+    of what comparing cost."""
+
+    def least_shared(candidate: Text) -> float:
+        return 0.0 if weighed is None or candidate.article_id in weighed else WEIGHED_NGRAMS
+
+    found = [
+        v
+        for v in (verdict(new, c, rarity, rules, least_shared(c)) for c in candidates)
+        if v is not None
+    ]
     return sorted(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))

@@ -383,6 +383,7 @@ def _tellings(
         else []
     )
     holders: dict[str, int] = {}
+    by_words: list[str] = []
     if words:
         terms = index_terms(words, figures)
         holders, by_words = _word_candidates(
@@ -394,7 +395,8 @@ def _tellings(
     if not nominated:
         return [], {}, new, rarity
     candidates = _texts(db, nominated)
-    found = verdicts(new, candidates, rarity, _rules(policy))
+    # A candidate only the sketch nominated is a copy or nothing: its words are not read.
+    found = verdicts(new, candidates, rarity, _rules(policy), weighed=frozenset(by_words))
     return found, {text.article_id: text for text in candidates}, new, rarity
 
 
