@@ -60,11 +60,13 @@ KEY_RULES = {"url": "canonical_url", "hash": "content_hash"}
 #: (those sharing the most band keys).
 PER_BAND = 10
 MAX_CANDIDATES = 20
-#: Articles read per content word at most (the most recent): a word that many articles of
-#: the event window hold weighs nothing (``same_story.Rarity``) and nominates no one.
-PER_WORD = 64
+#: Articles read per content word at most: a word that many stories of the event window
+#: hold weighs nothing (``same_story.Rarity``) and nominates no one. 32 instead of 64
+#: folded the same on the tune half, alone and among 10,000 other articles a day, and
+#: took a quarter off the look-up (counting each word's stories reads its postings).
+PER_WORD = 32
 #: Index terms more of the event window's stories hold than this nominate no one: they
-#: weigh a third of a term no other story holds or less, and reading who holds every
+#: weigh a fifth of a term no other story holds or less, and reading who holds every
 #: common term was most of the look-up's cost (0.5 of 0.6 ms at 50,000 stored).
 NOMINATING_HOLDERS = 16
 #: Articles compared per article at most among those the words nominate (sharing the
@@ -72,8 +74,10 @@ NOMINATING_HOLDERS = 16
 #: figures instead of 8) took a fifth off what the look-up and reading and comparing the
 #: candidates cost (3.5 → 2.9 ms a save), and folded the same on the tune half.
 MAX_WORD_CANDIDATES = 5
-#: Telling figures an article is indexed by at most (``index_terms``).
-TELLING_KEYS = 4
+#: Telling figures an article is indexed by at most (``index_terms``): each is a posting
+#: written, a page of the index, and a key looked up. 2 instead of 4 folded the same on
+#: the tune half, alone and in a busy store, with 2 fewer pages a save.
+TELLING_KEYS = 2
 #: The most telling figures any version of the store indexed an article by: removing or
 #: moving an article's postings covers that many (and all its words, ``_every_word_key``).
 TELLING_KEYS_EVER = 8
