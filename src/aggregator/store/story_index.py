@@ -61,9 +61,10 @@ KEY_RULES = {"url": "canonical_url", "hash": "content_hash"}
 PER_BAND = 10
 MAX_CANDIDATES = 20
 #: Articles read per content word at most: a word that many stories of the event window
-#: hold weighs nothing (``same_story.Rarity``) and nominates no one. 32 instead of 64
-#: folded the same on the tune half, alone and among 10,000 other articles a day, and
-#: took a quarter off the look-up (counting each word's stories reads its postings).
+#: hold weighs nothing (``same_story.Rarity``) and nominates no one. 32 instead of 64,
+#: with 2 telling figures indexed instead of 4, folded the same on the tune half, alone
+#: and among 10,000 other articles a day, and took a fifth to a quarter off the look-up
+#: (counting each word's stories reads its postings; 50,000 stored).
 PER_WORD = 32
 #: Index terms more of the event window's stories hold than this nominate no one: they
 #: weigh a fifth of a term no other story holds or less, and reading who holds every
