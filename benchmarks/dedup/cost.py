@@ -14,6 +14,7 @@ sketch alone, as before, and no postings written). The difference is what the wo
     .venv/bin/python benchmarks/dedup/cost.py                     # 50,000 stored
     .venv/bin/python benchmarks/dedup/cost.py --stored 10000 --probes 200
     .venv/bin/python benchmarks/dedup/cost.py --retold 0.25
+    .venv/bin/python benchmarks/dedup/cost.py --retold 0.25 --keep /tmp/store.db  # again
 
 Probes fold with nothing stored unless ``--retold`` makes that share of them retell an
 article stored the same day (its body under a new headline, half an hour later): they
@@ -154,6 +155,14 @@ class Stores:
     def first(self) -> str:
         return self._url(self.NAMES[0])
 
+    def take(self, kept: Path) -> None:
+        """Start the first store as a copy of a SQLite file kept before."""
+        shutil.copyfile(kept, self.work / f"{self.NAMES[0]}.db")
+
+    def keep(self, kept: Path) -> None:
+        """Keep a copy of the first store (closed by now) for later runs."""
+        shutil.copyfile(self.work / f"{self.NAMES[0]}.db", kept)
+
     def copy(self) -> str:
         """A copy of the first store (closed by now)."""
         if self.server is None:
@@ -290,7 +299,18 @@ def main() -> int:
         help="a PostgreSQL server to store in (postgresql://user@host/db; two databases "
         "are created beside db and dropped after), instead of SQLite files",
     )
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        type=Path,
+        help="SQLite only: keep the built store in FILE, or start from a copy of FILE if "
+        "it exists (the same --stored; a store built by other code is used as it is), so "
+        "that versions of the code are timed on one store, a run after another",
+    )
     options = parser.parse_args()
+    if options.keep and options.server:
+        parser.error("--keep keeps a SQLite file; it does not go with --server")
+    reuse = options.keep is not None and options.keep.exists()
     base = evaluate.load()
     made = list(evaluate.synthetic(base, options.stored + options.probes))
     # Probes are spread among the stored articles' last day, not after them all.
@@ -315,7 +335,7 @@ def main() -> int:
     reading_cpu: dict[str, float] = {"ko": 0.0, "en": 0.0}
     prints: dict[str, Fingerprint] = {}
     started = time.perf_counter()
-    for synthetic in made:
+    for synthetic in probes if reuse else made:
         body = evaluate.body_text(synthetic.body)
         # First, to time it apart (the fingerprint reads them again, from the cache).
         t, cpu = time.perf_counter(), time.process_time()
@@ -325,7 +345,7 @@ def main() -> int:
         fingerprint = Fingerprint.of(synthetic.title, body, min_letters=MIN_SIMILAR_LETTERS)
         prints[synthetic.id] = fingerprint
     print(
-        f"{len(made):,} articles fingerprinted in {time.perf_counter() - started:.0f} s; "
+        f"{len(prints):,} articles fingerprinted in {time.perf_counter() - started:.0f} s; "
         "reading content words (headline and lead), per article: "
         + ", ".join(
             f"{lang} {statistics.mean(times) * 1000:.2f} ms mean, "
@@ -343,10 +363,12 @@ def main() -> int:
     parts = Parts()
     with tempfile.TemporaryDirectory() as work, Stores(options.server, Path(work)) as stores:
         started = time.perf_counter()
+        if reuse:
+            stores.take(options.keep)
         with Store.open(stores.first()) as store:
             store.sync_sources(sources)
             by_source: dict[str, list[tuple[str, Article, Fingerprint]]] = {}
-            for synthetic in stored:
+            for synthetic in [] if reuse else stored:
                 source, guid, article = as_article(synthetic)
                 batch = by_source.setdefault(source, [])
                 batch.append((guid, article, prints[synthetic.id]))
@@ -355,10 +377,15 @@ def main() -> int:
                     batch.clear()
             for source, batch in by_source.items():
                 store.save_articles(source, batch, NOW, policy)
-        print(
-            f"{len(stored):,} articles stored in {stores.kind} "
-            f"in {time.perf_counter() - started:.0f} s"
-        )
+        if reuse:
+            print(f"{len(stored):,} articles stored: a copy of {options.keep}")
+        else:
+            print(
+                f"{len(stored):,} articles stored in {stores.kind} "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+            if options.keep:
+                stores.keep(options.keep)
         copy = stores.copy()
 
         times: dict[bool, list[float]] = {True: [], False: []}
