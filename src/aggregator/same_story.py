@@ -83,9 +83,9 @@ EVENT_WORDS = 0.05
 #: The share of n-grams a candidate the content words did not nominate must have in
 #: common with a text to be weighed as a report of its event (``verdicts``). Reports
 #: written apart share 0.05–0.27 of them; the sketch's other candidates share some by
-#: chance, half of them 0.03 or less (50,000 stored). Among 10,000 other articles a day,
-#: 5 of 275 pairs folded by ``same_event`` were nominated by the sketch alone, all
-#: sharing 0.047 or more.
+#: chance, half of them 0.03 or less in ``cost.py``'s synthetic store (50,000 stored).
+#: Among 10,000 other articles a day, 5 of 275 ``same_event`` verdicts on the tuning half
+#: were on candidates the sketch alone nominated, all sharing 0.047 or more.
 WEIGHED_NGRAMS = 0.045
 #: Telling figures in common that name an event however many more either states
 #: (``_names_the_event``): a report of another event restates one or two of the day's

@@ -400,7 +400,8 @@ def _tellings(
     if not nominated:
         return [], {}, new, rarity
     candidates = _texts(db, nominated)
-    # A candidate only the sketch nominated is a copy or nothing: its words are not read.
+    # A candidate only the sketch nominated is weighed as one event only if it shares a
+    # few n-grams (``same_story.verdicts``): most share less, and their words are not read.
     found = verdicts(new, candidates, rarity, _rules(policy), weighed=frozenset(by_words))
     return found, {text.article_id: text for text in candidates}, new, rarity
 
