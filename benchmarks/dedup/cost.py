@@ -216,6 +216,25 @@ class LogPages:
         self.pages += after - before if after >= before else after
 
 
+def store_all(
+    store: Store,
+    stored: Sequence[evaluate.Article],
+    prints: dict[str, Fingerprint],
+    policy: FoldPolicy,
+) -> None:
+    """Save the stored articles, ``BATCH`` of a source's at a time."""
+    by_source: dict[str, list[tuple[str, Article, Fingerprint]]] = {}
+    for synthetic in stored:
+        source, guid, article = as_article(synthetic)
+        batch = by_source.setdefault(source, [])
+        batch.append((guid, article, prints[synthetic.id]))
+        if len(batch) == BATCH:
+            store.save_articles(source, batch, NOW, policy)
+            batch.clear()
+    for source, batch in by_source.items():
+        store.save_articles(source, batch, NOW, policy)
+
+
 def as_article(synthetic: evaluate.Article) -> tuple[str, str, Article]:
     source = f"s{int(synthetic.id[1:]) % SOURCES}"
     body = evaluate.body_text(synthetic.body)
@@ -365,18 +384,11 @@ def main() -> int:
         started = time.perf_counter()
         if reuse:
             stores.take(options.keep)
+        # A kept store is opened too: one kept by older code is brought up to date.
         with Store.open(stores.first()) as store:
             store.sync_sources(sources)
-            by_source: dict[str, list[tuple[str, Article, Fingerprint]]] = {}
-            for synthetic in [] if reuse else stored:
-                source, guid, article = as_article(synthetic)
-                batch = by_source.setdefault(source, [])
-                batch.append((guid, article, prints[synthetic.id]))
-                if len(batch) == BATCH:
-                    store.save_articles(source, batch, NOW, policy)
-                    batch.clear()
-            for source, batch in by_source.items():
-                store.save_articles(source, batch, NOW, policy)
+            if not reuse:
+                store_all(store, stored, prints, policy)
         if reuse:
             print(f"{len(stored):,} articles stored: a copy of {options.keep}")
         else:
