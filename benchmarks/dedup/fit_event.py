@@ -26,7 +26,7 @@ import argparse
 import math
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ import eval_cli  # noqa: E402
 
 from aggregator import same_story  # noqa: E402
 from aggregator.cli import main as aggregator_main  # noqa: E402
+from aggregator.dedup import similarity  # noqa: E402
 from aggregator.same_story import Rarity, Rules, Text  # noqa: E402
 from aggregator.store import Store, story_index  # noqa: E402
 
@@ -68,17 +69,28 @@ def judged_pairs(rows: list[dict[str, str]]) -> list[Pair]:
     original = story_index.verdicts
 
     def recording(
-        new: Text, candidates: Iterable[Text], rarity: Rarity, rules: Rules
+        new: Text,
+        candidates: Iterable[Text],
+        rarity: Rarity,
+        rules: Rules,
+        weighed: Collection[str] | None = None,
     ) -> list[same_story.Verdict]:
         listed = list(candidates)
         for old in listed:
             if same_story.by_ngrams(new, old, rules):
                 continue
+            # As ``verdicts`` does: one only the sketch nominated must share some n-grams.
+            if (
+                weighed is not None
+                and old.article_id not in weighed
+                and similarity(new.signature, old.signature) < same_story.WEIGHED_NGRAMS
+            ):
+                continue
             found = same_story.event_signals(new, old, rarity, rules)
             if found is not None:
                 left, right = sorted((new.article_id, old.article_id))
                 judged[left, right] = found
-        return original(new, listed, rarity, rules)
+        return original(new, listed, rarity, rules, weighed)
 
     story_index.verdicts = recording  # type: ignore[assignment]
     try:
