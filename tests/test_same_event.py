@@ -810,46 +810,59 @@ def test_a_korean_place_and_its_court_are_one_name() -> None:
     assert verdict(ruling, retold, rarity, rules) is not None
 
 
-def test_korean_reports_written_apart_need_a_third_of_their_figures_in_common() -> None:
-    """Korean counters do not say what they count, so Korean reports written apart are
-    held to a share of figures in common, a third rather than the half asked of copies:
-    two reports of one sentencing share 81명 and 68억원 of five figures; a ruling on
-    another landlord shares none of them."""
-    when = datetime(2024, 11, 14, 3, 0, tzinfo=KST)
-    sentencing = _text(
+def test_korean_reports_written_apart_need_no_figures_in_common() -> None:
+    """Korean reports written apart are held to the veto English ones are: figures one
+    gives and the other leaves out do not count against them. Two reports of one sale
+    share its price per share and nothing else of the four figures each gives, and fold;
+    the buyer's other deal that day, with figures of its own, is kept apart by its score."""
+    when = datetime(2025, 8, 8, 9, 0, tzinfo=KST)
+    sale = _text(
         (
             "hanbit",
-            "a",
-            "전세사기 임대인 징역 12년",
-            "세입자 81명의 보증금 68억원을 가로챈 임대인에게 징역 12년을 선고했다. 빌라 "
-            "6채를 사들였다. 피해자 대책위는 항소를 요구했다. 정씨는 47세다.",
+            "sale-a",
+            "청우코스메틱, 한결파트너스에 팔린다…지분 56% 9900억원",
+            "화장품 제조업체 청우코스메틱의 최대주주가 사모펀드 한결파트너스와 경영권 지분 "
+            "56%를 약 9900억원에 넘기는 주식매매계약을 맺었다고 8일 공시했다. 매각가는 "
+            "주당 12만4000원으로, 전날 종가보다 30% 높다. 청우코스메틱은 색조 화장품을 "
+            "주문자상표부착 방식으로 만들어 온 회사다. 거래는 공정거래위원회 심사를 거쳐 "
+            "연내 마무리될 예정이다.",
             when,
         )
     )
     retold = _text(
         (
             "nuri",
-            "b",
-            "피해자들 눈물",
-            "빌라 세입자 81명으로부터 보증금 68억원을 받은 임대인이 중형을 받았다. 검찰 "
-            "구형은 15년이었고 공인중개사 2명은 징역 4년과 3년을 받았다.",
-            when,
+            "sale-b",
+            "사모펀드 한결, 청우코스메틱 품는다",
+            "한결파트너스가 화장품 제조사 청우코스메틱의 경영권을 사들인다. 인수 가격은 "
+            "주당 12만4000원이다. 청우코스메틱은 지난해 매출 4810억원을 올렸고, 이 가운데 "
+            "중국 비중이 44%에 이른다. 한결파트너스는 오산 공장 증설에 2000억원을 더 투자할 "
+            "계획이라고 밝혔다. 이날 주가는 상한가로 치솟았다.",
+            when + timedelta(hours=1, minutes=20),
         )
     )
-    other = _text(
+    other_deal = _text(
         (
             "garam",
-            "c",
-            "오피스텔 전세사기 징역 9년",
-            "오피스텔 세입자 54명의 보증금 41억원을 돌려주지 않은 건축업자가 징역 9년을 "
-            "받았다. 빌라 6채와 오피스텔 2개 동을 지었다.",
-            when,
+            "other-c",
+            "사모펀드 한결파트너스, 대명제약 지분 인수",
+            "사모펀드 한결파트너스가 중견 제약사 대명제약의 지분 38%를 약 3200억원에 "
+            "사들이는 계약을 맺었다고 8일 밝혔다. 주당 인수가는 4만1000원이다. 대명제약은 "
+            "지난해 매출 2900억원을 올렸다. 한결파트너스는 대명제약의 기존 경영진을 유지하고 "
+            "연구개발 투자를 늘리겠다고 설명했다. 거래는 공정거래위원회 심사를 거쳐 연내 "
+            "마무리될 예정이다.",
+            when + timedelta(hours=2),
         )
     )
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
     rarity = Rarity({}, 64)
-    assert signals(sentencing, retold, rarity, "same_event").figures_agree
-    assert not signals(sentencing, retold, rarity, "similarity").figures_agree
-    assert not signals(sentencing, other, rarity, "same_event").figures_agree
+    assert signals(sale, retold, rarity, "same_event").telling == (1, 4)
+    assert not signals(sale, retold, rarity, "similarity").figures_agree
+    found = verdict(sale, retold, rarity, rules)
+    assert found is not None and found.rule == "same_event"
+    assert signals(sale, other_deal, rarity, "same_event").figures_agree
+    assert verdict(sale, other_deal, rarity, rules) is None
+    assert verdict(retold, other_deal, rarity, rules) is None
 
 
 def test_three_numbers_in_common_are_no_event_when_the_words_are_unrelated() -> None:
