@@ -15,6 +15,7 @@ sketch alone, as before, and no postings written). The difference is what the wo
     .venv/bin/python benchmarks/dedup/cost.py --stored 10000 --probes 200
     .venv/bin/python benchmarks/dedup/cost.py --retold 0.25
     .venv/bin/python benchmarks/dedup/cost.py --retold 0.25 --keep /tmp/store.db  # again
+    .venv/bin/python benchmarks/dedup/cost.py --retold 0.25 --pass 100 --probes 2000
 
 Probes fold with nothing stored unless ``--retold`` makes that share of them retell an
 article stored the same day (its body under a new headline, half an hour later): they
@@ -24,6 +25,11 @@ they tell together, ``story_index._told``) is timed too, with the members it rea
 On SQLite it also counts the pages each save appends to the write-ahead log
 (``LogPages``): each is written to the log at a commit and back into the file at a
 checkpoint, the most of what a save costs beyond its CPU.
+
+With ``--pass N`` the probes are saved N at a time as a fetch pass saves them (each
+source's in one save, without placing them, then all placed together by ``settle``, 100
+to a transaction), and the time per article is a pass's divided by N (one at a time, a
+save commits twice: the article, then its placing). Pages are counted one at a time only.
 """
 
 from __future__ import annotations
@@ -117,7 +123,7 @@ class Parts:
         return timed
 
     def report(self, probes: int, mean: dict[bool, float]) -> None:
-        print("  of which, mean per save (without words / with / added):")
+        print("  of which, mean per article (without words / with / added):")
         rest = dict(mean)
         for label in PARTS:
             found = {kept: self.spent[kept].get(label, 0.0) / probes * 1000 for kept in mean}
@@ -235,6 +241,33 @@ def store_all(
         store.save_articles(source, batch, NOW, policy)
 
 
+def save_probes(
+    store: Store,
+    probes: Sequence[evaluate.Article],
+    prints: dict[str, Fingerprint],
+    words: bool,
+    policy: FoldPolicy,
+) -> int:
+    """Save ``probes`` (without their content words unless ``words``) as the service
+    does: one alone as ``update`` saves it, settled in its own transaction after; more as
+    a fetch pass does, each source's in one save, and all of them settled at the end.
+    Returns how many folded into a story told before."""
+    by_source: dict[str, list[tuple[str, Article, Fingerprint]]] = {}
+    for synthetic in probes:
+        source, guid, article = as_article(synthetic)
+        fingerprint = prints[synthetic.id]
+        entry = fingerprint if words else replace(fingerprint, words=Words())
+        by_source.setdefault(source, []).append((guid, article, entry))
+    if len(probes) == 1:
+        ((source, batch),) = by_source.items()
+        return store.save_articles(source, batch, NOW, policy).folded
+    folded = sum(
+        store.save_articles(source, batch, NOW, policy, settle=False).folded
+        for source, batch in by_source.items()
+    )
+    return folded + len(store.settle(policy, NOW))
+
+
 def as_article(synthetic: evaluate.Article) -> tuple[str, str, Article]:
     source = f"s{int(synthetic.id[1:]) % SOURCES}"
     body = evaluate.body_text(synthetic.body)
@@ -311,6 +344,15 @@ def main() -> int:
         type=float,
         default=0.0,
         help="the share of probes that retell an article stored that day and join its story",
+    )
+    parser.add_argument(
+        "--pass",
+        dest="pass_size",
+        type=int,
+        default=1,
+        metavar="N",
+        help="save the probes N at a time as a fetch pass does (each source's in one save, "
+        "settled together at the end), timed per article; 1: one at a time, as update does",
     )
     parser.add_argument(
         "--server",
@@ -412,26 +454,24 @@ def main() -> int:
         parts.install()
         logs = {True: LogPages(stores.first()), False: LogPages(copy)}
         with Store.open(stores.first()) as full, Store.open(copy) as bare:
-            for k, synthetic in enumerate(probes):
-                source, guid, article = as_article(synthetic)
-                fingerprint = prints[synthetic.id]
+            for k, start in enumerate(range(0, len(probes), options.pass_size)):
+                chunk = probes[start : start + options.pass_size]
                 # Alternate which goes first, so neither always finds the caches warm.
                 for words in (True, False) if k % 2 else (False, True):
                     store = full if words else bare
-                    entry = fingerprint if words else replace(fingerprint, words=Words())
                     parts.words = words
                     logged = logs[words].read()
                     t = time.perf_counter()
-                    result = store.save_articles(source, [(guid, article, entry)], NOW, policy)
-                    times[words].append(time.perf_counter() - t)
+                    folds[words] += save_probes(store, chunk, prints, words, policy)
+                    times[words].append((time.perf_counter() - t) / len(chunk))
                     logs[words].count(logged)
-                    folds[words] += result.folded
         parts.uninstall()
     mean = {words: statistics.mean(found) * 1000 for words, found in times.items()}
     median = {words: statistics.median(found) * 1000 for words, found in times.items()}
     print(
         f"saving one article with {len(stored):,} stored ({options.probes} probes, "
-        "alternating):\n"
+        + ("alternating" if options.pass_size == 1 else f"passes of {options.pass_size}")
+        + "):\n"
         f"  by sketch alone:        {mean[False]:.2f} ms mean, {median[False]:.2f} ms median"
         f" ({folds[False]} folded)\n"
         f"  with content words too: {mean[True]:.2f} ms mean, {median[True]:.2f} ms median"
@@ -440,10 +480,12 @@ def main() -> int:
         f"{median[True] - median[False]:.2f} ms median"
     )
     parts.report(len(probes), mean)
-    if stores.kind == "SQLite":
+    # A pass writes thousands of pages: the log is checkpointed and started over within
+    # most passes, and the frames before that are not seen (``LogPages``).
+    if stores.kind == "SQLite" and options.pass_size == 1:
         pages = {words: log.pages / len(probes) for words, log in logs.items()}
         print(
-            "  pages appended to the write-ahead log per save (each written back into the "
+            "  pages appended to the write-ahead log per article (each written back into the "
             f"file at a checkpoint): {pages[False]:.0f} / {pages[True]:.0f} / "
             f"{pages[True] - pages[False]:+.0f}"
         )
