@@ -80,11 +80,7 @@ def judged_pairs(rows: list[dict[str, str]]) -> list[Pair]:
             if same_story.by_ngrams(new, old, rules):
                 continue
             # As ``verdicts`` does: one only the sketch nominated must share some n-grams.
-            if (
-                weighed is not None
-                and old.article_id not in weighed
-                and similarity(new.signature, old.signature) < same_story.WEIGHED_NGRAMS
-            ):
+            if similarity(new.signature, old.signature) < same_story.least_shared(old, weighed):
                 continue
             found = same_story.event_signals(new, old, rarity, rules)
             if found is not None:

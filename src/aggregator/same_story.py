@@ -669,13 +669,16 @@ def verdicts(
     tried by ``same_event`` only if they share ``WEIGHED_NGRAMS`` of their n-grams: the
     sketch nominates many that share a few by chance, and reading their words was most
     of what comparing cost."""
-
-    def least_shared(candidate: Text) -> float:
-        return 0.0 if weighed is None or candidate.article_id in weighed else WEIGHED_NGRAMS
-
     found = [
         v
-        for v in (verdict(new, c, rarity, rules, least_shared(c)) for c in candidates)
+        for v in (verdict(new, c, rarity, rules, least_shared(c, weighed)) for c in candidates)
         if v is not None
     ]
     return sorted(found, key=lambda v: (v.rule != "similarity", -v.score, v.article_id))
+
+
+def least_shared(candidate: Text, weighed: Collection[str] | None) -> float:
+    """The share of n-grams ``candidate`` must have in common with a text to be weighed
+    as a report of its event: none if the content words nominated it (``weighed``, None
+    when every candidate is), else ``WEIGHED_NGRAMS``."""
+    return 0.0 if weighed is None or candidate.article_id in weighed else WEIGHED_NGRAMS
