@@ -46,10 +46,8 @@ MAX_WORDS = 64
 #: fewer looked up, the less an event's common words ("fire", "court") are discounted
 #: against its names: on the tune half, 16, 12 and 8 key words gave recall 0.841, 0.858
 #: and 0.868 (precision 0.972, 0.967, 0.970), and 0.799 → 0.823 from 12 to 8 in a busy
-#: store, with a third fewer terms to look up. 6 instead of 8 folds one pair in 500 less
-#: (tune 0.870 → 0.868, the busy store 0.842 → 0.840, precision the same) and writes and
-#: looks up 2 fewer postings a save: the words add 0.15 ms less (50,000 stored).
-KEY_WORDS = 6
+#: store, with a third fewer terms to look up.
+KEY_WORDS = 8
 #: Words of the body read for name phrases: a feature's lead names no one, its second
 #: and third paragraphs do.
 PHRASE_WORDS = 300

@@ -811,9 +811,8 @@ def _word_keys(words: Words, figures: frozenset[str]) -> list[int]:
 
 def _every_word_key(words: Words, figures: frozenset[str]) -> list[int]:
     """Every key an article may be under, whichever version indexed it: each of its words
-    (once all were indexed; then 16 key words, then 12, then 8) and up to
-    ``TELLING_KEYS_EVER`` telling figures. The rows an article no longer holds would
-    otherwise stay behind."""
+    (once all were indexed; then 16 key words, then 12) and up to ``TELLING_KEYS_EVER``
+    telling figures. The rows an article no longer holds would otherwise stay behind."""
     if not words:
         return []
     terms = index_terms(words, figures, len(words.counts), TELLING_KEYS_EVER)
