@@ -1,0 +1,147 @@
+"""Where each pair the tuning half gets wrong stopped: what to work on next.
+
+The tuning half is fetched through the real command, in this process (as ``fit_event.py``
+does), with ``same_story.verdicts`` wrapped to record, for every pair of articles the
+store compared, the last step its verdict reached. Then each pair of one story that
+ended in two stories (a miss) and each pair of two stories that ended in one (a false
+fold) is listed with that step, its event score where it has one, and the signals; a
+tally of the misses by step closes the list.
+
+    .venv/bin/python benchmarks/dedup/misses.py              # tune, as written
+    .venv/bin/python benchmarks/dedup/misses.py --together   # placed over a few days
+
+The steps, in the order ``verdict`` takes them: ``never compared`` (neither the sketch
+bands nor the content words nominated the other), ``n-grams, figures apart`` (similar
+enough, but their figures disagree), ``sketch only, few n-grams`` (only the sketch
+nominated it, sharing under ``WEIGHED_NGRAMS``), ``not one event before words``
+(``may_be_one_event``), ``not weighed`` (``event_signals``: words unrelated or figures
+apart), ``nothing names the event``, ``score`` (under ``dedup.event_score``), and
+``story rules`` (the pair was one event, but the story's other members or what they say
+together kept the article out). Tune only: the held-out half is never listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import sys
+import tempfile
+from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import eval_cli  # noqa: E402
+
+from aggregator import same_story  # noqa: E402
+from aggregator.cli import main as aggregator_main  # noqa: E402
+from aggregator.same_story import Rarity, Rules, Text  # noqa: E402
+from aggregator.store import Store, story_index  # noqa: E402
+
+
+def step_reached(
+    new: Text, old: Text, rarity: Rarity, rules: Rules, weighed: Collection[str] | None
+) -> tuple[str, float | None, dict[str, float] | None]:
+    """The last step of ``same_story.verdict`` a pair reached, with its event score and
+    signals where it was weighed."""
+    if same_story.by_ngrams(new, old, rules):
+        found = same_story.signals(new, old, rarity)
+        return ("n-grams" if found.figures_agree else "n-grams, figures apart"), None, None
+    least = same_story.least_shared(old, weighed)
+    if same_story.similarity(new.signature, old.signature) < least:
+        return "sketch only, few n-grams", None, None
+    if not same_story.may_be_one_event(new, old, rules):
+        return "not one event before words", None, None
+    signals = same_story.event_signals(new, old, rarity, rules)
+    if signals is None:
+        return "not weighed", None, None
+    score = same_story.event_score(signals)
+    if not same_story._names_the_event(signals):
+        return "nothing names the event", score, signals
+    if score < rules.event_score:
+        return "score", score, signals
+    return "one event", score, signals
+
+
+def recorded_steps(
+    rows: list[dict[str, str]],
+) -> tuple[dict[frozenset[str], tuple[str, float | None, dict[str, float] | None]], dict[str, str]]:
+    """Fetch ``rows`` into a new store in this process: the last step each compared pair
+    reached (by the articles' ids in the set), and each article's story."""
+    reached: dict[frozenset[str], tuple[str, float | None, dict[str, float] | None]] = {}
+    original = story_index.verdicts
+
+    def recording(
+        new: Text,
+        candidates: Iterable[Text],
+        rarity: Rarity,
+        rules: Rules,
+        weighed: Collection[str] | None = None,
+    ) -> list[same_story.Verdict]:
+        listed = list(candidates)
+        for old in listed:
+            reached[frozenset((new.article_id, old.article_id))] = step_reached(
+                new, old, rarity, rules, weighed
+            )
+        return original(new, listed, rarity, rules, weighed)
+
+    story_index.verdicts = recording  # type: ignore[assignment]
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            directory = Path(work)
+            config = eval_cli.write_sources(directory, rows, seed=0, dedup=[])
+            aggregator_main(["-c", str(config), "fetch", "--all"], standalone_mode=False)
+            with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
+                stored = list(store.articles())
+    finally:
+        story_index.verdicts = original  # type: ignore[assignment]
+    guid_of = {article.article.id: article.guid for article in stored}
+    by_guid = {
+        frozenset(guid_of[article_id] for article_id in pair): step
+        for pair, step in reached.items()
+    }
+    return by_guid, {article.guid: article.story_id for article in stored}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help=f"place the stories over {eval_cli.LOAD_DAYS} days, as fit_event.py also does",
+    )
+    options = parser.parse_args(argv)
+    rows = eval_cli.load("tune")
+    if options.together:
+        rows = eval_cli.placed_together(rows, eval_cli.LOAD_DAYS)
+    reached, stories = recorded_steps(rows)
+    tally: collections.Counter[str] = collections.Counter()
+    for a, b in itertools.combinations(sorted(rows, key=lambda row: row["id"]), 2):
+        same, folded = a["story"] == b["story"], stories[a["id"]] == stories[b["id"]]
+        if same == folded:
+            continue
+        step, score, signals = reached.get(
+            frozenset((a["id"], b["id"])), ("never compared", None, None)
+        )
+        if same and step == "one event":
+            step = "story rules"
+        if same:
+            tally[step] += 1
+        shown = "" if score is None else f"{'' if step == 'score' else ', score'} {score:.3f}"
+        weighed = (
+            ""
+            if signals is None
+            else " " + " ".join(f"{name}={value:.2f}" for name, value in signals.items())
+        )
+        what = "missed" if same else "folded"
+        print(f"{what} {a['id']} ({a['kind']}) {b['id']} ({b['kind']}): {step}{shown}{weighed}")
+    print(f"{sum(tally.values())} missed pairs, by the step they stopped at:")
+    for step, count in tally.most_common():
+        print(f"  {step}: {count}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
