@@ -17,7 +17,8 @@ nominated it, sharing under ``WEIGHED_NGRAMS``), ``not one event before words``
 (``may_be_one_event``), ``not weighed`` (``event_signals``: words unrelated or figures
 apart), ``nothing names the event``, ``score`` (under ``dedup.event_score``), and
 ``story rules`` (the pair was one event, but the story's other members or what they say
-together kept the article out). Tune only: the held-out half is never listed.
+together kept the article out); a false fold of two articles never compared was made
+``through another member``. Tune only: the held-out half is never listed.
 """
 
 from __future__ import annotations
@@ -37,20 +38,24 @@ import eval_cli  # noqa: E402
 
 from aggregator import same_story  # noqa: E402
 from aggregator.cli import main as aggregator_main  # noqa: E402
+from aggregator.dedup import similarity  # noqa: E402
 from aggregator.same_story import Rarity, Rules, Text  # noqa: E402
 from aggregator.store import Store, story_index  # noqa: E402
+
+#: The last step a pair's verdict reached, its event score and its signals (where weighed).
+Step = tuple[str, float | None, dict[str, float] | None]
 
 
 def step_reached(
     new: Text, old: Text, rarity: Rarity, rules: Rules, weighed: Collection[str] | None
-) -> tuple[str, float | None, dict[str, float] | None]:
+) -> Step:
     """The last step of ``same_story.verdict`` a pair reached, with its event score and
     signals where it was weighed."""
     if same_story.by_ngrams(new, old, rules):
         found = same_story.signals(new, old, rarity)
         return ("n-grams" if found.figures_agree else "n-grams, figures apart"), None, None
     least = same_story.least_shared(old, weighed)
-    if same_story.similarity(new.signature, old.signature) < least:
+    if similarity(new.signature, old.signature) < least:
         return "sketch only, few n-grams", None, None
     if not same_story.may_be_one_event(new, old, rules):
         return "not one event before words", None, None
@@ -65,12 +70,10 @@ def step_reached(
     return "one event", score, signals
 
 
-def recorded_steps(
-    rows: list[dict[str, str]],
-) -> tuple[dict[frozenset[str], tuple[str, float | None, dict[str, float] | None]], dict[str, str]]:
+def recorded_steps(rows: list[dict[str, str]]) -> tuple[dict[frozenset[str], Step], dict[str, str]]:
     """Fetch ``rows`` into a new store in this process: the last step each compared pair
     reached (by the articles' ids in the set), and each article's story."""
-    reached: dict[frozenset[str], tuple[str, float | None, dict[str, float] | None]] = {}
+    reached: dict[frozenset[str], Step] = {}
     original = story_index.verdicts
 
     def recording(
@@ -127,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if same and step == "one event":
             step = "story rules"
+        if not same and step == "never compared":
+            step = "through another member"
         if same:
             tally[step] += 1
         shown = "" if score is None else f"{'' if step == 'score' else ', score'} {score:.3f}"
