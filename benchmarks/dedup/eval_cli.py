@@ -32,12 +32,29 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from aggregator.store import Store
+from aggregator.cli import main as aggregator_main
+from aggregator.model import StoredArticle
+from aggregator.same_story import Rarity, Rules, Text, Verdict
+from aggregator.store import Store, story_index
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What ``story_index.verdicts`` is given: an article, its candidates, the rarity its
+    words are weighed by, the rules, and the candidates its words nominated (None: all)."""
+
+    new: Text
+    candidates: list[Text]
+    rarity: Rarity
+    rules: Rules
+    weighed: Collection[str] | None
+
 
 HERE = Path(__file__).resolve().parent
 SET = HERE / "eval" / "stories.jsonl"
@@ -269,6 +286,37 @@ def run_once(
                 if article.fold_evidence:
                     print(article.guid, article.fold_match, article.fold_evidence)
         return {article.guid: article.story_id for article in stored}
+
+
+def fetch_recording(
+    rows: list[dict[str, str]], record: Callable[[Compared], None]
+) -> list[StoredArticle]:
+    """Fetch ``rows`` into a new store in this process (``aggregator fetch --all``, the
+    sources in their listed order), calling ``record`` with every article's candidates
+    as the store compares them; the articles stored."""
+    original = story_index.verdicts
+
+    def recording(
+        new: Text,
+        candidates: Iterable[Text],
+        rarity: Rarity,
+        rules: Rules,
+        weighed: Collection[str] | None = None,
+    ) -> list[Verdict]:
+        listed = list(candidates)
+        record(Compared(new, listed, rarity, rules, weighed))
+        return original(new, listed, rarity, rules, weighed)
+
+    story_index.verdicts = recording  # type: ignore[assignment]
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            directory = Path(work)
+            config = write_sources(directory, rows, seed=0, dedup=[])
+            aggregator_main(["-c", str(config), "fetch", "--all"], standalone_mode=False)
+            with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
+                return list(store.articles())
+    finally:
+        story_index.verdicts = original  # type: ignore[assignment]
 
 
 def score(rows: list[dict[str, str]], stories: dict[str, str]) -> dict[str, Scores]:

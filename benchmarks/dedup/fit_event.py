@@ -25,8 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tempfile
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +37,7 @@ sys.path.insert(0, str(HERE))
 import eval_cli  # noqa: E402
 
 from aggregator import same_story  # noqa: E402
-from aggregator.cli import main as aggregator_main  # noqa: E402
 from aggregator.dedup import similarity  # noqa: E402
-from aggregator.same_story import Rarity, Rules, Text  # noqa: E402
-from aggregator.store import Store, story_index  # noqa: E402
 
 #: The L2 penalty on the weights (not the intercept): with a few hundred pairs, it keeps
 #: a signal that separates a handful of them from taking a weight it cannot earn.
@@ -66,38 +62,22 @@ def judged_pairs(rows: list[dict[str, str]]) -> list[Pair]:
     weighs (``event_signals``), as it was weighed last (a pair is weighed again when an
     article is placed after arriving)."""
     judged: dict[tuple[str, str], dict[str, float]] = {}
-    original = story_index.verdicts
 
-    def recording(
-        new: Text,
-        candidates: Iterable[Text],
-        rarity: Rarity,
-        rules: Rules,
-        weighed: Collection[str] | None = None,
-    ) -> list[same_story.Verdict]:
-        listed = list(candidates)
-        for old in listed:
+    def record(compared: eval_cli.Compared) -> None:
+        new, rules, weighed = compared.new, compared.rules, compared.weighed
+        for old in compared.candidates:
             if same_story.by_ngrams(new, old, rules):
                 continue
             # As ``verdicts`` does: one only the sketch nominated must share some n-grams.
             if similarity(new.signature, old.signature) < same_story.least_shared(old, weighed):
                 continue
-            found = same_story.event_signals(new, old, rarity, rules)
+            found = same_story.event_signals(new, old, compared.rarity, rules)
             if found is not None:
                 left, right = sorted((new.article_id, old.article_id))
                 judged[left, right] = found
-        return original(new, listed, rarity, rules, weighed)
 
-    story_index.verdicts = recording  # type: ignore[assignment]
-    try:
-        with tempfile.TemporaryDirectory() as work:
-            directory = Path(work)
-            config = eval_cli.write_sources(directory, rows, seed=0, dedup=[])
-            aggregator_main(["-c", str(config), "fetch", "--all"], standalone_mode=False)
-            with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
-                guid_of = {stored.article.id: stored.guid for stored in store.articles()}
-    finally:
-        story_index.verdicts = original  # type: ignore[assignment]
+    stored = eval_cli.fetch_recording(rows, record)
+    guid_of = {article.article.id: article.guid for article in stored}
     by_id = {row["id"]: row for row in rows}
     pairs = []
     for (left, right), found in sorted(judged.items()):

@@ -27,8 +27,7 @@ import argparse
 import collections
 import itertools
 import sys
-import tempfile
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,10 +36,8 @@ sys.path.insert(0, str(HERE))
 import eval_cli  # noqa: E402
 
 from aggregator import same_story  # noqa: E402
-from aggregator.cli import main as aggregator_main  # noqa: E402
 from aggregator.dedup import similarity  # noqa: E402
 from aggregator.same_story import Rarity, Rules, Text  # noqa: E402
-from aggregator.store import Store, story_index  # noqa: E402
 
 #: The last step a pair's verdict reached, its event score and its signals (where weighed).
 Step = tuple[str, float | None, dict[str, float] | None]
@@ -74,32 +71,15 @@ def recorded_steps(rows: list[dict[str, str]]) -> tuple[dict[frozenset[str], Ste
     """Fetch ``rows`` into a new store in this process: the last step each compared pair
     reached (by the articles' ids in the set), and each article's story."""
     reached: dict[frozenset[str], Step] = {}
-    original = story_index.verdicts
 
-    def recording(
-        new: Text,
-        candidates: Iterable[Text],
-        rarity: Rarity,
-        rules: Rules,
-        weighed: Collection[str] | None = None,
-    ) -> list[same_story.Verdict]:
-        listed = list(candidates)
-        for old in listed:
+    def record(compared: eval_cli.Compared) -> None:
+        new = compared.new
+        for old in compared.candidates:
             reached[frozenset((new.article_id, old.article_id))] = step_reached(
-                new, old, rarity, rules, weighed
+                new, old, compared.rarity, compared.rules, compared.weighed
             )
-        return original(new, listed, rarity, rules, weighed)
 
-    story_index.verdicts = recording  # type: ignore[assignment]
-    try:
-        with tempfile.TemporaryDirectory() as work:
-            directory = Path(work)
-            config = eval_cli.write_sources(directory, rows, seed=0, dedup=[])
-            aggregator_main(["-c", str(config), "fetch", "--all"], standalone_mode=False)
-            with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
-                stored = list(store.articles())
-    finally:
-        story_index.verdicts = original  # type: ignore[assignment]
+    stored = eval_cli.fetch_recording(rows, record)
     guid_of = {article.article.id: article.guid for article in stored}
     by_guid = {
         frozenset(guid_of[article_id] for article_id in pair): step
