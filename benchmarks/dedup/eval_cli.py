@@ -43,19 +43,6 @@ from aggregator.model import StoredArticle
 from aggregator.same_story import Rarity, Rules, Text, Verdict
 from aggregator.store import Store, story_index
 
-
-@dataclass(frozen=True)
-class Compared:
-    """What ``story_index.verdicts`` is given: an article, its candidates, the rarity its
-    words are weighed by, the rules, and the candidates its words nominated (None: all)."""
-
-    new: Text
-    candidates: list[Text]
-    rarity: Rarity
-    rules: Rules
-    weighed: Collection[str] | None
-
-
 HERE = Path(__file__).resolve().parent
 SET = HERE / "eval" / "stories.jsonl"
 AGGREGATOR = Path(sys.executable).with_name("aggregator")
@@ -286,6 +273,18 @@ def run_once(
                 if article.fold_evidence:
                     print(article.guid, article.fold_match, article.fold_evidence)
         return {article.guid: article.story_id for article in stored}
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What ``story_index.verdicts`` is given: an article, its candidates, the rarity its
+    words are weighed by, the rules, and the candidates its words nominated (None: all)."""
+
+    new: Text
+    candidates: list[Text]
+    rarity: Rarity
+    rules: Rules
+    weighed: Collection[str] | None
 
 
 def fetch_recording(
