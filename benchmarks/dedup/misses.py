@@ -41,6 +41,8 @@ from aggregator.same_story import Rarity, Rules, Text  # noqa: E402
 
 #: The last step a pair's verdict reached, its event score and its signals (where weighed).
 Step = tuple[str, float | None, dict[str, float] | None]
+#: The steps at which ``same_story.verdict`` folds the pair.
+FOLDING_STEPS = frozenset({"n-grams", "one event"})
 
 
 def step_reached(
@@ -75,9 +77,13 @@ def recorded_steps(rows: list[dict[str, str]]) -> tuple[dict[frozenset[str], Ste
     def record(compared: eval_cli.Compared) -> None:
         new = compared.new
         for old in compared.candidates:
-            reached[frozenset((new.article_id, old.article_id))] = step_reached(
-                new, old, compared.rarity, compared.rules, compared.weighed
-            )
+            step = step_reached(new, old, compared.rarity, compared.rules, compared.weighed)
+            # The steps restate ``verdict``'s order: stop if it has changed under them.
+            least = same_story.least_shared(old, compared.weighed)
+            folds = same_story.verdict(new, old, compared.rarity, compared.rules, least)
+            if (folds is not None) != (step[0] in FOLDING_STEPS):
+                raise SystemExit(f"same_story.verdict no longer stops where this says: {step[0]}")
+            reached[frozenset((new.article_id, old.article_id))] = step
 
     stored = eval_cli.fetch_recording(rows, record)
     guid_of = {article.article.id: article.guid for article in stored}
