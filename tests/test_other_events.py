@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from aggregator.dedup import Fingerprint, other_events, telling_values
+from aggregator.dedup import Fingerprint, other_event_clauses, other_events, telling_values
 from aggregator.digest import Digest, digest_document
 from aggregator.model import Source
 from aggregator.same_story import Rarity, Text, _named_things
@@ -132,3 +132,45 @@ def test_a_sentence_setting_the_event_apart_from_another_gives_no_figures_or_wor
         "연장 두 번째 홀에서 버디를 넣어 우승했다. 1차 접종을 마친 데 이어 2차 접종을 시작했다."
     )
     assert other_events([own_event]) == []
+
+
+def test_a_clause_timing_the_event_by_another_gives_no_figures_or_words() -> None:
+    """A look-alike times its own event by the one it resembles ("…, less than an hour
+    after Tahlia Brereton set a world record", "… on night of Brereton's world mark"):
+    from the connector to the sentence's end gives no figures and no words, in the body
+    and in the headline. A report's own timing, with no comma before it, is its own."""
+    lead = (
+        "Lachlan Orsini broke the Australian 400m freestyle record in Brisbane on "
+        "Wednesday, less than an hour after Tahlia Brereton set a world record of 2:01.23 "
+        "in the 200m butterfly. He touched in 3:40.12."
+    )
+    assert other_events([lead]) == [
+        ", less than an hour after Tahlia Brereton set a world record of 2:01.23 in the 200m "
+        "butterfly"
+    ]
+    headline = "Orsini breaks Australian record on night of Brereton's world mark"
+    own = Fingerprint.of(headline, lead, paragraphs=[lead])
+    read = {word for word, _ in own.words.counts}
+    assert {"orsini", "freestyl"} <= read and not {"breret", "tahlia", "butterfli"} & read
+    values = {f.rpartition("|")[2] for f in own.figures}
+    assert {"400", "40.12"} <= values and not {"200", "1.23"} & values
+    # The headline has no comma before its time: "… two days after Coventry vote".
+    assert other_event_clauses(
+        "Bradford staff reject union two days after Coventry vote", headline=True
+    ) == [" two days after Coventry vote"]
+    symptoms = "Symptoms usually start four weeks after exposure, the agency said."
+    assert other_events([symptoms]) == []
+
+
+def test_a_sentence_turning_to_another_event_inside_a_paragraph_gives_no_words() -> None:
+    """ "앞서 이날 …" turns a paragraph to another event of the day: that sentence and the
+    rest of the paragraph are about it, what came before is the report's own."""
+    paragraph = (
+        "우승팀을 가릴 3차전은 20일 같은 장소에서 열린다. 앞서 이날 열린 여자부 챔피언결정전 "
+        "2차전에서는 대명제약이 서해도시공사를 27-26으로 꺾고 우승했다. 관중은 3천214명이었다."
+    )
+    assert other_events([paragraph]) == [
+        "앞서 이날 열린 여자부 챔피언결정전 2차전에서는 대명제약이 서해도시공사를 27-26으로 "
+        "꺾고 우승했다.",
+        "관중은 3천214명이었다.",
+    ]

@@ -570,6 +570,31 @@ _ASIDE = re.compile(
     r"|\bcame earlier (?:in|on) the same\b|\bfollowed the (?:men|women)['’]s\b"
     r"|(?:하루|이날|같은 날)(?: 들어)? 두 번째|[와과]는 별개"
 )
+#: How a clause times a sentence's event by another, which it then names: "…, less than
+#: an hour after Tahlia Brereton set a world record", "…, a day after a California jury
+#: ordered …", "… on the same day that …", "… while colleagues … continued to tackle …".
+#: A report of the other event shares these words: from the connector to the sentence's
+#: end they are left out, as asides are. In a body the time needs the comma before it: a
+#: report's own timing runs on without one ("symptoms start four weeks after exposure").
+_REST = r"(?:[^.!?]|\.(?=\d))*"  # to the sentence's end, past "2.47am"
+_TIMED_AFTER = (
+    r"\s+(?:(?:just|only|less than|barely|more than|about|some) )?"
+    r"(?:(?:a|an|one|two|three|four|five|six|several|a few|\d+) )?"
+    rf"(?:minutes?|hours?|days?|weeks?) after\b{_REST}"
+)
+_ON_THE_DAY = (
+    rf"|,?\s+on (?:the )?(?:same (?:day|night|morning|evening|afternoon)"
+    rf"|(?:day|night|morning|evening) of)\b{_REST}"
+    rf"|,?\s+while (?:colleagues|others?|another)\b{_REST}"
+)
+_OTHER_EVENT_CLAUSE = re.compile(f",{_TIMED_AFTER}{_ON_THE_DAY}")
+#: A headline has no commas to spare: "… two days after Coventry vote".
+_OTHER_EVENT_HEADLINE = re.compile(f",?{_TIMED_AFTER}{_ON_THE_DAY}")
+#: How a sentence inside a paragraph turns to another event: it and what follows it in
+#: the paragraph are about that event ("앞서 이날 열린 여자부 …에서는").
+_OTHER_EVENT_SENTENCE = re.compile(
+    r"(?:Separately|In (?:a|an) (?:separate|unrelated)\b|In other news|앞서 이날|이날 앞서)"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=다\.)\s*")
 
 
@@ -577,7 +602,10 @@ def may_tell_other_events(body_text: str) -> bool:
     """Whether any paragraph of this text could open on another event, or any sentence
     set its event apart from another: splitting a body into paragraphs is worth it only
     then."""
-    return _OTHER_EVENT.search(body_text) is not None or _ASIDE.search(body_text) is not None
+    return any(
+        pattern.search(body_text) is not None
+        for pattern in (_OTHER_EVENT, _ASIDE, _OTHER_EVENT_CLAUSE, _OTHER_EVENT_SENTENCE)
+    )
 
 
 def other_events(paragraphs: Iterable[str]) -> list[str]:
@@ -589,10 +617,23 @@ def other_events(paragraphs: Iterable[str]) -> list[str]:
         if _OTHER_EVENT.match(paragraph.strip()):
             found.append(paragraph)
             continue
-        for sentence in _SENTENCE_END.split(paragraph):
+        sentences = _SENTENCE_END.split(paragraph)
+        for position, sentence in enumerate(sentences):
+            if position and _OTHER_EVENT_SENTENCE.match(sentence):
+                found.extend(rest for rest in sentences[position:] if rest)
+                break
             if sentence and _ASIDE.search(sentence):
                 found.append(sentence)
+            elif sentence:
+                found.extend(other_event_clauses(sentence))
     return found
+
+
+def other_event_clauses(text: str, *, headline: bool = False) -> list[str]:
+    """The clauses of a sentence (or a ``headline``) that time its event by another
+    event they name."""
+    pattern = _OTHER_EVENT_HEADLINE if headline else _OTHER_EVENT_CLAUSE
+    return [match.group() for match in pattern.finditer(text)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,7 +664,11 @@ class Fingerprint:
         plain = letters(text)
         digest = hashlib.sha256(plain.encode()).hexdigest()  # ``content_hash``, reused
         own = text
-        for aside in other_events(paragraphs):
+        # A headline is a clause too: "Orsini breaks … record on night of Brereton's …".
+        for aside in [
+            *other_events(paragraphs),
+            *other_event_clauses(text.partition("\n")[0], headline=True),
+        ]:
             own = own.replace(aside, " ")
         if len(plain) < min_letters:
             return cls(digest, (), figures(own))
