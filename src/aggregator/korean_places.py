@@ -61,11 +61,11 @@ def is_korean_place(name: str) -> bool:
     city, county or district, one with a body's suffix (수원지법, 부산진경찰서), or one
     opening with a known place (김천시, 김천실내체육관). Not any name ending in 시, 구 or
     동: so do people's names (박성구)."""
-    if name in PLACES:
+    if name in PROVINCES or name in CITIES_AND_COUNTIES:
         return True
     if len(name) > 2 and name.endswith(BODY_SUFFIXES):
         return True
-    return any(name[:end] in PLACES for end in range(2, len(name)))
+    return any(name[:end] in _PLACES for end in range(2, len(name)))
 
 
-PLACES = PROVINCES | CITIES_AND_COUNTIES
+_PLACES = PROVINCES | CITIES_AND_COUNTIES

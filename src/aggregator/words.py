@@ -35,8 +35,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from aggregator.korean_places import PLACES
-
 #: Words of the body read after the headline.
 LEAD_WORDS = 50
 #: How many times a headline word counts.
@@ -64,8 +62,6 @@ _SENTENCE_END = re.compile(r"[.!?…:;\"“”]$")
 #: Latin letters and in Hanja.
 _KOREAN_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH"})
 _KOREAN_NAME_TAGS = frozenset({"NNP", "SL", "SH"})
-#: What a place's name may end in or go without: city, county, district, province.
-_KOREAN_PLACE_SUFFIXES = frozenset("시군구도")
 _STOPWORDS = frozenset(
     re.split(
         r"\s+",
@@ -332,8 +328,6 @@ def _content_word(form: str, tag: str) -> tuple[str, bool] | None:
     form = "".join(ch for ch in form.casefold() if ch.isalnum())
     if not form or (len(form) < 2 and tag != "NNP"):
         return None  # single-syllable common nouns (곳, 것, 서) say nothing of the event
-    if tag == "NNP" and form[-1] in _KOREAN_PLACE_SUFFIXES and form[:-1] in PLACES:
-        form = form[:-1]  # one city in two reports: "여수시", "여수" (not 박성구, a person)
     return form, tag in _KOREAN_NAME_TAGS
 
 
