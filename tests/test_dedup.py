@@ -212,6 +212,13 @@ def test_one_figure_left_out_or_restated_is_no_conflict() -> None:
             "진화율은 68%입니다.",
         ),
         (
+            "제목",
+            "[앵커] 빗물받이 덮개 도둑이 붙잡혔습니다. 방도윤 기자입니다. [기자] 경찰은 두 사람을 "
+            "구속했습니다. 온누리방송 방도윤입니다.",
+            ["방도윤", "온누리방송", "기자"],
+            "경찰은 두 사람을 구속했습니다.",
+        ),
+        (
             "Title",
             "SEOUL, Nov. 20 (Yonhap) -- North Korea fired missiles on Sunday. (END)",
             ["Yonhap", "SEOUL", "END"],
@@ -225,6 +232,13 @@ def test_one_figure_left_out_or_restated_is_no_conflict() -> None:
             "permission.",
             ["WASHINGTON", "(AP)", "Carter", "Copyright", "material"],
             "The Fed held rates.",
+        ),
+        (
+            "Title",
+            "LIMA, Peru (Meridian Wire) — Peru's congress removed the president. A crowd "
+            "(about 300 people) gathered - and stayed.",
+            ["LIMA", "Meridian", "Wire"],
+            "Peru's congress removed the president. A crowd (about 300 people) gathered - and",
         ),
         (
             "Title",

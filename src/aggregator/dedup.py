@@ -56,6 +56,7 @@ _BROADCASTERS = "KBS|MBC|SBS|YTN|MBN|JTBC|TV조선|채널A|연합뉴스TV|OBS"
 _CREDIT_ROLES = "촬영기자|영상취재|영상편집|촬영|편집|그래픽|디자인|화면제공|자료제공|VJ|CG"
 _CAPTION_WORDS = "사진|자료|연합|뉴시스|뉴스1|DB|제공|캡처|그래픽|기자|특파원|통신원"
 _NAME = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2}"
+_OUTLET = r"[A-Z][\w&.'’-]*(?:\s+[A-Z&][\w&.'’-]*){0,3}"
 _BYLINE_NAME = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?"
 _PLACE = (
     r"(?:(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*"  # SEOUL, CAPE CANAVERAL, Tokyo
@@ -105,12 +106,18 @@ _BOILERPLATE = _compile(
     (r"사진은 기사 (?:내용|본문)과 (?:무관|관련 없)[가-힣]{0,3}\.?", 0),
     # broadcast markers, sign-offs and credits
     (r"[\[<【]\s*(?:앵커(?:\s?멘트)?|리포트|기자|인터뷰|녹취|현장음)\s*[\]>】]", 0),
-    (rf"(?:{_BROADCASTERS})\s*(?:뉴스)?\s*[가-힣]{{2,4}}입니다\.?", 0),
+    (
+        rf"(?:{_BROADCASTERS})\s*(?:뉴스)?\s*[가-힣]{{2,4}}입니다\.?"
+        r"|[가-힣A-Za-z]{1,8}(?:방송|뉴스|TV)\s*[가-힣]{2,4}입니다\.?\s*$",  # any outlet's, last
+        0,
+    ),
     (rf"\(?\s*(?:{_CREDIT_ROLES})\s*[:：]\s*[^,/)\s]{{1,12}}(?:\s*기자)?\s*[,/)]?", 0),
-    # Korean bylines: "홍길동 기자", "홍길동 한경닷컴 기자" (not "기자간담회")
-    (r"(?:[가-힣]{2,4}\s)?[가-힣]{2,4}\s?(?:기자|특파원|통신원)(?![가-힣])\s*=?", 0),
-    # English datelines: "SEOUL, Nov. 20 (Yonhap) --", "WASHINGTON (AP) —", "(CNN) —"
-    (rf"{_PLACE}\((?:{_AGENCIES})\)\s*[-—–]+\s*", 0),
+    # Korean bylines: "홍길동 기자", "홍길동 한경닷컴 기자", a broadcast's "홍길동 기자입니다."
+    # (not "기자간담회")
+    (r"(?:[가-힣]{2,4}\s)?[가-힣]{2,4}\s?(?:기자|특파원|통신원)(?:입니다\.?)?(?![가-힣])\s*=?", 0),
+    # English datelines, whoever they credit: "SEOUL, Nov. 20 (Yonhap) --", "WASHINGTON
+    # (AP) —", "(CNN) —", "LIMA, Peru (Meridian Wire) —"
+    (rf"{_PLACE}\((?:{_AGENCIES}|{_OUTLET})\)\s*[-—–]+\s*", 0),
     # English credits and bylines
     (
         rf"(?:additional\s+)?(?:reporting|writing|editing|compiled)\s+by\s+{_NAME}",
@@ -164,7 +171,7 @@ _GUARDS: tuple[tuple[str, ...] | re.Pattern[str], ...] = (
     ("입니다",),
     (":", "："),
     ("기자", "특파원", "통신원"),
-    tuple(f"({agency})" for agency in _AGENCIES.split("|")),
+    (") -", ")-", ") —", ")—", ") –", ")–"),
     re.compile(r"\sby\s", re.IGNORECASE),
     ("contributed",),
     ("With assistance from",),
