@@ -59,9 +59,9 @@ def _story_number(row: dict[str, str]) -> int:
 #: fifth, held out; the sixth to ninth, the eighteenth, the twenty-first and the
 #: twenty-fourth, each measured once as held out, then tune; the tenth to seventeenth,
 #: the nineteenth and twentieth, the twenty-second and twenty-third, and the
-#: twenty-fifth to thirty-second, held out, each measured once on the rules it was
-#: written after (the twenty-fifth to thirty-second on the event score); the
-#: thirty-third, held out and not yet measured (for the next change).
+#: twenty-fifth to thirty-third, held out, each measured once on the rules it was
+#: written after (the twenty-fifth to thirty-third on the event score); the
+#: thirty-fourth, held out and not yet measured (for the next change).
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -96,8 +96,9 @@ PARTS = {
     "thirty-first": lambda row: 3100 <= _story_number(row) < 3200,
     "thirty-second": lambda row: 3200 <= _story_number(row) < 3300,
     "thirty-third": lambda row: 3300 <= _story_number(row) < 3400,
+    "thirty-fourth": lambda row: 3400 <= _story_number(row) < 3500,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
-    "measured": lambda row: _story_number(row) < 3300,
+    "measured": lambda row: _story_number(row) < 3400,
 }
 
 
@@ -288,11 +289,13 @@ class Compared:
 
 
 def fetch_recording(
-    rows: list[dict[str, str]], record: Callable[[Compared], None]
+    rows: list[dict[str, str]],
+    record: Callable[[Compared], None],
+    others: list[dict[str, str]] | None = None,
 ) -> list[StoredArticle]:
-    """Fetch ``rows`` into a new store in this process (``aggregator fetch --all``, the
-    sources in their listed order), calling ``record`` with every article's candidates
-    as the store compares them; the articles stored."""
+    """Fetch ``rows`` (and ``others``, other news) into a new store in this process
+    (``aggregator fetch --all``, the sources in their listed order), calling ``record``
+    with every article's candidates as the store compares them; the articles stored."""
     original = story_index.verdicts
 
     def recording(
@@ -310,7 +313,7 @@ def fetch_recording(
     try:
         with tempfile.TemporaryDirectory() as work:
             directory = Path(work)
-            config = write_sources(directory, rows, seed=0, dedup=[])
+            config = write_sources(directory, rows, seed=0, dedup=[], others=others)
             aggregator_main(["-c", str(config), "fetch", "--all"], standalone_mode=False)
             with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
                 return list(store.articles())

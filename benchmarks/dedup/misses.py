@@ -9,6 +9,7 @@ tally of the misses by step closes the list.
 
     .venv/bin/python benchmarks/dedup/misses.py              # tune, as written
     .venv/bin/python benchmarks/dedup/misses.py --together   # placed over a few days
+    .venv/bin/python benchmarks/dedup/misses.py --load 10000 # and among other news
 
 The steps, in the order ``verdict`` takes them: ``never compared`` (neither the sketch
 bands nor the content words nominated the other), ``n-grams, figures apart`` (similar
@@ -69,9 +70,12 @@ def step_reached(
     return "one event", score, signals
 
 
-def recorded_steps(rows: list[dict[str, str]]) -> tuple[dict[frozenset[str], Step], dict[str, str]]:
-    """Fetch ``rows`` into a new store in this process: the last step each compared pair
-    reached (by the articles' ids in the set), and each article's story."""
+def recorded_steps(
+    rows: list[dict[str, str]], others: list[dict[str, str]] | None = None
+) -> tuple[dict[frozenset[str], Step], dict[str, str]]:
+    """Fetch ``rows`` (and ``others``, other news) into a new store in this process: the
+    last step each compared pair reached (by the articles' ids in the set), and each
+    article's story."""
     reached: dict[frozenset[str], Step] = {}
 
     def record(compared: eval_cli.Compared) -> None:
@@ -85,7 +89,7 @@ def recorded_steps(rows: list[dict[str, str]]) -> tuple[dict[frozenset[str], Ste
                 raise SystemExit(f"same_story.verdict no longer stops where this says: {step[0]}")
             reached[frozenset((new.article_id, old.article_id))] = step
 
-    stored = eval_cli.fetch_recording(rows, record)
+    stored = eval_cli.fetch_recording(rows, record, others)
     guid_of = {article.article.id: article.guid for article in stored}
     by_guid = {
         frozenset(guid_of[article_id] for article_id in pair): step
@@ -101,11 +105,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help=f"place the stories over {eval_cli.LOAD_DAYS} days, as fit_event.py also does",
     )
+    parser.add_argument(
+        "--load",
+        type=int,
+        metavar="N",
+        help="placed as --together, among N other articles a day (as eval_cli.py --load)",
+    )
     options = parser.parse_args(argv)
     rows = eval_cli.load("tune")
-    if options.together:
+    others = None
+    if options.together or options.load is not None:
         rows = eval_cli.placed_together(rows, eval_cli.LOAD_DAYS)
-    reached, stories = recorded_steps(rows)
+    if options.load is not None:
+        others = eval_cli.other_news(options.load, eval_cli.LOAD_DAYS)
+    reached, stories = recorded_steps(rows, others)
     tally: collections.Counter[str] = collections.Counter()
     for a, b in itertools.combinations(sorted(rows, key=lambda row: row["id"]), 2):
         same, folded = a["story"] == b["story"], stories[a["id"]] == stories[b["id"]]
@@ -128,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         what = "missed" if same else "folded"
         print(f"{what} {a['id']} ({a['kind']}) {b['id']} ({b['kind']}): {step}{shown}{weighed}")
+    if others:
+        of_others = {stories[row["id"]] for row in others}
+        folded = sum(stories[row["id"]] in of_others for row in rows)
+        print(f"articles folded with other news: {folded} of {len(rows)}")
     print(f"{sum(tally.values())} missed pairs, by the step they stopped at:")
     for step, count in tally.most_common():
         print(f"  {step}: {count}")
