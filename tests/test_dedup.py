@@ -171,6 +171,9 @@ def test_figures_are_read_the_way_outlets_write_them() -> None:
     assert numbers("연 3.00%, 1.50%포인트") == {"3", "1.5"}
     assert numbers("$1.96 billion or 1.96bn") == {"1960000000"}
     assert numbers("Thirty-one cars, twelve homes") == {"31", "12"}
+    # A broadcast script counts in native Korean numbers: "서른아홉 명" is 39, as "39명".
+    assert numbers("환자 서른아홉 명, 열두 곳") == {"39", "12"}
+    assert numbers("두 번째 확진, 120세대") == {"120"}  # an ordinal; households, not 3
     # A unit character belongs to the digits it follows, not to the next word.
     assert numbers("1조 2천억원") == {"1200000000000"}
     assert numbers("2025 천하장사 씨름대회, 3 백화점") == {"2025", "3"}

@@ -261,6 +261,17 @@ _ONES_WORDS += "fourteen fifteen sixteen seventeen eighteen nineteen"
 _TENS_WORDS = "- - twenty thirty forty fifty sixty seventy eighty ninety"
 _ONES = {word: n for n, word in enumerate(_ONES_WORDS.split())}
 _TENS = {word: 10 * n for n, word in enumerate(_TENS_WORDS.split()) if word != "-"}
+#: Korean native numbers before a counter, as broadcast scripts write counts ("서른아홉
+#: 명", "열두 곳"): spaced from the counter, so that "세대" (households) is no 3.
+_KOREAN_NUMBERS = re.compile(
+    r"(?<![가-힣])(열|스무|스물|서른|마흔|쉰|예순|일흔|여든|아흔)?"
+    r"(한|하나|두|둘|세|셋|네|넷|다섯|여섯|일곱|여덟|아홉)?"
+    r" (?:명|개|곳|마리|대|채|살|척|건|가구|군데)(?![가-힣]*째)"
+)
+_KOREAN_TENS = {"열": 10, "스무": 20, "스물": 20, "서른": 30, "마흔": 40, "쉰": 50,
+                "예순": 60, "일흔": 70, "여든": 80, "아흔": 90}  # fmt: skip
+_KOREAN_ONES = {"한": 1, "하나": 1, "두": 2, "둘": 2, "세": 3, "셋": 3, "네": 4, "넷": 4,
+                "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9}  # fmt: skip
 _NOT_BEFORE = re.compile(r"[\W\d_]")
 _NOT_AFTER = re.compile(r"[\s\d_|]")
 #: The unit right after a figure: symbols ("%", "%p"), else the next word's first letters.
@@ -314,6 +325,11 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
         tens, ones, single = match.groups()
         number = _TENS[tens] + (_ONES[ones] if ones else 0) if tens else _ONES[single]
         yield "#" * _BEFORE_LETTERS, "", str(number)
+    for match in _KOREAN_NUMBERS.finditer(normalized):
+        tens, ones = match.groups()
+        if tens or ones:
+            number = _KOREAN_TENS.get(tens or "", 0) + _KOREAN_ONES.get(ones or "", 0)
+            yield "#" * _BEFORE_LETTERS, "", str(number)
 
 
 def numbers(text: str) -> frozenset[str]:
