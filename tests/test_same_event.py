@@ -680,6 +680,49 @@ def test_stored_words_are_read_as_the_store_keeps_them() -> None:
     assert verdict(wire, stored, rarity, rules) == verdict(wire, feature, rarity, rules)
 
 
+def test_a_name_another_report_states_further_down_is_no_name_it_leaves_out() -> None:
+    """One report's lead names the coach; another quotes him in its fifth paragraph. A
+    name stated beyond the lead is kept (``Words.mentioned``) and read back from the
+    store: the coach is no name the other report leaves out, as another's name is."""
+    when = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+    filler = " ".join(["The swim was the fastest of the night in the pool."] * 8)
+    lead = _text(
+        (
+            "harbor",
+            "a",
+            "Brereton breaks record",
+            f"Graham Tse's swimmer Tahlia Brereton broke the world record on Wednesday. {filler}",
+            when,
+        )
+    )
+    later = _text(
+        (
+            "meridian",
+            "b",
+            "Teenager sets world mark",
+            "Tahlia Brereton broke the "
+            f"world record on Wednesday. {filler} Her coach Tse was proud.",
+            when,
+        )
+    )
+    other = _text(
+        (
+            "summit",
+            "c",
+            "Teenager sets world mark",
+            "Tahlia Brereton broke the "
+            f"world record on Wednesday. {filler} Her coach Ellery was proud.",
+            when,
+        )
+    )
+    assert "tse" in later.words.mentioned and "tse" not in {w for w, _ in later.words.counts}
+    assert words.Words.decode(later.words.encode()) == later.words
+    assert same_story._unnamed(lead, later) == 0
+    assert same_story._unnamed(lead, other) == 1  # Tse, stated nowhere in it
+    korean = words_of("삼척 요양병원 옴", "강원 삼척의 한 요양병원에서 옴이 번졌다.")
+    assert korean.mentioned == frozenset()
+
+
 def test_figures_one_report_leaves_out_are_no_conflict_for_reports_written_apart() -> None:
     """Reports written apart quote different figures: one leaving out the other's is no
     conflict for ``same_event``, as it is for copies."""

@@ -562,11 +562,18 @@ def event_score(found: Mapping[str, float]) -> float:
 
 def _unnamed(text: Text, other: Text) -> int:
     """Names ``text`` states (its headline and lead) that ``other`` states nowhere among
-    its words and name phrases: a report of another event at the same place names other
-    people, companies and places; reports of one event name its people alike. A Korean
-    place is the setting, not a name that sets a report apart."""
-    theirs = _word_set(other) | _phrase_words(other.words.phrases)
-    return sum(1 for name in _own_names(text.words.names) if name not in theirs)
+    its words, name phrases and the names it mentions further down: a report of another
+    event at the same place names other people, companies and places; reports of one
+    event name its people alike. A Korean place is the setting, not a name that sets a
+    report apart."""
+    theirs = other.words
+    stated = _word_set(other)
+    phrase_words = _phrase_words(theirs.phrases)
+    return sum(
+        1
+        for name in _own_names(text.words.names)
+        if name not in stated and name not in phrase_words and name not in theirs.mentioned
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -638,6 +645,7 @@ def told_together(texts: Sequence[Text]) -> Text:
     counts: dict[str, int] = {}
     names: set[str] = set()
     phrases: set[str] = set()
+    mentioned: set[str] = set()
     figures: set[str] = set()
     for text in texts:
         words = text.words
@@ -645,13 +653,19 @@ def told_together(texts: Sequence[Text]) -> Text:
             counts[word] = counts.get(word, 0) + count
         names |= words.names
         phrases |= words.phrases
+        mentioned |= words.mentioned
         figures |= text.figures
     dates = [text.date for text in texts if text.date is not None]
     return Text(
         texts[0].article_id,
         (),
         frozenset(figures),
-        Words(tuple(sorted(counts.items())), frozenset(names), frozenset(phrases)),
+        Words(
+            tuple(sorted(counts.items())),
+            frozenset(names),
+            frozenset(phrases),
+            frozenset(mentioned - counts.keys()),
+        ),
         max(dates) if dates else None,
     )
 

@@ -32,6 +32,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,9 @@ KEY_WORDS = 8
 PHRASE_WORDS = 300
 #: Name phrases kept per article at most (the first found).
 MAX_PHRASES = 24
+#: Other capitalized words of the headline and the body's first ``PHRASE_WORDS`` kept at
+#: most (the first found): what a report states beyond its lead.
+MAX_MENTIONED = 48
 
 #: A Hangul syllable: text holding one is read as Korean.
 HANGUL = re.compile("[\uac00-\ud7a3]")
@@ -91,6 +95,11 @@ class Words:
     names: frozenset[str] = frozenset()
     #: Name phrases, their words case-folded and stemmed, joined by ``_``.
     phrases: frozenset[str] = frozenset()
+    #: Capitalized words (stemmed) of the headline and the body's first ``PHRASE_WORDS``
+    #: not among the counted words: names a report states after its lead, which another
+    #: report of the event names in its own ("Brereton" in a story's fifth paragraph).
+    #: English only: reading that much Korean would cost the analyzer several times over.
+    mentioned: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.counts)
@@ -105,7 +114,7 @@ class Words:
     def encode(self) -> str:
         """As the store keeps them: ``word:count`` separated by spaces, a name marked by a
         leading ``^`` (no word holds a space, and ``:`` is read from the right), then each
-        name phrase with a leading ``=``."""
+        name phrase with a leading ``=`` and each word mentioned with a leading ``+``."""
         return " ".join(
             [
                 *(
@@ -113,6 +122,7 @@ class Words:
                     for word, count in self.counts
                 ),
                 *(f"={phrase}" for phrase in sorted(self.phrases)),
+                *(f"+{word}" for word in sorted(self.mentioned)),
             ]
         )
 
@@ -123,16 +133,20 @@ class Words:
         counts = []
         names = set()
         phrases = set()
+        mentioned = set()
         for item in text.split(" "):
             if item.startswith("="):
                 phrases.add(item[1:])
+                continue
+            if item.startswith("+"):
+                mentioned.add(item[1:])
                 continue
             word, _, count = item.rpartition(":")
             if word.startswith("^"):
                 word = word[1:]
                 names.add(word)
             counts.append((word, int(count)))
-        return cls(tuple(counts), frozenset(names), frozenset(phrases))
+        return cls(tuple(counts), frozenset(names), frozenset(phrases), frozenset(mentioned))
 
 
 #: Stored words decoded, kept for the recent articles that are candidates for many that
@@ -160,12 +174,32 @@ def words_of(title: str, body_text: str) -> Words:
                 names.add(word)
     kept = counts.most_common(MAX_WORDS)
     kept.sort()
-    phrases = (
-        frozenset()
-        if HANGUL.search(title)
-        else name_phrases(f"{title}\n{' '.join(read[:PHRASE_WORDS])}")
+    if HANGUL.search(title):
+        return Words(tuple(kept), frozenset(word for word, _ in kept if word in names))
+    near_top = f"{title}\n{' '.join(read[:PHRASE_WORDS])}"
+    return Words(
+        tuple(kept),
+        frozenset(word for word, _ in kept if word in names),
+        name_phrases(near_top),
+        _capitalized(near_top, counts.keys() & {word for word, _ in kept}),
     )
-    return Words(tuple(kept), frozenset(word for word, _ in kept if word in names), phrases)
+
+
+def _capitalized(text: str, counted: Iterable[str]) -> frozenset[str]:
+    """The first ``MAX_MENTIONED`` capitalized words of ``text``, stemmed, not among
+    ``counted``: at a sentence's start too, for only another text's names are looked up
+    among them."""
+    skip = set(counted)
+    found: dict[str, None] = {}
+    for token in text.split():
+        if len(token) > _KEPT_LENGTH:
+            continue
+        word, capitalized, _ = _read_token(token)
+        if word and capitalized and word not in skip:
+            found[word] = None
+            if len(found) == MAX_MENTIONED:
+                break
+    return frozenset(found)
 
 
 _PHRASE_TOKEN = re.compile(r"[^\W\d_][\w'’.-]*|[^\w\s'’]+|\n|\d[\w.,]*", re.UNICODE)
