@@ -606,7 +606,7 @@ _TIMED_AFTER = (
     rf"(?:minutes?|hours?|days?|weeks?) after\b{_REST}"
 )
 _ON_THE_DAY = (
-    rf"|,?\s+on (?:the )?(?:same (?:day|night|morning|evening|afternoon)"
+    r"|,?\s+on (?:the )?(?:same (?:day|night|morning|evening|afternoon)"
     rf"|(?:day|night|morning|evening) of)\b{_REST}"
     rf"|,?\s+while (?:colleagues|others?|another)\b{_REST}"
 )

@@ -32,7 +32,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,21 +181,20 @@ def words_of(title: str, body_text: str) -> Words:
         tuple(kept),
         frozenset(word for word, _ in kept if word in names),
         name_phrases(near_top),
-        _capitalized(near_top, counts.keys() & {word for word, _ in kept}),
+        _capitalized(near_top, {word for word, _ in kept}),
     )
 
 
-def _capitalized(text: str, counted: Iterable[str]) -> frozenset[str]:
+def _capitalized(text: str, counted: Collection[str]) -> frozenset[str]:
     """The first ``MAX_MENTIONED`` capitalized words of ``text``, stemmed, not among
     ``counted``: at a sentence's start too, for only another text's names are looked up
     among them."""
-    skip = set(counted)
     found: dict[str, None] = {}
     for token in text.split():
         if len(token) > _KEPT_LENGTH:
             continue
         word, capitalized, _ = _read_token(token)
-        if word and capitalized and word not in skip:
+        if word and capitalized and word not in counted:
             found[word] = None
             if len(found) == MAX_MENTIONED:
                 break
