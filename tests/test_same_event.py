@@ -681,7 +681,7 @@ def test_stored_words_are_read_as_the_store_keeps_them() -> None:
 
 
 def test_a_name_another_report_states_further_down_is_no_name_it_leaves_out() -> None:
-    """One report's lead names the coach; another quotes him in its fifth paragraph. A
+    """One report's lead names the coach; another quotes him past its lead. A
     name stated beyond the lead is kept (``Words.mentioned``) and read back from the
     store: the coach is no name the other report leaves out, as another's name is."""
     when = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
