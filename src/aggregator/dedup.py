@@ -632,9 +632,11 @@ def may_tell_other_events(body_text: str) -> bool:
 
 
 def other_events(paragraphs: Iterable[str]) -> list[str]:
-    """The paragraphs that open on another event than the story's own, and the sentences
-    of the others that set the story's event apart from another: a report of another
-    event of the day mentions this one there, in passing, with its figures."""
+    """The paragraphs that open on another event than the story's own; in the others, a
+    sentence that turns to another event with the rest of its paragraph, the sentences
+    that set the story's event apart from another, and the clauses that time it by
+    another (``other_event_clauses``): a report of another event of the day mentions
+    this one there, in passing, with its figures."""
     found = []
     for paragraph in paragraphs:
         if _OTHER_EVENT.match(paragraph.strip()):
