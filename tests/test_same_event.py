@@ -1211,3 +1211,51 @@ def test_a_story_told_together_with_a_report_takes_in_a_report_neither_matched(
     assert stranded is not None
     assert stranded.fold_rule == "merged"
     assert "2 tellings told together" in (stranded.fold_evidence or "")
+
+
+#: Five hours after the wire's report of the collapse, and under three after the towns'
+#: report: the administrators' first day, with new facts (two bidders, three routes back
+#: on Monday) beside what the day's reports said.
+BIDDERS = (
+    "harbor",
+    "bidders",
+    "Brolga administrators in talks with two bidders, three routes to fly again Monday",
+    "The administrators of Brolga Airlines said on Friday afternoon they were in talks "
+    "with two parties interested in buying the collapsed regional carrier, and that three "
+    "of its 34 routes would fly again from Monday under a deal with its lessors.\n\n"
+    "Anastasia Kouris of Garland Penhallow said the Tamworth-based airline's Saab 340 "
+    'flights from Tamworth to Sydney, Moree and Narrabri would resume. "We have had '
+    'genuine interest from two parties, one of them an existing Australian airline," '
+    "Kouris said. The airline owes about A$170 million and employs about 610 people; "
+    "staff would be paid for the week.\n\n"
+    "Passengers booked on other routes should still seek refunds through their card "
+    "providers, the administrators said. A first meeting of creditors is set for "
+    "September 1 in Sydney.",
+    COLLAPSE_WHEN + timedelta(hours=5),
+)
+
+
+def test_a_same_day_follow_up_is_weighed_against_a_story_from_its_first_telling(
+    store: Store,
+) -> None:
+    """The administrators' afternoon report is one event with the towns' report alone,
+    published under three hours before it, but the story's first telling came five hours
+    before: reports of one event written apart come within ``CLOSE_HOURS`` of its first,
+    and against the story told together, dated as that telling, it is a follow-up."""
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    collapse, stranded, towns, bidders = (
+        _text(told) for told in (AIRLINE_COLLAPSE, STRANDED, TOWNS_LEFT, BIDDERS)
+    )
+    matched = verdict(bidders, towns, rarity, rules)
+    assert matched is not None and matched.rule == "same_event"
+    together = told_together([collapse, stranded, towns])
+    assert together.date == COLLAPSE_WHEN
+    assert verdict(bidders, together, rarity, rules) is None
+    assert verdict(bidders, dataclasses.replace(together, date=towns.date), rarity, rules)
+    for told in (AIRLINE_COLLAPSE, STRANDED, TOWNS_LEFT, BIDDERS):
+        save(store, told)
+    assert groups(store) == {
+        frozenset({"collapse", "stranded", "towns"}),
+        frozenset({"bidders"}),
+    }

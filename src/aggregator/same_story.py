@@ -638,10 +638,11 @@ def members_allow(figures: frozenset[str], members: Iterable[frozenset[str]]) ->
 
 def told_together(texts: Sequence[Text]) -> Text:
     """The tellings of one story as one text: their words counted together, their names,
-    name phrases and figures, dated as the latest. A report of another event at the
+    name phrases and figures, dated as the first. A report of another event at the
     story's place may match the one telling that says least of it; against what all of
-    them say, the names and figures it does not share stand out. No sketch: the n-grams
-    are the tellings' own."""
+    them say, the names and figures it does not share stand out. Reports of an event
+    written apart come within ``CLOSE_HOURS`` of its first; a same-day follow-up, later,
+    may be close to a late telling only. No sketch: the n-grams are the tellings' own."""
     counts: dict[str, int] = {}
     names: set[str] = set()
     phrases: set[str] = set()
@@ -666,7 +667,7 @@ def told_together(texts: Sequence[Text]) -> Text:
             frozenset(phrases),
             frozenset(mentioned - counts.keys()),
         ),
-        max(dates) if dates else None,
+        min(dates) if dates else None,
     )
 
 
