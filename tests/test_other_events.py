@@ -127,6 +127,24 @@ def test_a_sentence_setting_the_event_apart_from_another_gives_no_figures_or_wor
     # A report times its own event by the clock, not by hours after another.
     vote = "The vote came shortly before midnight, after more than three hours of comment."
     assert other_events([vote]) == []
+    # Another event of the same occasion: a briefing's other measure, a card's other game.
+    briefing = (
+        "Councillors approved a 4 per cent rates rise for Kellerby. The decision came at "
+        "the same meeting at which they voted to close the Dunmore Road depot, with 14 "
+        "jobs lost. The rise takes effect in July. The match followed the morning's "
+        "opener, in which the Larkhill Owls beat Stanmere 71-64."
+    )
+    assert [aside[:16] for aside in other_events([briefing])] == [
+        "The decision cam",
+        "The match follow",
+    ]
+    own = Fingerprint.of("Kellerby rates to rise 4 per cent", briefing, paragraphs=[briefing])
+    values = {f.rpartition("|")[2] for f in own.figures}
+    assert "4" in values
+    assert not {"14", "71", "64"} & values
+    # Its own occasion's order is the report's own: "followed a minute's silence".
+    silence = "The game followed a minute's silence for the club's founder."
+    assert other_events([silence]) == []
     # Sequential facts of the story's own event are its own: "the second playoff hole".
     own_event = (
         "연장 두 번째 홀에서 버디를 넣어 우승했다. 1차 접종을 마친 데 이어 2차 접종을 시작했다."

@@ -583,14 +583,17 @@ _OTHER_EVENT = re.compile(
 #: How a sentence sets its event apart from another it names, or times it by another
 #: ("The notice is not connected with the outbreak in Timaru, where 23 people …", "The
 #: ruling came hours after another judge ordered …", "Her final followed the men's final,
-#: won by …", "… 숨진 데 이어 하루 두 번째 누출 사고다"): a look-alike report names the
-#: other event there, with its figures. A report of its own event times it by the clock
-#: ("came shortly before midnight"), not by hours after another.
+#: won by …", "The announcement came at the same press conference at which …", "The game
+#: followed the afternoon's opener, in which …", "… 숨진 데 이어 하루 두 번째 누출 사고다"): a
+#: look-alike report names the other event there, with its figures. A report of its own
+#: event times it by the clock ("came shortly before midnight"), not by hours after another.
 _ASIDE = re.compile(
     r"\b(?:not (?:connected|linked|related) (?:with|to)|unrelated to|separate from)\b"
     r"|\b(?:came|comes|was announced|were announced)\s+(?:just |only |less than )?"
     r"(?:(?:a|an|one|two|three|several|\d+) )?(?:minutes?|hours?|days?|weeks?) after\b"
     r"|\bcame earlier (?:in|on) the same\b|\bfollowed the (?:men|women)['’]s\b"
+    r"|\b(?:came|was made|were made|was announced|were announced) at the same\b"
+    r"|\bfollowed (?:the|an?) [^.,;]*, in which\b"
     r"|(?:하루|이날|같은 날)(?: 들어)? 두 번째|[와과]는 별개"
 )
 #: How a clause times a sentence's event by another, which it then names: "…, less than
