@@ -32,6 +32,7 @@ from aggregator.pipeline import fold_policy
 from aggregator.same_story import (
     EVENT_WEIGHTS,
     NAMED_APART,
+    NAMELESS_SCORE,
     RARE_NAME_ARTICLES,
     WEIGHED_NGRAMS,
     Rarity,
@@ -385,6 +386,29 @@ def test_a_candidate_the_words_did_not_nominate_is_weighed_only_sharing_ngrams()
     assert similarity(apart.signature, first.signature) < WEIGHED_NGRAMS
     assert [v.rule for v in verdicts(apart, [first], rarity, rules)] == ["same_event"]
     assert verdicts(apart, [first], rarity, rules, weighed=frozenset()) == []
+
+
+def test_a_pair_nothing_names_is_one_event_only_from_the_nameless_score(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Among a busy day's stories a city's name is no rare name: two reports of one fire
+    may share no rare name, no name phrase and too few telling figures, only words,
+    counts and the place. They are one event if they score ``NAMELESS_SCORE`` or more;
+    under it, only if something names the event."""
+    first, second = _text(FIRE_A), _text(FIRE_B)
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    assert event_signals(second, first, rarity, rules) is not None
+    # As a busy store may weigh them: close together, one telling figure of two in
+    # common, nothing that names the event, and words alike or less so.
+    nameless = {name: 0.0 for name in EVENT_WEIGHTS}
+    nameless.update(close=1.0, telling=1.0, telling_share=0.5)
+    strong = {**nameless, "words": 0.6}
+    weak = {**nameless, "words": 0.3}
+    assert event_score(strong) >= NAMELESS_SCORE > event_score(weak) >= EVENT_SCORE
+    for weighed, folds in ((strong, True), (weak, False), ({**weak, "things": 1}, True)):
+        monkeypatch.setattr(same_story, "event_signals", lambda *_, w=weighed: dict(w))
+        assert (verdict(second, first, rarity, rules) is not None) is folds, weighed
 
 
 def test_explain_shows_every_signal_and_the_rule(tmp_path: Path) -> None:

@@ -16,9 +16,10 @@ bands nor the content words nominated the other), ``n-grams, figures apart`` (si
 enough, but their figures disagree), ``sketch only, few n-grams`` (only the sketch
 nominated it, sharing under ``WEIGHED_NGRAMS``), ``not one event before words``
 (``may_be_one_event``), ``not weighed`` (``event_signals``: words unrelated or figures
-apart), ``nothing names the event``, ``score`` (under ``dedup.event_score``), and
-``story rules`` (the pair was one event, but the story's other members or what they say
-together kept the article out); a false fold of two articles never compared was made
+apart), ``score`` (under ``dedup.event_score``), ``nothing names the event`` (and
+under ``NAMELESS_SCORE``), and ``story rules`` (the pair was one event, but the story's
+other members or what they say together kept the article out); a false fold of two
+articles never compared was made
 ``through another member``. Tune only: the held-out half is never listed.
 """
 
@@ -63,10 +64,10 @@ def step_reached(
     if signals is None:
         return "not weighed", None, None
     score = same_story.event_score(signals)
-    if not same_story._names_the_event(signals):
-        return "nothing names the event", score, signals
     if score < rules.event_score:
         return "score", score, signals
+    if score < same_story.NAMELESS_SCORE and not same_story._names_the_event(signals):
+        return "nothing names the event", score, signals
     return "one event", score, signals
 
 
