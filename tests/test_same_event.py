@@ -657,11 +657,14 @@ def test_a_date_and_a_small_count_in_common_are_no_evidence_of_one_event() -> No
     assert verdict(afternoon, morning, rarity, rules) is None
 
 
-def test_reports_naming_the_same_people_and_places_fold_on_fewer_words() -> None:
+def test_reports_naming_the_same_people_and_places_fold_on_fewer_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A wire report and a feature on one outbreak share few words (the feature opens on
     a family) and state different figures (its victim's age and years at work), but name
     the same official, warehouse and street: as name phrases, these weigh for one event,
-    and without them the two share nothing that names it."""
+    and without them the two share nothing that names it (they would fold only from
+    ``NAMELESS_SCORE``)."""
     wire, feature = _text(OUTBREAK_A), _text(OUTBREAK_B)
     rarity = Rarity({}, limit=64)
     found = signals(wire, feature, rarity)
@@ -672,6 +675,12 @@ def test_reports_naming_the_same_people_and_places_fold_on_fewer_words() -> None
     assert verdict(feature, wire, rarity, rules) is not None
     unnamed = dataclasses.replace(feature.words, phrases=frozenset())
     without = dataclasses.replace(feature, stored_words=unnamed)
+    named = event_signals(wire, feature, rarity, rules)
+    bare = event_signals(wire, without, rarity, rules)
+    assert named is not None and bare is not None and not bare["phrases"]
+    assert event_score(named) > event_score(bare)
+    monkeypatch.setattr(same_story, "NAMELESS_SCORE", 1.0)
+    assert verdict(wire, feature, rarity, rules) is not None
     assert verdict(wire, without, rarity, rules) is None
 
 
