@@ -495,9 +495,9 @@ def event_signals(new: Text, old: Text, rarity: Rarity, rules: Rules) -> dict[st
     signal named in ``EVENT_WEIGHTS``); None for a pair it does not weigh: published
     further apart than the event window, ``independent_reports`` off, words unrelated
     (``EVENT_WORDS``), or figures that keep them apart. ``verdict`` asks more of a pair
-    before it is scored (``_names_the_event``, and telling figures that agree later the
-    same day); the score is fitted on every pair weighed here
-    (``benchmarks/dedup/fit_event.py``)."""
+    (telling figures that agree later the same day, before it is scored; something that
+    names the event, under ``NAMELESS_SCORE``); the score is fitted on every pair weighed
+    here (``benchmarks/dedup/fit_event.py``)."""
     hours = _hours_apart(new, old)
     if hours is None or hours > rules.event_window.total_seconds() / 3600:
         return None
