@@ -1292,3 +1292,60 @@ def test_a_same_day_follow_up_is_weighed_against_a_story_from_its_first_telling(
         frozenset({"collapse", "stranded", "towns"}),
         frozenset({"bidders"}),
     }
+
+
+#: A slide's morning report, and the evening's: the same mountain, party, ages, sizes and
+#: search manager, restated beside what is new (the party set it off, the coroner).
+SLIDE_WHEN = datetime(2026, 2, 14, 17, 30, tzinfo=UTC)
+SLIDE = (
+    "meridian",
+    "slide",
+    "Avalanche near Revelstoke buries two backcountry skiers, killing one",
+    "REVELSTOKE, B.C. — An avalanche on Mount Cartier south of Revelstoke buried two "
+    "backcountry skiers on Saturday morning, killing a 42-year-old man from Kelowna, "
+    "Revelstoke Search and Rescue said.\n\n"
+    "The size 2.5 slide, about 300 metres wide, ran 800 metres down the Hourglass Bowl "
+    "shortly after 10:15 a.m. A second skier, a 38-year-old woman, was dug out by the "
+    "rest of their party of five and flown to Queen Victoria Hospital with a broken leg.\n\n"
+    "Avalanche Canada had rated the danger in the Selkirk Mountains considerable, warning "
+    "of a buried weak layer of surface hoar about 90 centimetres down. Search manager "
+    "Colette Ruelland said the group carried transceivers, probes and shovels.",
+    SLIDE_WHEN,
+)
+SLIDE_EVENING = (
+    "ledger",
+    "slide-cause",
+    "Revelstoke avalanche that killed Kelowna skier was triggered by his party, search team says",
+    "REVELSTOKE, B.C. — The avalanche that buried two backcountry skiers on Mount Cartier "
+    "on Saturday, killing a 42-year-old man from Kelowna, was set off by their own party "
+    "as it crossed the Hourglass Bowl, Revelstoke Search and Rescue said in the evening.\n\n"
+    "Search manager Colette Ruelland said the size 2.5 slide, about 300 metres wide and "
+    "800 metres long, released on the buried layer of surface hoar about 90 centimetres "
+    "down that Avalanche Canada had warned of. The 38-year-old woman dug out by the party "
+    "of five was in stable condition at Queen Victoria Hospital.\n\n"
+    "The coroner has opened an investigation. Parks officials closed the Hourglass Bowl "
+    "trailhead until Monday.",
+    SLIDE_WHEN + timedelta(hours=7),
+)
+
+
+def test_a_report_restating_an_event_later_the_same_day_is_not_one_event_by_its_words(
+    store: Store,
+) -> None:
+    """Seven hours after the morning's report, the evening's restates its words, names
+    and every telling figure, and scores far above the event score: later the same day
+    such a report is a follow-up far more often than a late telling, and no signal tells
+    them apart. Published within ``CLOSE_HOURS``, the same texts are one story."""
+    rarity = Rarity({}, limit=64)
+    rules = Rules(threshold=0.22, event_score=EVENT_SCORE, event_window=timedelta(hours=24))
+    morning, evening = _text(SLIDE), _text(SLIDE_EVENING)
+    assert _score(evening, morning, rarity, rules) > 0.95
+    found = signals(evening, morning, rarity)
+    assert found.telling == (6, 6) and found.figures_agree
+    assert verdict(evening, morning, rarity, rules) is None
+    assert verdict(morning, evening, rarity, rules) is None
+    sooner = dataclasses.replace(evening, date=SLIDE_WHEN + timedelta(hours=3))
+    assert verdict(sooner, morning, rarity, rules) is not None
+    for told in (SLIDE, SLIDE_EVENING):
+        save(store, told)
+    assert groups(store) == {frozenset({"slide"}), frozenset({"slide-cause"})}

@@ -9,7 +9,8 @@ Two rules fold, and one veto keeps apart:
   trimmed headlines and rewrites of one telling.
 - ``same_event``: reports written apart from each other share few n-grams (0.08–0.27,
   as much as two earthquakes on different days); what they share instead is weighed
-  together (``event_signals``), within ``event_window`` of each other: their content
+  together (``event_signals``), for reports published within ``CLOSE_HOURS`` of each
+  other (later, a report restating an event is most often a follow-up): their content
   words (headline and lead, weighted by rarity among the window's stories), the things
   both name by rare names (the words of one name, "Port Alder", count once, and so do a
   region's Korean places, 경북 and 김천), the people, companies and places both name in
@@ -57,7 +58,12 @@ from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 
 #: Reports of one event are published close together: outlets writing an event up apart
 #: publish 1–4 hours after one another, and same-day follow-ups with new facts come
-#: 4–10 hours later.
+#: 4–10 hours later. Reports written apart are one event (``same_event``) only this
+#: close: later the same day, a report that restates an event's words, names and figures
+#: is a follow-up far more often than a late telling, and no signal the score reads tells
+#: the two apart (tune: 0 of the pairs further apart that the score folded were of one
+#: story; 26 of a late telling against about 100 of a follow-up or look-alike, had they
+#: been weighed as close).
 CLOSE_HOURS = 4.0
 #: Texts published more than ``CLOSE_HOURS`` apart are one story by n-grams from this
 #: similarity; further apart than the event window, only as copies (a follow-up restates
@@ -87,11 +93,8 @@ WEIGHED_NGRAMS = 0.045
 #: figures in passing, not four.
 MANY_TELLING = 4
 #: Telling figures agree when at least ``EVENT_TELLING`` are in common and
-#: ``TELLING_AGREE`` of the fewer stated. Reports published further apart than
-#: ``CLOSE_HOURS`` (later the same day: a follow-up, an afternoon edition), and a text
-#: with no words to weigh, are weighed only when they do: being close together weighs so
-#: much that no other pair reached the event score on the tuning half (0 of 869), and a
-#: busy store's other candidates of the day need not have their words read.
+#: ``TELLING_AGREE`` of the fewer stated. A text with no words to weigh is weighed only
+#: when they do.
 EVENT_TELLING = 2
 TELLING_AGREE = 0.75
 #: The event score from which two texts are one event though nothing names it
@@ -458,18 +461,18 @@ def verdict(
 
 def may_be_one_event(new: Text, old: Text, rules: Rules) -> bool:
     """What ``verdict`` asks of a pair not one story by n-grams before any words are
-    read: ``independent_reports`` on, published within the event window, close together
-    with words to weigh or with telling figures that agree (later the same day, or with
-    no words), and something that could name the event (``_names_the_event``): most
-    candidates of a busy day stop here."""
+    read: ``independent_reports`` on, published within ``CLOSE_HOURS`` of each other (and
+    the event window), with words to weigh or telling figures that agree, and something
+    that could name the event (``_names_the_event``): most candidates of a busy day stop
+    here."""
     hours = _hours_apart(new, old)
-    same_day = hours is not None and hours <= rules.event_window.total_seconds() / 3600
-    if not same_day or not rules.independent_reports:
+    window = rules.event_window.total_seconds() / 3600
+    close = hours is not None and hours <= min(CLOSE_HOURS, window)
+    if not close or not rules.independent_reports:
         return False
-    close = hours is not None and hours <= CLOSE_HOURS
     shared, fewer = _telling(new, old)
     agree = _telling_agree(shared, fewer)
-    if not agree and not (close and new.words and old.words):
+    if not agree and not (new.words and old.words):
         return False
     return agree or shared >= MANY_TELLING or _may_name_alike(new, old)
 
@@ -495,9 +498,9 @@ def event_signals(new: Text, old: Text, rarity: Rarity, rules: Rules) -> dict[st
     signal named in ``EVENT_WEIGHTS``); None for a pair it does not weigh: published
     further apart than the event window, ``independent_reports`` off, words unrelated
     (``EVENT_WORDS``), or figures that keep them apart. ``verdict`` asks more of a pair
-    (telling figures that agree later the same day, before it is scored; something that
-    names the event, under ``NAMELESS_SCORE``); the score is fitted on every pair weighed
-    here (``benchmarks/dedup/fit_event.py``)."""
+    (published within ``CLOSE_HOURS``, before it is scored; something that names the
+    event, under ``NAMELESS_SCORE``); the score is fitted on every pair weighed here
+    (``benchmarks/dedup/fit_event.py``)."""
     hours = _hours_apart(new, old)
     if hours is None or hours > rules.event_window.total_seconds() / 3600:
         return None
