@@ -59,11 +59,11 @@ def _story_number(row: dict[str, str]) -> int:
 #: fifth, held out; the sixth to ninth, the eighteenth, the twenty-first, the
 #: twenty-fourth and the thirty-third, each measured once as held out, then tune; the
 #: tenth to seventeenth, the nineteenth and twentieth, the twenty-second and
-#: twenty-third, the twenty-fifth to thirty-second, the thirty-fourth, thirty-fifth and
-#: thirty-seventh, held out, each measured once on the rules it was written after (from
-#: the twenty-fifth on, on the event score); the thirty-sixth, written for tune, its
-#: look-alikes as alike as they come; the thirty-eighth, held out and not yet measured
-#: (for the next change).
+#: twenty-third, the twenty-fifth to thirty-second, the thirty-fourth, thirty-fifth,
+#: thirty-seventh and thirty-eighth, held out, each measured once on the rules it was
+#: written after (from the twenty-fifth on, on the event score); the thirty-sixth,
+#: written for tune, its look-alikes as alike as they come; the thirty-ninth, held out
+#: and not yet measured (for the next change).
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -103,8 +103,9 @@ PARTS = {
     "thirty-sixth": lambda row: 3600 <= _story_number(row) < 3700,
     "thirty-seventh": lambda row: 3700 <= _story_number(row) < 3800,
     "thirty-eighth": lambda row: 3800 <= _story_number(row) < 3900,
+    "thirty-ninth": lambda row: 3900 <= _story_number(row) < 4000,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
-    "measured": lambda row: _story_number(row) < 3800,
+    "measured": lambda row: _story_number(row) < 3900,
 }
 
 

@@ -61,9 +61,9 @@ from aggregator.words import HANGUL, Words, decoded_words, shared_phrases
 #: 4–10 hours later. Reports written apart are one event (``same_event``) only this
 #: close: later the same day, a report that restates an event's words, names and figures
 #: is a follow-up far more often than a late telling, and no signal the score reads tells
-#: the two apart (tune: 0 of the pairs further apart that the score folded were of one
-#: story; 26 of a late telling against about 100 of a follow-up or look-alike, had they
-#: been weighed as close).
+#: the two apart (tune: none of the pairs further apart that the score folded was of one
+#: story; weighed as close, 12 pairs of a late telling would fold against 90 of a
+#: follow-up or look-alike).
 CLOSE_HOURS = 4.0
 #: Texts published more than ``CLOSE_HOURS`` apart are one story by n-grams from this
 #: similarity; further apart than the event window, only as copies (a follow-up restates
