@@ -47,6 +47,8 @@ HERE = Path(__file__).resolve().parent
 SET = HERE / "eval" / "stories.jsonl"
 AGGREGATOR = Path(sys.executable).with_name("aggregator")
 PAIR_KINDS = ("wire_copy", "headline_trim", "rewrite", "independent")
+#: Kinds that must stay apart from the story they resemble (``eval/README.md``).
+LOOK_ALIKE_KINDS = ("hard_negative", "follow_up")
 
 
 def _story_number(row: dict[str, str]) -> int:
@@ -396,7 +398,7 @@ def main() -> int:
         others = other_news(options.load, LOAD_DAYS)
     scored = [row for row in rows if PARTS[options.part](row)]
     total: dict[str, Scores] = collections.defaultdict(Scores)
-    folded_negatives = 0
+    folded_negatives: collections.Counter[str] = collections.Counter()
     with_others = 0
     partitions = set()
     # Each article's fellow members in each order: an article whose story is not the same
@@ -425,12 +427,14 @@ def main() -> int:
         members = collections.Counter(stories.values())
         of_others = {stories[row["id"]] for row in others}
         with_others += sum(stories[row["id"]] in of_others for row in scored)
-        folded_negatives += sum(
-            members[stories[row["id"]]] > 1
+        folded_negatives.update(
+            f"{row['kind']}/{row['lang']}"
             for row in scored
-            if row["kind"] in ("hard_negative", "follow_up")
+            if row["kind"] in LOOK_ALIKE_KINDS and members[stories[row["id"]]] > 1
         )
-    negatives = sum(row["kind"] in ("hard_negative", "follow_up") for row in scored)
+    negatives = collections.Counter(
+        f"{row['kind']}/{row['lang']}" for row in scored if row["kind"] in LOOK_ALIKE_KINDS
+    )
     print(
         f"half {options.half}, {options.part} stories: {len(scored)} articles scored of "
         f"{len(rows)}, {len({r['story'] for r in scored})} stories"
@@ -446,7 +450,14 @@ def main() -> int:
             print(f"{group:28} {found.precision:9.3f} {found.recall:7.3f} {pairs:6}")
     print(
         f"hard negatives and follow-ups folded into another story: "
-        f"{folded_negatives} of {negatives * options.runs} (over all runs)"
+        f"{folded_negatives.total()} of {negatives.total() * options.runs} (over all runs)"
+    )
+    print(
+        "  by kind: "
+        + ", ".join(
+            f"{group} {folded_negatives[group]} of {negatives[group] * options.runs}"
+            for group in sorted(negatives)
+        )
     )
     if options.load is not None:
         print(
