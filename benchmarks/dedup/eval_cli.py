@@ -258,15 +258,27 @@ def write_sources(
     return config
 
 
+@dataclass(frozen=True)
+class Joined:
+    """How an article joined its story, as the store records it: the rule, its score,
+    and the article it matched (its id in the set)."""
+
+    rule: str
+    score: float | None
+    matched: str | None
+
+
 def run_once(
     rows: list[dict[str, str]],
     seed: int,
     dedup: list[str],
     evidence: bool = False,
     others: list[dict[str, str]] | None = None,
+    joined: dict[str, Joined] | None = None,
 ) -> dict[str, str]:
     """Article id → story id as the store holds them after one ``fetch --all``; with
-    ``evidence``, each article that joined a story is printed with the signals it joined by.
+    ``evidence``, each article that joined a story is printed with the signals it joined by;
+    ``joined``, filled with how each article that joined a story joined it.
     ``dedup``: settings beside the configured ones (``key: value``)."""
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work)
@@ -282,7 +294,31 @@ def run_once(
             for article in stored:
                 if article.fold_evidence:
                     print(article.guid, article.fold_match, article.fold_evidence)
+        if joined is not None:
+            guid_of = {article.article.id: article.guid for article in stored}
+            for article in stored:
+                if article.fold_rule:
+                    matched = guid_of.get(article.fold_match or "")
+                    joined[article.guid] = Joined(article.fold_rule, article.fold_score, matched)
         return {article.guid: article.story_id for article in stored}
+
+
+def how_folded(row: dict[str, str], joined: dict[str, Joined], of_story: list[str]) -> str:
+    """How a look-alike came to share a story: the rule it joined by (a same_event fold
+    by its event score's band), or that of a report of another story that joined it, or
+    through other members."""
+    if row["id"] in joined:
+        return _band(joined[row["id"]])
+    joiners = [joined[other] for other in of_story if other in joined]
+    by_it = [found for found in joiners if found.matched == row["id"]]
+    return f"joined by {_band(by_it[0])}" if by_it else "through other members"
+
+
+def _band(found: Joined) -> str:
+    if found.rule != "same_event" or found.score is None:
+        return found.rule
+    low = next((low for low in (0.95, 0.9, 0.8) if found.score >= low), None)
+    return f"same_event {low:.2f}+" if low is not None else "same_event under 0.80"
 
 
 @dataclass(frozen=True)
@@ -411,8 +447,10 @@ def main() -> int:
         dedup.append(f"event_score: {options.event_score}")
     if options.copies_only:
         dedup.append("independent_reports: false")
+    how: collections.Counter[str] = collections.Counter()
     for seed in range(options.runs):
-        stories = run_once(rows, seed, dedup, options.evidence, others)
+        joined: dict[str, Joined] = {}
+        stories = run_once(rows, seed, dedup, options.evidence, others, joined)
         partition = _partition({row["id"]: stories[row["id"]] for row in scored})
         partitions.add(partition)
         for group in partition:
@@ -427,10 +465,18 @@ def main() -> int:
         members = collections.Counter(stories.values())
         of_others = {stories[row["id"]] for row in others}
         with_others += sum(stories[row["id"]] in of_others for row in scored)
-        folded_negatives.update(
-            f"{row['kind']}/{row['lang']}"
+        folded = [
+            row
             for row in scored
             if row["kind"] in LOOK_ALIKE_KINDS and members[stories[row["id"]]] > 1
+        ]
+        folded_negatives.update(f"{row['kind']}/{row['lang']}" for row in folded)
+        story_members: dict[str, list[str]] = collections.defaultdict(list)
+        for article, story in stories.items():
+            story_members[story].append(article)
+        how.update(
+            f"{row['lang']}: {how_folded(row, joined, story_members[stories[row['id']]])}"
+            for row in folded
         )
     negatives = collections.Counter(
         f"{row['kind']}/{row['lang']}" for row in scored if row["kind"] in LOOK_ALIKE_KINDS
@@ -459,6 +505,7 @@ def main() -> int:
             for group in sorted(negatives)
         )
     )
+    print("  by how: " + ", ".join(f"{way} {count}" for way, count in sorted(how.items())))
     if options.load is not None:
         print(
             f"placed over {LOAD_DAYS} days among {len(others):,} other articles "
