@@ -453,9 +453,9 @@ def main() -> int:
         stories = run_once(rows, seed, dedup, options.evidence, others, joined)
         partition = _partition({row["id"]: stories[row["id"]] for row in scored})
         partitions.add(partition)
-        for group in partition:
-            for article in group:
-                groups_of[article].add(group)
+        for together in partition:
+            for article in together:
+                groups_of[article].add(together)
         if options.show:
             _show(rows, stories, seed)
         for group, found in score(scored, stories).items():
