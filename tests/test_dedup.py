@@ -24,11 +24,13 @@ from aggregator.dedup import (
     band_keys,
     best_match,
     content_hash,
+    figures,
     figures_agree,
     numbers,
     similarity,
     sketch,
     story_text,
+    telling_values,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,6 +187,29 @@ def test_one_figure_left_out_or_restated_is_no_conflict() -> None:
     assert figures_agree(full.figures, short.figures)
     other_month = fingerprint("t", "취업자는 2790만1천명으로 12만8천명 늘었다. 실업률은 3.2%였다.")
     assert not figures_agree(full.figures, other_month.figures)
+
+
+def test_a_tally_is_one_figure_of_two_sides() -> None:
+    # A vote's or a game's tally, whichever team is named first; not a range or a date.
+    assert figures("The council voted 4-3 on Monday") == {"oted|-|4-3"}
+    assert numbers("해오름을 3-2로 꺾었다") == numbers("해오름에 2-3으로 졌다") == {"3-2"}
+    assert numbers("snow of 10-15 cm, aged 18-24 years, 18-24세") == {"10", "15", "18", "24"}
+    assert numbers("on 2026-03-17, call 02-123-4567") >= {"2026", "4567"}
+    # Its sides still count as the texts' values, as when read apart ("14 to 6").
+    assert telling_values(figures("approved 14-6 and $9.4 million")) == {"14", "9400000"}
+
+
+def test_two_votes_of_one_council_disagree_on_their_tallies() -> None:
+    bans = figures("The City Commission voted 4-3 late Monday to ban right turns on red.")
+    converts = figures("The City Commission voted 5-2 on Monday night to convert the streets.")
+    assert not figures_agree(bans, converts, min_shared=0)  # both sides differ
+    told_again = figures("Commissioners voted 4-3 to ban turns on red at 38 intersections.")
+    assert figures_agree(bans, told_again, min_shared=0)
+    # One side apart is one conflict of the two that keep texts apart.
+    one_side = figures("The City Commission voted 4-2 on Monday.")
+    assert figures_agree(bans, one_side, min_shared=0)
+    # A text read before tallies were (its first side alone) matches by that side.
+    assert figures_agree(bans, frozenset({"oted|-|4", "####||3"}), min_shared=0)
 
 
 # -- the story text ----------------------------------------------------------------------------

@@ -1349,3 +1349,51 @@ def test_a_report_restating_an_event_later_the_same_day_is_not_one_event_by_its_
     for told in (SLIDE, SLIDE_EVENING):
         save(store, told)
     assert groups(store) == {frozenset({"slide"}), frozenset({"slide-cause"})}
+
+
+#: One evening of a city commission: two votes, the second report naming the first. Both
+#: share the city, the commission, the downtown, the day and its words; their tallies
+#: differ.
+COMMISSION_WHEN = datetime(2026, 3, 17, 3, 0, tzinfo=UTC)
+TURNS_VOTE = (
+    "harbor",
+    "turns",
+    "Millbrook bans right turns on red at 41 downtown intersections",
+    "MILLBROOK — Drivers in downtown Millbrook will no longer be allowed to turn right on "
+    "a red light at 41 intersections after the City Commission voted 4-3 late Monday to "
+    "approve the ban, citing crashes involving pedestrians and cyclists. Mayor Delia "
+    "Okafor said the rule takes effect on June 1. The signs will cost about $61,000.",
+    COMMISSION_WHEN,
+)
+TURNS_VOTE_RETOLD = (
+    "meridian",
+    "turns-retold",
+    "Millbrook commission narrowly votes to end right on red downtown",
+    "A divided Millbrook City Commission voted 4-3 on Monday night to stop drivers turning "
+    "right on red across 41 downtown intersections. Mayor Delia Okafor cast the deciding "
+    "vote, saying pedestrians and cyclists had been hurt in too many crashes. About $61,000 "
+    "of new signs go up before the ban starts.",
+    COMMISSION_WHEN + timedelta(hours=1),
+)
+STREETS_VOTE = (
+    "ledger",
+    "streets",
+    "Millbrook to turn two downtown one-way streets into two-way roads",
+    "MILLBROOK — Two of downtown Millbrook's busiest one-way streets will carry traffic in "
+    "both directions after the City Commission voted 5-2 on Monday night to spend $2.9 "
+    "million converting them. Mayor Delia Okafor said drivers had been speeding through "
+    "downtown, and that pedestrians and cyclists would be safer. Work starts in the "
+    "summer. The ban on right turns on red at 41 downtown intersections, approved at the "
+    "same meeting, takes effect in June.",
+    COMMISSION_WHEN + timedelta(hours=2),
+)
+
+
+def test_two_votes_of_one_meeting_are_two_events_by_their_tallies(store: Store) -> None:
+    """Reports of one vote state its tally; another vote of the same council, the same
+    evening, has its own, which both of its sides keep apart."""
+    turns, streets = _text(TURNS_VOTE), _text(STREETS_VOTE)
+    assert not signals(streets, turns, Rarity({}, limit=64)).figures_agree
+    for told in (TURNS_VOTE, TURNS_VOTE_RETOLD, STREETS_VOTE):
+        save(store, told)
+    assert groups(store) == {frozenset({"turns", "turns-retold"}), frozenset({"streets"})}
