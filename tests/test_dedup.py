@@ -199,6 +199,21 @@ def test_a_tally_is_one_figure_of_two_sides() -> None:
     assert telling_values(figures("approved 14-6 and $9.4 million")) == {"14", "9400000"}
 
 
+def test_a_result_written_with_its_unit_between_is_one_figure() -> None:
+    # Korean results write a height or a time as whole and hundredths around the unit.
+    assert numbers("2m33을 넘었다") == {"2.33"}
+    assert numbers("13초31로 한국 신기록") == {"13.31"}
+    assert numbers("1분55초12로 우승, 준우승은 2분08초") == {"115.12", "128"}
+    # A clock time stays a clock time: hours, minutes and seconds apart.
+    assert numbers("오후 3시 10분 30초") == {"3", "10", "30"}
+    # Two reports of one high jump name its heights in other orders and sentences.
+    one = figures("남궁휘준은 2m25, 2m31을 차례로 넘은 뒤 2m33에서 세 번째 시기에 성공했다.")
+    other = figures(
+        "남궁휘준은 2m30에서 한 번 실패했지만 2m33을 넘어 우승했다. 2위는 2m31에 그쳤다."
+    )
+    assert figures_agree(one, other, min_shared=0)
+
+
 def test_two_votes_of_one_council_disagree_on_their_tallies() -> None:
     bans = figures("The City Commission voted 4-3 late Monday to ban right turns on red.")
     converts = figures("The City Commission voted 5-2 on Monday night to convert the streets.")

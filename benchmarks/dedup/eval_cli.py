@@ -62,11 +62,10 @@ def _story_number(row: dict[str, str]) -> int:
 #: twenty-fourth and the thirty-third, each measured once as held out, then tune; the
 #: tenth to seventeenth, the nineteenth and twentieth, the twenty-second and
 #: twenty-third, the twenty-fifth to thirty-second, the thirty-fourth, thirty-fifth,
-#: thirty-seventh to thirty-ninth, held out, each measured once on the rules it was
-#: written after (from the twenty-fifth on, on the event score); the thirty-sixth,
-#: written for tune, its look-alikes as alike as they come; the fortieth, written for
-#: tune, its hard negatives naming the story's event in passing; the forty-first, held
-#: out and not yet measured (for the next change).
+#: thirty-seventh to thirty-ninth and the forty-first, held out, each measured once on
+#: the rules it was written after (from the twenty-fifth on, on the event score); the
+#: thirty-sixth, written for tune, its look-alikes as alike as they come; the fortieth,
+#: written for tune, its hard negatives naming the story's event in passing.
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -110,7 +109,7 @@ PARTS = {
     "fortieth": lambda row: 4000 <= _story_number(row) < 4100,
     "forty-first": lambda row: 4100 <= _story_number(row) < 4200,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
-    "measured": lambda row: _story_number(row) < 4000,
+    "measured": lambda row: _story_number(row) < 4200,
 }
 
 

@@ -315,6 +315,13 @@ _TALLY = re.compile(
     r"|minutes?|seconds?|degrees?|inch|inches|feet|ft|miles?|metres?|meters?|m|g)\b"
     r"|세|살|일|시|분|초|년|개월|월|주|도|명|개|건|원|달러|배|층|호|번|회|차|위|곳|대|㎝|㎏|㎞))"
 )
+#: A measure written as whole and hundredths with its unit between, as Korean results
+#: write them: "2m33" (2.33 m), "13초31" (13.31 s), and a time in minutes and seconds,
+#: "1분55초12" (115.12 s).
+_COMPOUND = re.compile(
+    r"(?<![\d.])(?<!시 )(?<!시)(?:(\d{1,2})분\s?)?(\d{1,2})(m|초)(\d{2})(?![\d.])"
+    r"|(?<![\d.])(?<!시 )(?<!시)(\d{1,2})분\s?(\d{1,2})초(?![\d.])"
+)
 #: The separator of a tally's two sides in its value ("4-3").
 TALLY_SIDES = "-"
 
@@ -323,28 +330,35 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
     """(letters before, unit after, value) for every figure the text states. The letters
     before are those since the previous figure, at most ``_BEFORE_LETTERS`` ("#" where
     there are fewer); number words carry no context. A tally is one figure of two sides
-    ("4-3": ``_TALLY``)."""
+    ("4-3": ``_TALLY``), and a measure with its unit between one figure ("2m33" is
+    2.33 m: ``_COMPOUND``)."""
     normalized = _PERCENT.sub("%", unicodedata.normalize("NFKC", text).casefold())
     tallies = {match.start(): match for match in _TALLY.finditer(normalized)}
+    compounds = {match.start(): match for match in _COMPOUND.finditer(normalized)}
     previous_end = 0
     for match in _FIGURE.finditer(normalized):
         if match.start() < previous_end:
-            continue  # the second side of a tally
+            continue  # the rest of a tally or of a measure read whole
+        compound = compounds.get(match.start())
         tally = tallies.get(match.start())
-        if tally is not None:
+        after: str | None = None
+        if compound is not None:
+            match = compound
+            value: str | None
+            value, after = _compound_value(compound)
+        elif tally is not None:
             match = tally
             # Either side first: a game's score is told from either team ("3-2", "2-3").
             sides = sorted((int(tally.group(1)), int(tally.group(2))), reverse=True)
-            value: str | None = TALLY_SIDES.join(map(str, sides))
+            value = TALLY_SIDES.join(map(str, sides))
+            after = TALLY_SIDES  # what a tally counts is said before it: "voted", "beat"
         else:
             value = _value(match.group(1), match.group(2))
         if value is None:
             continue
         before = _NOT_BEFORE.sub("", normalized[previous_end : match.start()])
         before = before[-_BEFORE_LETTERS:].rjust(_BEFORE_LETTERS, "#")
-        if tally is not None:
-            after = TALLY_SIDES  # what a tally counts is said before it: "voted", "beat"
-        else:
+        if after is None:
             after_match = _AFTER.match(normalized, match.end())
             after = _NOT_AFTER.sub("", after_match.group(1))[:_AFTER_LETTERS] if after_match else ""
         yield before, after, value
@@ -358,6 +372,19 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
         if tens or ones:
             number = _KOREAN_TENS.get(tens or "", 0) + _KOREAN_ONES.get(ones or "", 0)
             yield "#" * _BEFORE_LETTERS, "", str(number)
+
+
+def _compound_value(match: re.Match[str]) -> tuple[str, str]:
+    """A ``_COMPOUND`` measure's value and unit: "2m33" → ("2.33", "m"), "1분55초12" →
+    ("115.12", "초")."""
+    minutes, whole, unit, hundredths, short_minutes, short_seconds = match.groups()
+    if whole is not None:
+        amount = Decimal(f"{whole}.{hundredths}") + 60 * int(minutes or 0)
+        unit = "초" if minutes else unit
+    else:
+        amount = Decimal(60 * int(short_minutes) + int(short_seconds))
+        unit = "초"
+    return format(amount.normalize(), "f"), unit
 
 
 def numbers(text: str) -> frozenset[str]:
