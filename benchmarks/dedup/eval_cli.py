@@ -452,6 +452,7 @@ def main() -> int:
     if options.copies_only:
         dedup.append("independent_reports: false")
     how: collections.Counter[str] = collections.Counter()
+    folded_by_part: collections.Counter[str] = collections.Counter()
     for seed in range(options.runs):
         joined: dict[str, Joined] = {}
         stories = run_once(rows, seed, dedup, options.evidence, others, joined)
@@ -475,6 +476,7 @@ def main() -> int:
             if row["kind"] in LOOK_ALIKE_KINDS and members[stories[row["id"]]] > 1
         ]
         folded_negatives.update(f"{row['kind']}/{row['lang']}" for row in folded)
+        folded_by_part.update(_part_of(row) for row in folded)
         story_members: dict[str, list[str]] = collections.defaultdict(list)
         for article, story in stories.items():
             story_members[story].append(article)
@@ -510,6 +512,16 @@ def main() -> int:
         )
     )
     print("  by how: " + ", ".join(f"{way} {count}" for way, count in sorted(how.items())))
+    look_alikes_by_part = collections.Counter(
+        _part_of(row) for row in scored if row["kind"] in LOOK_ALIKE_KINDS
+    )
+    print(
+        "  by part (stories numbered from): "
+        + ", ".join(
+            f"{part} {folded_by_part[part]} of {count * options.runs}"
+            for part, count in sorted(look_alikes_by_part.items(), key=lambda item: int(item[0]))
+        )
+    )
     if options.load is not None:
         print(
             f"placed over {LOAD_DAYS} days among {len(others):,} other articles "
@@ -520,6 +532,13 @@ def main() -> int:
     moved = sum(len(found) > 1 for found in groups_of.values())
     print(f"articles grouped differently across the orders: {moved} of {len(scored)}")
     return 0
+
+
+def _part_of(row: dict[str, str]) -> str:
+    """The part a story was written in, by the first number of its range: 1, 3, …, 4100
+    (the first part, 001–020, with the first two additions, 101–220)."""
+    number = _story_number(row)
+    return "1" if number < 300 else str(number // 100 * 100 + 1)
 
 
 def _show(rows: list[dict[str, str]], stories: dict[str, str], seed: int) -> None:
