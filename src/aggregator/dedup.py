@@ -323,7 +323,7 @@ _COMPOUND = re.compile(
     r"|(?<![\d.])(?<!시 )(?<!시)(\d{1,2})분\s?(\d{1,2})초(?![\d.])"
 )
 #: The separator of a tally's two sides in its value ("4-3").
-TALLY_SIDES = "-"
+_TALLY_SEPARATOR = "-"
 
 
 def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
@@ -350,8 +350,8 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
             match = tally
             # Either side first: a game's score is told from either team ("3-2", "2-3").
             sides = sorted((int(tally.group(1)), int(tally.group(2))), reverse=True)
-            value = TALLY_SIDES.join(map(str, sides))
-            after = TALLY_SIDES  # what a tally counts is said before it: "voted", "beat"
+            value = _TALLY_SEPARATOR.join(map(str, sides))
+            after = _TALLY_SEPARATOR  # what a tally counts is said before it: "voted", "beat"
         else:
             value = _value(match.group(1), match.group(2))
         if value is None:
@@ -410,8 +410,8 @@ def _split_figures(tokens: frozenset[str]) -> tuple[set[str], dict[str, set[str]
     for token in tokens:
         context, _, value = token.rpartition("|")
         values.add(value)
-        if TALLY_SIDES in value:
-            values.update(value.split(TALLY_SIDES))  # each side, as texts read apart
+        if _TALLY_SEPARATOR in value:
+            values.update(value.split(_TALLY_SEPARATOR))  # each side, as texts read apart
         if context and not context.startswith("#" * _BEFORE_LETTERS):
             by_context.setdefault(context, set()).add(value)
     return values, by_context
@@ -422,12 +422,12 @@ def _sides_apart(mine: set[str], theirs: set[str]) -> int:
     tallies the sides that differ (a vote of 4-3 and one of 5-2 disagree on both; 4-3
     and 4-2 on one). A tally against a single value (a text read before tallies were)
     is matched by its first side."""
-    if not any(TALLY_SIDES in value for value in (*mine, *theirs)):
+    if not any(_TALLY_SEPARATOR in value for value in (*mine, *theirs)):
         return 1
     fewest = 2
     for one in mine:
         for other in theirs:
-            sides = list(zip(one.split(TALLY_SIDES), other.split(TALLY_SIDES), strict=False))
+            sides = zip(one.split(_TALLY_SEPARATOR), other.split(_TALLY_SEPARATOR), strict=False)
             fewest = min(fewest, sum(a != b for a, b in sides))
     return fewest
 
@@ -456,7 +456,7 @@ def telling_values(tokens: frozenset[str]) -> frozenset[str]:
         context, _, value = token.rpartition("|")
         if context.rpartition("|")[2].startswith(_CALENDAR_UNITS):
             continue
-        for side in value.split(TALLY_SIDES):  # a tally's sides, as texts read apart
+        for side in value.split(_TALLY_SEPARATOR):  # a tally's sides, as texts read apart
             if _tells(side):
                 found.add(side)
     return frozenset(found)
