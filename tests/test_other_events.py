@@ -7,7 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from aggregator.dedup import Fingerprint, other_event_clauses, other_events, telling_values
+from aggregator.dedup import (
+    Fingerprint,
+    other_event_clauses,
+    other_events,
+    telling_values,
+)
 from aggregator.digest import Digest, digest_document
 from aggregator.model import Source
 from aggregator.same_story import Rarity, Text, _named_things
@@ -192,3 +197,59 @@ def test_a_sentence_turning_to_another_event_inside_a_paragraph_gives_no_words()
         "꺾고 우승했다.",
         "관중은 3천214명이었다.",
     ]
+
+
+def test_a_sentence_timing_the_event_an_hour_and_a_half_after_another_is_an_aside() -> None:
+    """A look-alike of the same meeting or place times its event by the story's, however
+    it counts the time ("about an hour and a half after", "hours after" a fire broke
+    out), and names the story there with its figures."""
+    meeting = (
+        "The ban on sky lanterns passed 49-13 at Shire Hall. The vote came about an hour "
+        "and a half after a much closer one, 38-24, to sell 14 of the county's 41 farms."
+    )
+    assert other_events([meeting]) == [
+        "The vote came about an hour and a half after a much closer one, 38-24, to sell 14 "
+        "of the county's 41 farms."
+    ]
+    fire = (
+        "About 8 hectares of reeds burned at Colmoor. The fire broke out hours after "
+        "surveyors announced that a record 71 cranes had nested there."
+    )
+    assert other_events([fire]) == [
+        "The fire broke out hours after surveyors announced that a record 71 cranes had "
+        "nested there."
+    ]
+    own = Fingerprint.of("Reed fire at Colmoor", fire, paragraphs=[fire])
+    values = {f.rpartition("|")[2] for f in own.figures}
+    assert "8" in values and "71" not in values
+
+
+def test_a_clause_naming_the_same_day_or_earlier_in_the_day_is_left_out() -> None:
+    """ "…, the same day the chancellor allowed …" and "…, won earlier in the day by …"
+    name another event of the day with its facts; "Earlier," inside a paragraph turns the
+    rest of it to that event. What the sentence says before the clause is its own."""
+    ruling = (
+        "The judgment was published on Thursday, the same day the chancellor allowed "
+        "St Ninian's in Ashby to remove its 34 pews."
+    )
+    assert other_events([ruling]) == [
+        ", the same day the chancellor allowed St Ninian's in Ashby to remove its 34 pews"
+    ]
+    rescue = (
+        "Sixteen rescuers went up from Brackdale, several of them straight from the fell "
+        "race, won earlier in the day by Ross Tevlin in a record of 4hr 41min."
+    )
+    assert other_events([rescue]) == [
+        ", won earlier in the day by Ross Tevlin in a record of 4hr 41min"
+    ]
+    crew = (
+        "It was the crew's second call of the day. Earlier, they had helped bring 48 "
+        "passengers ashore from a stranded ferry. Nobody was hurt."
+    )
+    assert other_events([crew]) == [
+        "Earlier, they had helped bring 48 passengers ashore from a stranded ferry.",
+        "Nobody was hurt.",
+    ]
+    # At a paragraph's start "Earlier," turned it to another event already; a clause
+    # of the report's own timing with no comma is its own.
+    assert other_events(["The road reopened the same day after repairs."]) == []

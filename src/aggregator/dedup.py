@@ -658,15 +658,19 @@ _OTHER_EVENT = re.compile(
 
 #: How a sentence sets its event apart from another it names, or times it by another
 #: ("The notice is not connected with the outbreak in Timaru, where 23 people …", "The
-#: ruling came hours after another judge ordered …", "Her final followed the men's final,
+#: ruling came hours after another judge ordered …", "The vote came about an hour and a
+#: half after a much closer one, 38-24, …", "The fire broke out hours after surveyors
+#: announced …", "Her final followed the men's final,
 #: won by …", "The announcement came at the same press conference at which …", "The game
 #: followed the afternoon's opener, in which …", "… 숨진 데 이어 하루 두 번째 누출 사고다"): a
 #: look-alike report names the other event there, with its figures. A report of its own
 #: event times it by the clock ("came shortly before midnight"), not by hours after another.
 _ASIDE = re.compile(
     r"\b(?:not (?:connected|linked|related) (?:with|to)|unrelated to|separate from)\b"
-    r"|\b(?:came|comes|was announced|were announced)\s+(?:just |only |less than )?"
-    r"(?:(?:a|an|one|two|three|several|\d+) )?(?:minutes?|hours?|days?|weeks?) after\b"
+    r"|\b(?:came|comes|was announced|were announced|broke out)\s+"
+    r"(?:(?:just|only|less than|about|some|nearly|almost|more than) )?"
+    r"(?:(?:a|an|one|two|three|several|a few|\d+) )?"
+    r"(?:(?:minutes?|hours?|days?|weeks?)(?: and a half)?|half an hour) after\b"
     r"|\bcame earlier (?:in|on) the same\b|\bfollowed the (?:men|women)['’]s\b"
     r"|\b(?:came|was made|were made|was announced|were announced) at the same\b"
     r"|\bfollowed (?:the|an?) [^.,;]*, in which\b"
@@ -680,22 +684,27 @@ _ASIDE = re.compile(
 #: report's own timing runs on without one ("symptoms start four weeks after exposure").
 _REST = r"(?:[^.!?]|\.(?=\d))*"  # to the sentence's end, past "2.47am"
 _TIMED_AFTER = (
-    r"\s+(?:(?:just|only|less than|barely|more than|about|some) )?"
+    r"\s+(?:(?:just|only|less than|barely|more than|about|some|nearly|almost) )?"
     r"(?:(?:a|an|one|two|three|four|five|six|several|a few|\d+) )?"
-    rf"(?:minutes?|hours?|days?|weeks?) after\b{_REST}"
+    rf"(?:(?:minutes?|hours?|days?|weeks?)(?: and a half)?|half an hour) after\b{_REST}"
 )
 _ON_THE_DAY = (
     r"|,?\s+on (?:the )?(?:same (?:day|night|morning|evening|afternoon)"
     rf"|(?:day|night|morning|evening) of)\b{_REST}"
     rf"|,?\s+while (?:colleagues|others?|another)\b{_REST}"
+    # "…, the same day the chancellor allowed …", "…, won earlier in the day by …".
+    rf"|,\s+the same (?:day|night|morning|evening|afternoon)\b{_REST}"
+    rf"|,\s+(?:[a-z]+ )?earlier (?:in the day|that day|that morning|that afternoon)\b{_REST}"
 )
 _OTHER_EVENT_CLAUSE = re.compile(f",{_TIMED_AFTER}{_ON_THE_DAY}")
 #: A headline has no commas to spare: "… two days after Coventry vote".
 _OTHER_EVENT_HEADLINE = re.compile(f",?{_TIMED_AFTER}{_ON_THE_DAY}")
 #: How a sentence inside a paragraph turns to another event: it and what follows it in
-#: the paragraph are about that event ("앞서 이날 열린 여자부 …에서는").
+#: the paragraph are about that event ("앞서 이날 열린 여자부 …에서는"; "It was the crew's
+#: second call of the day. Earlier, they had …").
 _OTHER_EVENT_SENTENCE = re.compile(
-    r"(?:Separately|In (?:a|an) (?:separate|unrelated)\b|In other news|앞서 이날|이날 앞서)"
+    r"(?:Separately|In (?:a|an) (?:separate|unrelated)\b|In other news|Earlier,"
+    r"|앞서 이날|이날 앞서)"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=다\.)\s*")
 
