@@ -191,7 +191,8 @@ def test_one_figure_left_out_or_restated_is_no_conflict() -> None:
 
 def test_a_tally_is_one_figure_of_two_sides() -> None:
     # A vote's or a game's tally, whichever team is named first; not a range or a date.
-    assert figures("The council voted 4-3 on Monday") == {"oted|-|4-3"}
+    assert figures("The council voted 4-3 on Monday") == {"vote|-|4-3"}
+    assert figures("They beat Canada 2-1") == {"nada|-|2-1"}
     assert numbers("해오름을 3-2로 꺾었다") == numbers("해오름에 2-3으로 졌다") == {"3-2"}
     assert numbers("snow of 10-15 cm, aged 18-24 years, 18-24세") == {"10", "15", "18", "24"}
     dated = numbers("on 2026-03-17, call 02-123-4567, in 2021-25")
@@ -225,7 +226,21 @@ def test_two_votes_of_one_council_disagree_on_their_tallies() -> None:
     one_side = figures("The City Commission voted 4-2 on Monday.")
     assert figures_agree(bans, one_side, min_shared=0)
     # A text read before tallies were (its first side alone) matches by that side.
-    assert figures_agree(bans, frozenset({"oted|-|4", "####||3"}), min_shared=0)
+    assert figures_agree(bans, frozenset({"vote|-|4", "####||3"}), min_shared=0)
+
+
+def test_a_vote_is_one_quantity_however_it_is_worded() -> None:
+    """Two votes of one meeting, one "voted" and the other "passed": their tallies measure
+    a vote each, and disagree; a report of the same vote worded otherwise agrees."""
+    sale = figures("Councillors voted 38-24 for the sales at a full council meeting.")
+    ban = figures("The motion, passed 49-13 at Shire Hall, covers country parks.")
+    assert not figures_agree(sale, ban, min_shared=0)
+    sale_again = figures("The sale of 14 farms was approved by 38 votes to 24, or 38-24.")
+    assert figures_agree(sale, sale_again, min_shared=0)
+    # A game's score is keyed by what comes before it, as before: a vote named in another
+    # sentence does not make it one.
+    game = figures("The motion was carried. Later the Owls beat Stanmere 71-64.")
+    assert "vote|-|71-64" not in game
 
 
 # -- the story text ----------------------------------------------------------------------------

@@ -324,6 +324,16 @@ _COMPOUND = re.compile(
 )
 #: The separator of a tally's two sides in its value ("4-3").
 _TALLY_SEPARATOR = "-"
+#: A vote's tally measures the vote however the sentence words it ("voted 38-24", "the
+#: motion, passed 49-13", "by a vote of 7-2"): all are keyed as one quantity, so that two
+#: votes of one meeting disagree, as two scores of one game would.
+_VOTED = re.compile(
+    r"\b(?:vot(?:e|ed|es|ing)|passed|approved|rejected|backed|carried|defeated|adopted)\b"
+)
+#: Looked for in the sentence before the tally, at most this many characters back.
+_VOTE_REACH = 40
+_SENTENCE_TAIL = re.compile(r"[.!?]\s")
+_VOTE = "vote"
 
 
 def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
@@ -331,7 +341,7 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
     before are those since the previous figure, at most ``_BEFORE_LETTERS`` ("#" where
     there are fewer); number words carry no context. A tally is one figure of two sides
     ("4-3": ``_TALLY``), and a measure with its unit between one figure ("2m33" is
-    2.33 m: ``_COMPOUND``)."""
+    2.33 m: ``_COMPOUND``). A vote's tally is keyed as ``_VOTE``, however worded."""
     normalized = _PERCENT.sub("%", unicodedata.normalize("NFKC", text).casefold())
     tallies = {match.start(): match for match in _TALLY.finditer(normalized)}
     compounds = {match.start(): match for match in _COMPOUND.finditer(normalized)}
@@ -356,8 +366,12 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
             value = _value(match.group(1), match.group(2))
         if value is None:
             continue
-        before = _NOT_BEFORE.sub("", normalized[previous_end : match.start()])
-        before = before[-_BEFORE_LETTERS:].rjust(_BEFORE_LETTERS, "#")
+        preceding = normalized[previous_end : match.start()]
+        if after == _TALLY_SEPARATOR and _is_vote(preceding):
+            before = _VOTE
+        else:
+            before = _NOT_BEFORE.sub("", preceding)
+            before = before[-_BEFORE_LETTERS:].rjust(_BEFORE_LETTERS, "#")
         if after is None:
             after_match = _AFTER.match(normalized, match.end())
             after = _NOT_AFTER.sub("", after_match.group(1))[:_AFTER_LETTERS] if after_match else ""
@@ -372,6 +386,11 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
         if tens or ones:
             number = _KOREAN_TENS.get(tens or "", 0) + _KOREAN_ONES.get(ones or "", 0)
             yield "#" * _BEFORE_LETTERS, "", str(number)
+
+
+def _is_vote(preceding: str) -> bool:
+    """Whether the sentence a tally ends on words a vote (``_VOTED``)."""
+    return _VOTED.search(_SENTENCE_TAIL.split(preceding[-_VOTE_REACH:])[-1]) is not None
 
 
 def _compound_value(match: re.Match[str]) -> tuple[str, str]:
