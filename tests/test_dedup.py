@@ -225,8 +225,12 @@ def test_two_votes_of_one_council_disagree_on_their_tallies() -> None:
     # One side apart is one conflict of the two that keep texts apart.
     one_side = figures("The City Commission voted 4-2 on Monday.")
     assert figures_agree(bans, one_side, min_shared=0)
-    # A text read before tallies were (its first side alone) matches by that side.
+    # A single value against a tally (a text read before tallies were: its first side
+    # alone) matches by the tally's first side.
     assert figures_agree(bans, frozenset({"vote|-|4", "####||3"}), min_shared=0)
+    # A vote's tally read before votes were keyed as such keeps its letters ("oted"): it
+    # is not compared with one keyed "vote", as two texts' tallies of other words were not.
+    assert figures_agree(converts, frozenset({"oted|-|4-3"}), min_shared=0)
 
 
 def test_a_vote_is_one_quantity_however_it_is_worded() -> None:

@@ -7,12 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from aggregator.dedup import (
-    Fingerprint,
-    other_event_clauses,
-    other_events,
-    telling_values,
-)
+from aggregator.dedup import Fingerprint, other_event_clauses, other_events, telling_values
 from aggregator.digest import Digest, digest_document
 from aggregator.model import Source
 from aggregator.same_story import Rarity, Text, _named_things
