@@ -330,9 +330,9 @@ _TALLY_SEPARATOR = "-"
 _VOTED = re.compile(
     r"\b(?:vot(?:e|ed|es|ing)|passed|approved|rejected|backed|carried|defeated|adopted)\b"
 )
-#: Looked for in the sentence before the tally, at most this many characters back.
+#: Looked for in the sentence before the tally (``_SENTENCE_END``), at most this many
+#: characters back.
 _VOTE_REACH = 40
-_SENTENCE_TAIL = re.compile(r"[.!?]\s")
 _VOTE = "vote"
 
 
@@ -390,7 +390,7 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
 
 def _is_vote(preceding: str) -> bool:
     """Whether the sentence a tally ends on words a vote (``_VOTED``)."""
-    return _VOTED.search(_SENTENCE_TAIL.split(preceding[-_VOTE_REACH:])[-1]) is not None
+    return _VOTED.search(_SENTENCE_END.split(preceding[-_VOTE_REACH:])[-1]) is not None
 
 
 def _compound_value(match: re.Match[str]) -> tuple[str, str]:
