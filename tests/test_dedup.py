@@ -181,6 +181,23 @@ def test_figures_are_read_the_way_outlets_write_them() -> None:
     assert numbers("2025 천하장사 씨름대회, 3 백화점") == {"2025", "3"}
 
 
+def test_short_forms_of_money_and_broadcast_counts_are_their_values() -> None:
+    # Money after a currency sign is written in millions as "m"; a height is not.
+    assert numbers("cut the award from €2.59m to €1.94m") == numbers(
+        "cut the award from 2.59 million euros to 1.94 million euros"
+    )
+    assert numbers("a record £38M move") == numbers("a $38-million deficit") == {"38000000"}
+    assert numbers("she cleared 2.33m at the first attempt") == {"2.33"}
+    # A broadcast script writes 1,240 as "천2백4십"; 천 inside a word is no number.
+    assert numbers("독수리는 모두 천2백4십 마리, 지난해보다 2백6십 마리 많다") == {"1240", "260"}
+    assert numbers("들판에 천2백여 마리") == numbers("들판에 1,200여 마리") == {"1200"}
+    assert numbers("인천2공장과 백화점 3곳") == {"2", "3"}
+    # Read so, a broadcast telling and a print one state the same telling figures.
+    broadcast = figures("먹이터에서 센 독수리는 모두 천2백4십 마리. 지난겨울보다 2백6십 마리")
+    print_telling = figures("독수리 1,240마리를 확인했다. 지난겨울 최다 기록보다 260마리 많다.")
+    assert telling_values(broadcast) == telling_values(print_telling) == {"1240", "260"}
+
+
 def test_one_figure_left_out_or_restated_is_no_conflict() -> None:
     full = fingerprint("t", "취업자는 2817만6천명으로 19만3천명 늘었다. 실업률은 3.2%였다.")
     short = fingerprint("t", "취업자는 2817만6000명으로 19만3000명 늘었다.")

@@ -248,3 +248,23 @@ def test_a_clause_naming_the_same_day_or_earlier_in_the_day_is_left_out() -> Non
     # At a paragraph's start "Earlier," turned it to another event already; a clause
     # of the report's own timing with no comma is its own.
     assert other_events(["The road reopened the same day after repairs."]) == []
+
+
+def test_a_clause_naming_another_decision_of_the_meeting_is_left_out() -> None:
+    """ "…, coming at a meeting where the same board agreed to close …" names another
+    decision of one meeting with its figures; a report of that decision shares them."""
+    surgery = (
+        "The decision was welcome news for the county, coming at a meeting where the same "
+        "board agreed to close Kerrow Surgery on 31 December and move its 5,300 patients."
+    )
+    clause = (
+        ", coming at a meeting where the same board agreed to close Kerrow Surgery on 31 "
+        "December and move its 5,300 patients"
+    )
+    assert other_events([surgery]) == [clause]
+    own = Fingerprint.of("Board backs new surgery", surgery, paragraphs=[surgery])
+    whole = Fingerprint.of("Board backs new surgery", surgery)
+    assert "5300" in telling_values(whole.figures)
+    assert "5300" not in telling_values(own.figures)
+    # A meeting of the story's own: no other decision is named.
+    assert other_events(["The board agreed the plan at a meeting in Shrewsbury."]) == []

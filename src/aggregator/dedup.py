@@ -238,14 +238,19 @@ def content_hash(text: str) -> str:
 
 #: A number, with Korean unit characters ("2천817만6천", "19.3만", "1조 2천억") and
 #: English scale words ("1.8 billion", "$1.96bn") taken as part of it. A unit character
-#: is part of it only right after the digits: "2025 천하장사" is the year and a title.
+#: is part of it only right after the digits ("2025 천하장사" is the year and a title),
+#: but for 천 and 백 opening a number as broadcast scripts write them ("천2백4십 마리" is
+#: 1,240), not inside a word ("인천2공장").
 _FIGURE = re.compile(
-    r"(\d+(?:[.,]\d+)*(?:[조억만천백](?:\s?\d+(?:[.,]\d+)*)?)*)"
-    r"(\s?(?:trillion|billion|million|thousand|tn|bn)\b)?",
+    r"((?:(?<![가-힣])[천백](?=\d))?\d+(?:[.,]\d+)*(?:[조억만천백십](?:\s?\d+(?:[.,]\d+)*)?)*)"
+    r"([\s-]?(?:trillion|billion|million|thousand|tn|bn)\b)?",
     re.IGNORECASE,
 )
-_FIGURE_PART = re.compile(r"(\d+(?:[.,]\d+)*)?\s?([조억만천백])?")
-_SMALL_UNITS = {"천": 1000, "백": 100}
+_FIGURE_PART = re.compile(r"(\d+(?:[.,]\d+)*)?\s?([조억만천백십])?")
+_SMALL_UNITS = {"천": 1000, "백": 100, "십": 10}
+#: Millions after a currency sign, as English news writes money ("€1.94m", "£38m"): read
+#: as "1.94 million", what other reports write. Without the sign, "2.33m" is a height.
+_CURRENCY_MILLIONS = re.compile(r"(?<=[£$€¥])(\d+(?:[.,]\d+)*)[mM]\b")
 _LARGE_UNITS = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SCALES = {"trillion": 10**12, "tn": 10**12, "billion": 10**9, "bn": 10**9,
            "million": 10**6, "thousand": 1000}  # fmt: skip
@@ -301,7 +306,7 @@ def _value(number: str, scale: str | None) -> str | None:
         return None
     value = total + section
     if scale:
-        value *= _SCALES[scale.strip().casefold()]
+        value *= _SCALES[scale.strip(" -").casefold()]
     return format(value.normalize(), "f")
 
 
@@ -343,6 +348,7 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
     ("4-3": ``_TALLY``), and a measure with its unit between one figure ("2m33" is
     2.33 m: ``_COMPOUND``). A vote's tally is keyed as ``_VOTE``, however worded."""
     normalized = _PERCENT.sub("%", unicodedata.normalize("NFKC", text).casefold())
+    normalized = _CURRENCY_MILLIONS.sub(r"\1 million", normalized)
     tallies = {match.start(): match for match in _TALLY.finditer(normalized)}
     compounds = {match.start(): match for match in _COMPOUND.finditer(normalized)}
     previous_end = 0
@@ -535,6 +541,7 @@ def _plain(text: str) -> str:
     their normalized value ("2천817만6천" and "2,817만6000" → "28176000"), "per cent" as
     "%", polite Korean sentence endings as plain ones (broadcast copy says "동결했습니다"
     where print says "동결했다")."""
+    text = _CURRENCY_MILLIONS.sub(r"\1 million", text)
     text = _FIGURE.sub(lambda m: _value(m.group(1), m.group(2)) or m.group(), text)
     text = _PERCENT.sub("%", text)
     return _POLITE_ENDING.sub(_plain_ending, text)
@@ -714,6 +721,9 @@ _ON_THE_DAY = (
     # "…, the same day the chancellor allowed …", "…, won earlier in the day by …".
     rf"|,\s+the same (?:day|night|morning|evening|afternoon)\b{_REST}"
     rf"|,\s+(?:[a-z]+ )?earlier (?:in the day|that day|that morning|that afternoon)\b{_REST}"
+    # "…, coming at a meeting where the same board agreed to close …".
+    rf"|,\s+(?:coming |which came )?at (?:a|the same) (?:meeting|session|sitting|hearing)"
+    rf" (?:where|at which|in which)\b{_REST}"
 )
 _OTHER_EVENT_CLAUSE = re.compile(f",{_TIMED_AFTER}{_ON_THE_DAY}")
 #: A headline has no commas to spare: "… two days after Coventry vote".
