@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from aggregator.words import Words, words_of
+from aggregator.words import HANGUL, Words, words_of
 
 #: n-gram length in letters and digits for alphabetic scripts (Latin, Cyrillic …).
 SHINGLE_SIZE = 5
@@ -236,21 +236,23 @@ def content_hash(text: str) -> str:
 
 # -- figures -------------------------------------------------------------------------------
 
-#: A number, with Korean unit characters ("2천817만6천", "19.3만", "1조 2천억") and
-#: English scale words ("1.8 billion", "$1.96bn") taken as part of it. A unit character
-#: is part of it only right after the digits ("2025 천하장사" is the year and a title),
-#: but for 천 and 백 opening a number as broadcast scripts write them ("천2백4십 마리" is
-#: 1,240), not inside a word ("인천2공장").
+#: A number, with Korean unit characters ("2천817만6천", "19.3만", "1조 2천억", "2백6십")
+#: and English scale words ("1.8 billion", "$1.96bn", "$1.4-million") taken as part of it.
+#: A unit character is part of it only right after the digits: "2025 천하장사" is the year
+#: and a title.
 _FIGURE = re.compile(
-    r"((?:(?<![가-힣])[천백](?=\d))?\d+(?:[.,]\d+)*(?:[조억만천백십](?:\s?\d+(?:[.,]\d+)*)?)*)"
+    r"(\d+(?:[.,]\d+)*(?:[조억만천백십](?:\s?\d+(?:[.,]\d+)*)?)*)"
     r"([\s-]?(?:trillion|billion|million|thousand|tn|bn)\b)?",
     re.IGNORECASE,
 )
 _FIGURE_PART = re.compile(r"(\d+(?:[.,]\d+)*)?\s?([조억만천백십])?")
 _SMALL_UNITS = {"천": 1000, "백": 100, "십": 10}
-#: Millions after a currency sign, as English news writes money ("€1.94m", "£38m"): read
-#: as "1.94 million", what other reports write. Without the sign, "2.33m" is a height.
-_CURRENCY_MILLIONS = re.compile(r"(?<=[£$€¥])(\d+(?:[.,]\d+)*)[mM]\b")
+#: Millions after a currency sign, as English news writes money ("€1.94m", "£38m"), and 천
+#: or 백 opening a number, as broadcast scripts write counts ("천2백4십 마리" is 1,240):
+#: written out (``_written_out``) before figures are read. Without the sign, "2.33m" is a
+#: height; 천 inside a word ("인천2공장") opens no number.
+_CURRENCY_MILLIONS = re.compile(r"([£$€¥])(\d+(?:[.,]\d+)*)[mM]\b")
+_LEADING_UNIT = re.compile(r"[천백](?=\d)")
 _LARGE_UNITS = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SCALES = {"trillion": 10**12, "tn": 10**12, "billion": 10**9, "bn": 10**9,
            "million": 10**6, "thousand": 1000}  # fmt: skip
@@ -310,6 +312,19 @@ def _value(number: str, scale: str | None) -> str | None:
     return format(value.normalize(), "f")
 
 
+def _written_out(text: str) -> str:
+    """Numbers in the short forms news writes them, written out for ``_FIGURE``: "€1.94m"
+    as "€1.94 million", "천2백" as "1천2백" (``_CURRENCY_MILLIONS``, ``_LEADING_UNIT``)."""
+    text = _CURRENCY_MILLIONS.sub(r"\1\2 million", text)
+    return _LEADING_UNIT.sub(_opening_unit, text)
+
+
+def _opening_unit(match: re.Match[str]) -> str:
+    before = match.string[match.start() - 1 : match.start()]
+    inside = before.isdigit() or before in ".," or HANGUL.match(before) is not None
+    return match.group() if before and inside else f"1{match.group()}"
+
+
 #: A tally: a vote's or a game's two sides joined by a dash ("voted 4-3", "87-79로
 #: 이겼다", "beat Canada 2-1"), neither part of a longer run of figures (a date, a
 #: telephone number, "2021-25", "787-9"), nor followed by a unit: a range ("10-15 cm",
@@ -348,7 +363,7 @@ def _figures_in(text: str) -> Iterator[tuple[str, str, str]]:
     ("4-3": ``_TALLY``), and a measure with its unit between one figure ("2m33" is
     2.33 m: ``_COMPOUND``). A vote's tally is keyed as ``_VOTE``, however worded."""
     normalized = _PERCENT.sub("%", unicodedata.normalize("NFKC", text).casefold())
-    normalized = _CURRENCY_MILLIONS.sub(r"\1 million", normalized)
+    normalized = _written_out(normalized)
     tallies = {match.start(): match for match in _TALLY.finditer(normalized)}
     compounds = {match.start(): match for match in _COMPOUND.finditer(normalized)}
     previous_end = 0
@@ -541,7 +556,7 @@ def _plain(text: str) -> str:
     their normalized value ("2천817만6천" and "2,817만6000" → "28176000"), "per cent" as
     "%", polite Korean sentence endings as plain ones (broadcast copy says "동결했습니다"
     where print says "동결했다")."""
-    text = _CURRENCY_MILLIONS.sub(r"\1 million", text)
+    text = _written_out(text)
     text = _FIGURE.sub(lambda m: _value(m.group(1), m.group(2)) or m.group(), text)
     text = _PERCENT.sub("%", text)
     return _POLITE_ENDING.sub(_plain_ending, text)
