@@ -188,6 +188,9 @@ def test_short_forms_of_money_and_broadcast_counts_are_their_values() -> None:
     )
     assert numbers("a record £38M move") == numbers("a $38-million deficit") == {"38000000"}
     assert numbers("she cleared 2.33m at the first attempt") == {"2.33"}
+    # The other scales written short: "$3.5B", "$250K", "C$150mn" (a scale word).
+    assert numbers("a $3.5B deal") == numbers("a 3.5 billion dollar deal") == {"3500000000"}
+    assert numbers("a $250K salary, C$150mn a year") == {"250000", "150000000"}
     # A broadcast script writes 1,240 as "천2백4십"; 천 inside a word is no number.
     assert numbers("독수리는 모두 천2백4십 마리, 지난해보다 2백6십 마리 많다") == {"1240", "260"}
     assert numbers("들판에 천2백여 마리") == numbers("들판에 1,200여 마리") == {"1200"}

@@ -237,25 +237,27 @@ def content_hash(text: str) -> str:
 # -- figures -------------------------------------------------------------------------------
 
 #: A number, with Korean unit characters ("2천817만6천", "19.3만", "1조 2천억", "2백6십")
-#: and English scale words ("1.8 billion", "$1.96bn", "$1.4-million") taken as part of it.
+#: and English scale words ("1.8 billion", "$1.96bn", "C$150mn", "$1.4-million") taken as
+#: part of it.
 #: A unit character is part of it only right after the digits: "2025 천하장사" is the year
 #: and a title.
 _FIGURE = re.compile(
     r"(\d+(?:[.,]\d+)*(?:[조억만천백십](?:\s?\d+(?:[.,]\d+)*)?)*)"
-    r"([\s-]?(?:trillion|billion|million|thousand|tn|bn)\b)?",
+    r"([\s-]?(?:trillion|billion|million|thousand|tn|bn|mn)\b)?",
     re.IGNORECASE,
 )
 _FIGURE_PART = re.compile(r"(\d+(?:[.,]\d+)*)?\s?([조억만천백십])?")
 _SMALL_UNITS = {"천": 1000, "백": 100, "십": 10}
-#: Millions after a currency sign, as English news writes money ("€1.94m", "£38m"), and 천
-#: or 백 opening a number, as broadcast scripts write counts ("천2백4십 마리" is 1,240):
-#: written out (``_written_out``) before figures are read. Without the sign, "2.33m" is a
-#: height; 천 inside a word ("인천2공장") opens no number.
-_CURRENCY_MILLIONS = re.compile(r"([£$€¥])(\d+(?:[.,]\d+)*)[mM]\b")
+#: A scale letter after a currency sign, as English news writes money ("€1.94m", "£38m",
+#: "$3.5B", "$250K"), and 천 or 백 opening a number, as broadcast scripts write counts
+#: ("천2백4십 마리" is 1,240): written out (``_written_out``) before figures are read.
+#: Without the sign, "2.33m" is a height; 천 inside a word ("인천2공장") opens no number.
+_CURRENCY_SCALE = re.compile(r"([£$€¥])(\d+(?:[.,]\d+)*)([mbk])\b", re.IGNORECASE)
+_SCALE_LETTERS = {"m": "million", "b": "billion", "k": "thousand"}
 _LEADING_UNIT = re.compile(r"[천백](?=\d)")
 _LARGE_UNITS = {"조": 10**12, "억": 10**8, "만": 10**4}
 _SCALES = {"trillion": 10**12, "tn": 10**12, "billion": 10**9, "bn": 10**9,
-           "million": 10**6, "thousand": 1000}  # fmt: skip
+           "million": 10**6, "mn": 10**6, "thousand": 1000}  # fmt: skip
 _WORD_NUMBERS = re.compile(
     r"\b(?:(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
     r"(?:-(one|two|three|four|five|six|seven|eight|nine))?"
@@ -314,9 +316,14 @@ def _value(number: str, scale: str | None) -> str | None:
 
 def _written_out(text: str) -> str:
     """Numbers in the short forms news writes them, written out for ``_FIGURE``: "€1.94m"
-    as "€1.94 million", "천2백" as "1천2백" (``_CURRENCY_MILLIONS``, ``_LEADING_UNIT``)."""
-    text = _CURRENCY_MILLIONS.sub(r"\1\2 million", text)
+    as "€1.94 million", "천2백" as "1천2백" (``_CURRENCY_SCALE``, ``_LEADING_UNIT``)."""
+    text = _CURRENCY_SCALE.sub(_scale_word, text)
     return _LEADING_UNIT.sub(_opening_unit, text)
+
+
+def _scale_word(match: re.Match[str]) -> str:
+    sign, number, letter = match.groups()
+    return f"{sign}{number} {_SCALE_LETTERS[letter.casefold()]}"
 
 
 def _opening_unit(match: re.Match[str]) -> str:
