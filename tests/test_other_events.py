@@ -268,3 +268,32 @@ def test_a_clause_naming_another_decision_of_the_meeting_is_left_out() -> None:
     assert "5300" not in telling_values(own.figures)
     # A meeting of the story's own: no other decision is named.
     assert other_events(["The board agreed the plan at a meeting in Shrewsbury."]) == []
+
+
+def test_the_same_occasion_at_which_another_event_happened_is_left_out() -> None:
+    """ "…at the same ceremony at which X was named …", "…, which announced the same
+    morning that …": what follows names the other event, with or without a comma. A
+    sentence opening "같은 날" inside a paragraph turns to another event of that day."""
+    award = (
+        "Her prize was announced on Thursday night at the same ceremony at which Shevill's "
+        "Fish Bar, run by one family since 1979, was named Fish and Chip Shop of the Year."
+    )
+    assert other_events([award]) == [
+        " at the same ceremony at which Shevill's Fish Bar, run by one family since 1979, "
+        "was named Fish and Chip Shop of the Year"
+    ]
+    count = (
+        "The washes are run by the RSPB, which announced the same morning that it had "
+        "counted 31 corncrakes."
+    )
+    assert other_events([count]) == [" the same morning that it had counted 31 corncrakes"]
+    league = (
+        "물빛은 9위로 올라섰다. 같은 날 청록FC도 해오름에 3-2로 이겼다. 다음 경기는 토요일이다."
+    )
+    assert other_events([league]) == [
+        "같은 날 청록FC도 해오름에 3-2로 이겼다.",
+        "다음 경기는 토요일이다.",
+    ]
+    # A report's own step of the day, told mid-sentence, is its own.
+    assert other_events(["그는 판결에 불복해 같은 날 항소했다. 선고는 오전에 있었다."]) == []
+    assert other_events(["The crew returned the same day and went out again."]) == []

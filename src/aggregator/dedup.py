@@ -746,16 +746,21 @@ _ON_THE_DAY = (
     # "…, coming at a meeting where the same board agreed to close …".
     rf"|,\s+(?:coming |which came )?at (?:a|the same) (?:meeting|session|sitting|hearing)"
     rf" (?:where|at which|in which)\b{_REST}"
+    # "…was announced at the same ceremony at which Shevill's … was named …", "…, which
+    # announced the same morning that volunteers had counted …": what follows is the other
+    # event's, with or without a comma.
+    r"|\s+(?:(?:at|on) )?the same (?:day|morning|night|evening|afternoon|meeting|ceremony"
+    rf"|session|sitting|hearing),? (?:at which|in which|where|when|that)\b{_REST}"
 )
 _OTHER_EVENT_CLAUSE = re.compile(f",{_TIMED_AFTER}{_ON_THE_DAY}")
 #: A headline has no commas to spare: "… two days after Coventry vote".
 _OTHER_EVENT_HEADLINE = re.compile(f",?{_TIMED_AFTER}{_ON_THE_DAY}")
 #: How a sentence inside a paragraph turns to another event: it and what follows it in
-#: the paragraph are about that event ("앞서 이날 열린 여자부 …에서는"; "It was the crew's
-#: second call of the day. Earlier, they had …").
+#: the paragraph are about that event ("앞서 이날 열린 여자부 …에서는"; "…4연승을 달렸다. 같은
+#: 날 전주 청록FC도 …"; "It was the crew's second call of the day. Earlier, they had …").
 _OTHER_EVENT_SENTENCE = re.compile(
     r"(?:Separately|In (?:a|an) (?:separate|unrelated)\b|In other news|Earlier,"
-    r"|앞서 이날|이날 앞서)"
+    r"|앞서 이날|이날 앞서|같은 날 )"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=다\.)\s*")
 
