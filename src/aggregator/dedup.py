@@ -238,9 +238,8 @@ def content_hash(text: str) -> str:
 
 #: A number, with Korean unit characters ("2천817만6천", "19.3만", "1조 2천억", "2백6십")
 #: and English scale words ("1.8 billion", "$1.96bn", "C$150mn", "$1.4-million") taken as
-#: part of it.
-#: A unit character is part of it only right after the digits: "2025 천하장사" is the year
-#: and a title.
+#: part of it. A unit character is part of it only right after the digits: "2025 천하장사"
+#: is the year and a title.
 _FIGURE = re.compile(
     r"(\d+(?:[.,]\d+)*(?:[조억만천백십](?:\s?\d+(?:[.,]\d+)*)?)*)"
     r"([\s-]?(?:trillion|billion|million|thousand|tn|bn|mn)\b)?",
@@ -327,9 +326,10 @@ def _scale_word(match: re.Match[str]) -> str:
 
 
 def _opening_unit(match: re.Match[str]) -> str:
+    """ "천2백" → "1천2백"; a 천 or 백 inside a word or a number stays as it is."""
     before = match.string[match.start() - 1 : match.start()]
-    inside = before.isdigit() or before in ".," or HANGUL.match(before) is not None
-    return match.group() if before and inside else f"1{match.group()}"
+    inside = bool(before) and (before.isdigit() or before in ".," or HANGUL.match(before))
+    return match.group() if inside else f"1{match.group()}"
 
 
 #: A tally: a vote's or a game's two sides joined by a dash ("voted 4-3", "87-79로
