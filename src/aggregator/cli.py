@@ -22,7 +22,7 @@ from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
 from aggregator.errors import AggregatorError, ConfigError, ConfigNotFound, StoreError
-from aggregator.explain import explain_lines
+from aggregator.explain import explain_lines, review_lines
 from aggregator.metrics import Metrics
 from aggregator.model import Source, SourceState
 from aggregator.opml import parse_opml, plan_import, render_opml
@@ -349,7 +349,7 @@ def db_copy(ctx: click.Context, target: str) -> None:
 
 @main.group()
 def dedup() -> None:
-    """Why articles were folded into one story; take one out."""
+    """Why articles were folded into one story; the folds to look at; take one out."""
 
 
 @dedup.command()
@@ -366,6 +366,35 @@ def explain(ctx: click.Context, article_id: str) -> None:
         ctx.exit(2)
     for line in lines:
         click.echo(line)
+
+
+@dedup.command()
+@click.option(
+    "--hours",
+    type=click.IntRange(min=1),
+    default=48,
+    show_default=True,
+    help="List the folds of articles first stored this many hours back.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="List at most this many folds of each kind.",
+)
+@click.pass_context
+def review(ctx: click.Context, hours: int, limit: int) -> None:
+    """List the recent folds of reports written apart, the lowest score first."""
+    settings = load(ctx)
+    with _store_or_exit(ctx, settings) as store:
+        lines = review_lines(settings, store, utcnow() - timedelta(hours=hours), limit)
+    for line in lines:
+        click.echo(line)
+    click.echo(
+        "`aggregator dedup explain ID` shows every signal of a fold; "
+        "`aggregator dedup split ID` takes the article out of its story for good."
+    )
 
 
 def _story_ref(text: str) -> str:

@@ -1,7 +1,19 @@
 """What ``dedup explain`` says of a story: each member, and the rule and match that
-brought it in (the command prints it; the demo shows it too)."""
+brought it in (the command prints it; the demo shows it too); and what ``dedup review``
+lists: the recent folds of reports written apart, the lowest score first.
+
+Reports written apart fold by their words, names and figures (``same_story``), and now
+and then a report of another event of the same place and day folds that way too. Copies
+and rewrites (``similarity``) share their wording and are not listed. The event score
+does not tell such a look-alike from a report of the event (many that fold score 0.9 or
+more), but two headlines side by side mostly do, at a glance ("Swan shot on nature
+reserve" joined to "Record 31 corncrakes heard on the reserve"): the review shows each
+fold that way, the lowest score first.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from aggregator import pipeline
 from aggregator.config import Settings
@@ -50,3 +62,38 @@ def fold_reason(member: StoredArticle) -> str:
 
 def _evidence(member: StoredArticle) -> str:
     return f"\n      signals: {member.fold_evidence}" if member.fold_evidence else ""
+
+
+#: The rules whose folds ``dedup review`` lists, each under its heading.
+REVIEWED = (
+    ("same_event", "reports written apart folded into a story"),
+    ("merged", "stories merged into another"),
+)
+
+
+def review_lines(settings: Settings, store: Store, since: datetime, limit: int) -> list[str]:
+    """The folds of reports written apart (and the merges of stories) first stored at or
+    after ``since``, at most ``limit`` of each, the lowest score first: each with its
+    headline and outlet beside those of the article it matched, and its id for ``dedup
+    explain`` and ``dedup split``."""
+    names = {source.id: source.name for source in settings.sources}
+
+    def told(stored: StoredArticle) -> str:
+        return f"{names.get(stored.source_id, stored.source_id)}: {stored.article.title}"
+
+    lines: list[str] = []
+    for rule, heading in REVIEWED:
+        folded = store.folded_by_rule(rule, since, limit + 1)
+        if len(folded) > limit:
+            lines.append(f"{heading}: more than {limit}; the {limit} lowest scores")
+        else:
+            order = " (the lowest score first)" if folded else ""
+            lines.append(f"{heading}: {len(folded)}{order}")
+        for member in folded[:limit]:
+            score = "-" if member.fold_score is None else f"{member.fold_score:.2f}"
+            lines.append(f"  {score}  {member.article.id}  {told(member)}")
+            match = store.article(member.fold_match) if member.fold_match else None
+            if match is not None:
+                verb = "joined" if rule == "same_event" else "told both"
+                lines.append(f"        {verb}: {match.article.id}  {told(match)}")
+    return lines

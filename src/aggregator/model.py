@@ -169,8 +169,9 @@ class StoredArticle:
     #: How it joined its story (canonical_url, content_hash, similarity, same_event,
     #: split); None for the article that founded it.
     fold_rule: str | None = None
-    #: The article it matched when it joined, and the rule's score (n-gram similarity,
-    #: or the content words' cosine for same_event).
+    #: The article it matched when it joined, and the rule's score: n-gram similarity,
+    #: the event score for same_event (the content words' cosine for articles placed
+    #: before there was one), for merged the score of the telling that bridged.
     fold_match: str | None = None
     fold_score: float | None = None
     #: Every signal's value when it joined by similarity or same_event.

@@ -465,6 +465,19 @@ class Store:
             row = conn.execute(articles_query().where(articles.c.id == article_id)).first()
             return None if row is None else stored_article(row)
 
+    def folded_by_rule(self, rule: str, since: datetime, limit: int) -> list[StoredArticle]:
+        """Articles first stored at or after ``since`` that joined their story by ``rule``
+        (``fold_rule``), the lowest ``fold_score`` first (then the latest stored), at most
+        ``limit``: what ``dedup review`` lists."""
+        query = (
+            articles_query()
+            .where(articles.c.fold_rule == rule, articles.c.first_seen >= since)
+            .order_by(articles.c.fold_score.asc().nulls_first(), articles.c.seq.desc())
+            .limit(limit)
+        )
+        with self._read("read folded articles") as conn:
+            return [stored_article(row) for row in conn.execute(query)]
+
     def story(self, story_id: str) -> list[StoredArticle]:
         """The members of a story, in the order they were stored."""
         query = articles_query().where(articles.c.story_id == story_id).order_by(articles.c.seq)
