@@ -349,7 +349,8 @@ def db_copy(ctx: click.Context, target: str) -> None:
 
 @main.group()
 def dedup() -> None:
-    """Why articles were folded into one story; the folds to look at; take one out."""
+    """Why articles were folded into one story; the folds to look at; take one out, or
+    make two stories one."""
 
 
 @dedup.command()
@@ -419,6 +420,28 @@ def split(ctx: click.Context, article_id: str) -> None:
     _announce(settings, result.changed)
     click.echo(
         f"article {article_id} is now story {new_story}; republished: "
+        f"{len(result.changed)} files changed"
+    )
+
+
+@dedup.command()
+@click.argument("article_id", metavar="ID")
+@click.argument("other_id", metavar="OTHER_ID")
+@click.pass_context
+def merge(ctx: click.Context, article_id: str, other_id: str) -> None:
+    """Make the stories of articles ID and OTHER_ID one, for good."""
+    settings = load(ctx)
+    article_id, other_id = _story_ref(article_id), _story_ref(other_id)
+    with _store_or_exit(ctx, settings) as store:
+        try:
+            story = store.merge(article_id, other_id, utcnow())
+        except StoreError as error:
+            click.echo(str(error), err=True)
+            ctx.exit(2)
+        result = pipeline.publish_all(settings, store, utcnow())
+    _announce(settings, result.changed)
+    click.echo(
+        f"the stories of {article_id} and {other_id} are now story {story}; republished: "
         f"{len(result.changed)} files changed"
     )
 

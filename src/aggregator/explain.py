@@ -19,6 +19,7 @@ from aggregator import pipeline
 from aggregator.config import Settings
 from aggregator.model import StoredArticle
 from aggregator.store import Store
+from aggregator.store.story_merge import MERGED_BY_OPERATOR
 from aggregator.stories import kept_items
 
 
@@ -55,6 +56,8 @@ def fold_reason(member: StoredArticle) -> str:
         return f"joined as the same event to {match}{_evidence(member)}"
     if rule == "merged":
         return f"its story was merged in: {match} told both{_evidence(member)}"
+    if rule == MERGED_BY_OPERATOR:
+        return f"its story was merged by the operator into {match}'s"
     if rule == "split":
         return f"split out of story {match}; stays on its own"
     return f"joined by the same {rule.replace('_', ' ')} as {match}"

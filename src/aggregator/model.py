@@ -167,7 +167,7 @@ class StoredArticle:
     #: The story this article tells (see ``aggregator.stories``); empty when unknown.
     story_id: str = ""
     #: How it joined its story (canonical_url, content_hash, similarity, same_event,
-    #: split); None for the article that founded it.
+    #: merged, merged_by_operator, split); None for the article that founded it.
     fold_rule: str | None = None
     #: The article it matched when it joined, and the rule's score: n-gram similarity,
     #: the event score for same_event (the content words' cosine for articles placed

@@ -142,8 +142,9 @@ articles = Table(
     Column("text_hash", Text),
     #: The figures the text states (``story_index.encode_figures``).
     Column("figures", Text),
-    #: How it joined its story: canonical_url, content_hash, similarity, split; None for
-    #: the founder. ``fold_match`` is the article it matched, ``fold_score`` the similarity.
+    #: How it joined its story: canonical_url, content_hash, similarity, same_event,
+    #: merged, merged_by_operator, split; None for the founder. ``fold_match`` is the
+    #: article it matched, ``fold_score`` the rule's score (``StoredArticle.fold_score``).
     Column("fold_rule", Text),
     Column("fold_match", Text),
     Column("fold_score", Float),

@@ -42,7 +42,7 @@ from aggregator.model import (
     Validators,
     story_id,
 )
-from aggregator.store import migrate, settling, story_index
+from aggregator.store import migrate, settling, story_index, story_merge
 from aggregator.store.article_rows import (
     articles_query,
     dialect_insert,
@@ -514,7 +514,7 @@ class Store:
                 .where(articles.c.id == article_id)
                 .values(
                     story_id=new,
-                    fold_rule="split",
+                    fold_rule=story_merge.SPLIT,
                     fold_match=old,
                     fold_score=None,
                     fold_evidence=None,
@@ -559,6 +559,29 @@ class Store:
                 .on_conflict_do_nothing()
             )
             return new
+
+    def merge(self, article_id: str, other_id: str, now: datetime) -> str:
+        """Make the stories of two articles one, for good (``dedup merge``): the story that
+        sorts first takes the other in, with its members, keys and word postings, as a
+        merge by an article does (``story_merge.merge_by_operator``). Returns the story
+        they now are."""
+        with self._write("merge two stories") as conn:
+            named = (article_id, other_id)
+            query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(named))
+            found: dict[str, str] = {row.id: row.story_id for row in conn.execute(query)}
+            for wanted in named:
+                if wanted not in found:
+                    raise StoreError(f"no stored article has the id {wanted!r}")
+            stories = (found[article_id], found[other_id])
+            if stories[0] == stories[1]:
+                raise StoreError(
+                    f"articles {article_id} and {other_id} are one story already: {stories[0]}"
+                )
+            seq = next_seq(conn)
+            db = Statements(conn)
+            into = story_merge.merge_by_operator(db, named, stories, seq, now)
+            touch_story(db, into, seq)
+            return into
 
     def prune(self, cutoff: datetime) -> int:
         """Remove the articles first seen and dated before ``cutoff`` (see

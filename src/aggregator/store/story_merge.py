@@ -13,6 +13,9 @@ members, story keys and word postings move to it; its founder is marked ``merged
 the article that bridged them, with that verdict's signals; ``merges`` records the
 absorbed story, so a publish removes the post written for it. A story holding an article
 the operator split out (``dedup split``) is never merged: the operator said it is not one.
+The operator can also merge two stories the rules left apart (``dedup merge``,
+``merge_by_operator``): the same move, the absorbed founder marked
+``MERGED_BY_OPERATOR``.
 
 Everything is read and written by story id or by index key, so a merge costs what the
 stories hold, not what the store holds.
@@ -30,6 +33,11 @@ from aggregator.words import Words
 
 #: The rule recorded on an absorbed story's founder.
 MERGED = "merged"
+#: The rule recorded on the founder of a story the operator merged into another.
+MERGED_BY_OPERATOR = "merged_by_operator"
+#: The rule of an article the operator split out of a story (``Store.split``): founding
+#: a story of its own, it records an operator's merge of that story all the same.
+SPLIT = "split"
 #: Merges followed at most when a placement is brought up to date.
 MAX_HOPS = 8
 
@@ -55,7 +63,24 @@ def merge_bridged(
     into = min(_sort_keys(db, [bridge.story_id for bridge in mergeable]))[1]
     for bridge in mergeable:
         if bridge.story_id != into:
-            _absorb(db, bridge, into, article_id, seq, now)
+            fold = (MERGED, article_id, bridge.score, _evidence(bridge))
+            _absorb(db, bridge.story_id, into, fold, seq, now)
+    return into
+
+
+def merge_by_operator(
+    db: Statements, named: tuple[str, str], stories: tuple[str, str], seq: int, now: datetime
+) -> str:
+    """Merge the two stories (``stories``) of two articles the operator named as one
+    (``named``, ``dedup merge``), whatever the rules and any split said: the story that
+    sorts first takes the other in, as a merge by an article does. The absorbed founder
+    records the merge and the article named in the story it went into. Returns that
+    story."""
+    into = min(_sort_keys(db, list(stories)))[1]
+    kept = 0 if stories[0] == into else 1
+    absorbed, named_in_kept = stories[1 - kept], named[kept]
+    fold = (MERGED_BY_OPERATOR, named_in_kept, None, None)
+    _absorb(db, absorbed, into, fold, seq, now, replacing=SPLIT)
     return into
 
 
@@ -110,10 +135,17 @@ def _sort_keys(db: Statements, story_ids: Sequence[str]) -> list[tuple[datetime,
 
 
 def _absorb(
-    db: Statements, bridge: Bridge, into: str, article_id: str, seq: int, now: datetime
+    db: Statements,
+    story: str,
+    into: str,
+    fold: tuple[str, str, float | None, str | None],
+    seq: int,
+    now: datetime,
+    replacing: str | None = None,
 ) -> None:
-    """Move the story ``bridge`` names into ``into``."""
-    story = bridge.story_id
+    """Move ``story`` into ``into``; its founder, if it joined no story itself (or came by
+    the rule ``replacing``), records ``fold``: the rule, the article that matched, the
+    score and the evidence."""
     members = db.all(
         "SELECT id, canonical_url, text_hash, words, figures, date FROM articles "
         "WHERE story_id = ?",
@@ -124,8 +156,8 @@ def _absorb(
     db.run("UPDATE articles SET story_id = ? WHERE story_id = ?", (into, story))
     db.run(
         "UPDATE articles SET fold_rule = ?, fold_match = ?, fold_score = ?, fold_evidence = ? "
-        "WHERE id = ? AND fold_rule IS NULL",
-        (MERGED, article_id, bridge.score, _evidence(bridge), story),
+        "WHERE id = ? AND (fold_rule IS NULL OR fold_rule = ?)",
+        (*fold, story, replacing),
     )
     for member, url, text_hash, words, figures, date in members:
         for kind, key in (("url", url), ("hash", text_hash)):
