@@ -33,24 +33,24 @@ FIRE_COPY: Told = (
 
 
 def rss(items: list[Told]) -> str:
+    """An RSS feed of ``items``, each linked to its outlet's site."""
     entries = "".join(
         f"<item><title>{escape(title)}</title><guid isPermaLink='false'>{guid}</guid>"
+        f"<link>https://{source}.example/{guid}</link>"
         f"<pubDate>{format_datetime(date)}</pubDate>"
         f"<description>{escape(f'<p>{body}</p>')}</description></item>"
-        for _, guid, title, body, date in items
+        for source, guid, title, body, date in items
     )
     return f"<rss version='2.0'><channel><title>t</title><link>https://example.org/</link>{entries}</channel></rss>"
 
 
-def fetched(tmp_path: Path, feed_server: FeedServer) -> Path:
-    outlets = {
-        "harbor": [FIRE_A, OUTBREAK_A],
-        "meridian": [FIRE_B, OUTBREAK_B],
-        "ledger": [FIRE_COPY],
-    }
+def fetched(tmp_path: Path, feed_server: FeedServer, outlets: dict[str, list[Told]]) -> Path:
+    """A configuration whose sources are ``outlets``, each an RSS feed served over HTTP,
+    after one ``fetch --all``."""
     config = tmp_path / "feeds.yaml"
     config.write_text(
-        "fetch: {allow_private: [127.0.0.1]}\nsources:\n"
+        "site: {link: 'https://agg.example/'}\nfetch: {allow_private: [127.0.0.1]}\n"
+        "sources:\n"
         + "".join(
             f"  - {{id: {source}, name: {source.title()}, "
             f"url: '{feed_server.serve(f'/{source}.xml', rss(items))}'}}\n"
@@ -74,7 +74,12 @@ def listed(output: str) -> list[tuple[float, str]]:
 def test_review_lists_folds_of_reports_written_apart_least_certain_first(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    config = fetched(tmp_path, feed_server)
+    outlets = {
+        "harbor": [FIRE_A, OUTBREAK_A],
+        "meridian": [FIRE_B, OUTBREAK_B],
+        "ledger": [FIRE_COPY],
+    }
+    config = fetched(tmp_path, feed_server, outlets)
     review = run_cli(config, "dedup", "review")
     assert review.returncode == 0, review.stderr
     out = review.stdout

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
@@ -408,19 +408,10 @@ def _story_ref(text: str) -> str:
 @click.pass_context
 def split(ctx: click.Context, article_id: str) -> None:
     """Take article ID out of its story, for good (re-fetching does not fold it back)."""
-    settings = load(ctx)
     article_id = _story_ref(article_id)
-    with _store_or_exit(ctx, settings) as store:
-        try:
-            new_story = store.split(article_id, utcnow())
-        except StoreError as error:
-            click.echo(str(error), err=True)
-            ctx.exit(2)
-        result = pipeline.publish_all(settings, store, utcnow())
-    _announce(settings, result.changed)
+    new_story, changed = _regroup(ctx, lambda store: store.split(article_id, utcnow()))
     click.echo(
-        f"article {article_id} is now story {new_story}; republished: "
-        f"{len(result.changed)} files changed"
+        f"article {article_id} is now story {new_story}; republished: {changed} files changed"
     )
 
 
@@ -430,20 +421,28 @@ def split(ctx: click.Context, article_id: str) -> None:
 @click.pass_context
 def merge(ctx: click.Context, article_id: str, other_id: str) -> None:
     """Make the stories of articles ID and OTHER_ID one, for good."""
-    settings = load(ctx)
     article_id, other_id = _story_ref(article_id), _story_ref(other_id)
+    story, changed = _regroup(ctx, lambda store: store.merge(article_id, other_id, utcnow()))
+    click.echo(
+        f"the stories of {article_id} and {other_id} are now story {story}; republished: "
+        f"{changed} files changed"
+    )
+
+
+def _regroup(ctx: click.Context, change: Callable[[Store], str]) -> tuple[str, int]:
+    """An operator's change to the stories (split, merge), then a publish and its
+    announcement: the story the change names and how many files changed. A change the
+    store refuses exits 2 with its reason."""
+    settings = load(ctx)
     with _store_or_exit(ctx, settings) as store:
         try:
-            story = store.merge(article_id, other_id, utcnow())
+            story = change(store)
         except StoreError as error:
             click.echo(str(error), err=True)
             ctx.exit(2)
         result = pipeline.publish_all(settings, store, utcnow())
     _announce(settings, result.changed)
-    click.echo(
-        f"the stories of {article_id} and {other_id} are now story {story}; republished: "
-        f"{len(result.changed)} files changed"
-    )
+    return story, len(result.changed)
 
 
 @main.command()
