@@ -44,13 +44,16 @@ def rss(items: list[Told]) -> str:
     return f"<rss version='2.0'><channel><title>t</title><link>https://example.org/</link>{entries}</channel></rss>"
 
 
-def fetched(tmp_path: Path, feed_server: FeedServer, outlets: dict[str, list[Told]]) -> Path:
-    """A configuration whose sources are ``outlets``, each an RSS feed served over HTTP,
-    after one ``fetch --all``."""
+def fetched(
+    tmp_path: Path, feed_server: FeedServer, outlets: dict[str, list[Told]], more: str = ""
+) -> Path:
+    """A configuration whose sources are ``outlets``, each an RSS feed served over HTTP
+    (and ``more`` of the file's sections), after one ``fetch --all``."""
     config = tmp_path / "feeds.yaml"
     config.write_text(
         "site: {link: 'https://agg.example/'}\nfetch: {allow_private: [127.0.0.1]}\n"
-        "sources:\n"
+        + more
+        + "sources:\n"
         + "".join(
             f"  - {{id: {source}, name: {source.title()}, "
             f"url: '{feed_server.serve(f'/{source}.xml', rss(items))}'}}\n"

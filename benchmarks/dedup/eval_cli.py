@@ -440,6 +440,12 @@ def main() -> int:
         help=f"place the stories over {LOAD_DAYS} days among N other articles a day "
         "(0: placed so, with no other news)",
     )
+    parser.add_argument(
+        "--reader",
+        metavar="URL",
+        help="dedup.reader at this chat completions URL, reading every fold "
+        "(recorded_reader.py answers it)",
+    )
     options = parser.parse_args()
     if options.half == "heldout" and (options.show or options.evidence):
         parser.error(
@@ -465,6 +471,9 @@ def main() -> int:
         dedup.append(f"event_score: {options.event_score}")
     if options.copies_only:
         dedup.append("independent_reports: false")
+    if options.reader:
+        reader = f"url: '{options.reader}', model: recorded, most_per_pass: 1000, timeout: 600s"
+        dedup.append(f"reader: {{{reader}}}")
     how: collections.Counter[str] = collections.Counter()
     folded_by_part: collections.Counter[str] = collections.Counter()
     for seed in range(options.runs):

@@ -151,10 +151,13 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
             )
             chosen = [source for source in settings.sources if source.id in claimed]
         reports = _run_with_progress(settings, store, chosen)
+        read = asyncio.run(pipeline.read_new_folds(settings, store, utcnow))
         pruned = pipeline.prune(settings, store, utcnow())
         result = pipeline.publish_all(settings, store, utcnow())
     _announce(settings, result.changed)
     failed = [report for report in reports if report.failed]
+    if read.read:
+        click.echo(f"read: the reader read {read.read} folds, {read.split} split out", err=True)
     if pruned:
         click.echo(f"pruned: {pruned} articles first seen over {_span(settings)} ago", err=True)
     for report in failed:

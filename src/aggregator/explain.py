@@ -8,7 +8,8 @@ and rewrites (``similarity``) share their wording and are not listed. The event 
 does not tell such a look-alike from a report of the event (many that fold score 0.9 or
 more), but two headlines side by side mostly do, at a glance ("Swan shot on nature
 reserve" joined to "Record 31 corncrakes heard on the reserve"): the review shows each
-fold that way, the lowest score first.
+fold that way, the lowest score first. Where a reader (``dedup.reader``) read a fold,
+both say what it made of it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from aggregator import pipeline
 from aggregator.config import Settings
-from aggregator.model import StoredArticle
+from aggregator.model import Reading, StoredArticle
 from aggregator.store import Store
 from aggregator.store.story_merge import MERGED_BY_OPERATOR
 from aggregator.stories import kept_items
@@ -41,7 +42,22 @@ def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str
         )
         lines.append(f"    {member.article.title}")
         lines.append(f"    {fold_reason(member)}")
+        reading = store.reading(member.article.id) if member.fold_rule in READ else None
+        if reading is not None:
+            lines.append(f"    {reading_line(reading)}")
     return lines
+
+
+#: The rules of folds the reader reads (``same_event``), or split out on its reading.
+READ = frozenset({"same_event", "split"})
+
+
+def reading_line(reading: Reading) -> str:
+    """What the reader (``dedup.reader``) made of a fold, in a line."""
+    if reading.same_event is None:
+        return f"the reader ({reading.model}) answered, the fold stands: {reading.reason}"
+    said = "the same event" if reading.same_event else "another event, split out"
+    return f"read by {reading.model} as {said}: {reading.reason}"
 
 
 def fold_reason(member: StoredArticle) -> str:
@@ -99,4 +115,7 @@ def review_lines(settings: Settings, store: Store, since: datetime, limit: int) 
             if match is not None:
                 verb = "joined" if rule == "same_event" else "told both"
                 lines.append(f"        {verb}: {match.article.id}  {told(match)}")
+            reading = store.reading(member.article.id) if rule == "same_event" else None
+            if reading is not None:
+                lines.append(f"        {reading_line(reading)}")
     return lines

@@ -178,6 +178,22 @@ class StoredArticle:
     fold_evidence: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the reader (a language model, ``dedup.reader``) made of a fold of reports
+    written apart: the article that joined, the one it joined, whether it read them as
+    one event, and why."""
+
+    article_id: str
+    match_id: str
+    #: None: the reader answered, but not in a form that could be read; the fold stands.
+    same_event: bool | None
+    reason: str
+    #: The model that read it, as the endpoint named it in the configuration.
+    model: str
+    at: datetime
+
+
 class FetchStatus(StrEnum):
     """How one fetch ended; stored on the source."""
 

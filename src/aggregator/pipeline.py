@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 from zoneinfo import ZoneInfo
 
+from aggregator import fold_reading
 from aggregator import publish as publishing
 from aggregator.address_guard import AddressPolicy
 from aggregator.config import Settings
@@ -418,6 +419,18 @@ async def run_pass_with(
         else r
         for r in reports
     ]
+
+
+async def read_new_folds(
+    settings: Settings, store: Store, clock: Callable[[], datetime]
+) -> fold_reading.FoldsRead:
+    """With ``dedup.reader``, have it read the folds of reports written apart that it has
+    not read (``fold_reading``), logging what it did: after a pass (``run_pass``), once
+    its articles are placed."""
+    done = await fold_reading.read_folds(settings, store, clock)
+    if done.read:
+        log.info("the reader read %d folds: %d split out", done.read, done.split)
+    return done
 
 
 def prune(settings: Settings, store: Store, now: datetime) -> int:

@@ -124,6 +124,7 @@ class Service:
         self._reload_requested = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._claiming = asyncio.Lock()
+        self._reading = asyncio.Lock()
         self._claims: set[asyncio.Future[None]] = set()
         self._stopping = False
         #: Who the sources this service fetches are leased to.
@@ -297,10 +298,15 @@ class Service:
                 report.updated,
                 report.folded,
             )
+        split_out = False
+        if report.changed and self.settings.dedup.reader is not None:
+            async with self._reading:  # one reading at a time: each fold is asked once
+                done = await pipeline.read_new_folds(self.settings, self.store, self.clock)
+            split_out = done.split > 0
         # New articles change the channels; a first fetch, a failure or a recovery
         # changes the source's health on the index page.
         health_moved = before.last_fetch is None or report.failed != (before.last_status == "error")
-        if report.changed or health_moved:
+        if report.changed or health_moved or split_out:
             self._publish_soon()
 
     def _prune(self) -> None:

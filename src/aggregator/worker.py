@@ -155,6 +155,7 @@ async def _fetch_due(
             results = await pipeline.run_pass_with(
                 settings, store, sources, clock, fetcher, digester
             )
+            await pipeline.read_new_folds(settings, store, clock)
             _tally(results, report)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from typing import Any, get_args
+from typing import Any, get_args, get_type_hints
 
 import yaml
 from pydantic import BaseModel
@@ -65,8 +65,14 @@ def _keys_at(schema: type[BaseModel], path: KeyPath) -> list[str]:
 
     model: Any = schema
     for part in (p for p in path if isinstance(p, str)):
-        fields = getattr(model, "model_fields", {})  # only pydantic models nest here
-        model = find(fields[part].annotation) if part in fields else None
+        if model is None:
+            break
+        if issubclass(model, BaseModel):
+            fields = model.model_fields
+            annotation = fields[part].annotation if part in fields else None
+        else:  # a section's dataclass holding another (dedup.reader)
+            annotation = get_type_hints(model, include_extras=True).get(part)
+        model = None if annotation is None else find(annotation)
     if model is None:
         return []
     if issubclass(model, BaseModel):

@@ -1,7 +1,8 @@
 """The settings a feeds.yaml stands for, as frozen values (README, "Configuration").
 
 One responsibility: the ``Settings`` value and its sections (``Site``, ``Output``,
-``Server``, ``FetchSettings``, ``DedupSettings``, ``PublishSettings``) with their
+``Server``, ``FetchSettings``, ``DedupSettings`` with its ``ReaderSettings``,
+``PublishSettings``) with their
 defaults. The sections are pydantic dataclasses, so ``schema`` validates the file's
 mappings straight into them.
 """
@@ -118,6 +119,27 @@ class FetchSettings:
 
 @with_config(STRICT)
 @dataclass(frozen=True, slots=True)
+class ReaderSettings:
+    """A language model the operator runs, behind an OpenAI-compatible chat completions
+    endpoint (Ollama, llama.cpp's server, vLLM, a hosted API), that reads each fold of
+    reports written apart after a pass and takes out of its story a report it reads as
+    another event (``aggregator.reading``)."""
+
+    #: The chat completions URL, e.g. ``http://127.0.0.1:11434/v1/chat/completions``.
+    url: HttpUrl
+    #: The model's name as the endpoint knows it.
+    model: Annotated[str, Field(min_length=1)]
+    #: How long one reading may take before the pass gives up on the reader.
+    timeout: Duration = timedelta(seconds=60)
+    #: At most this many folds read after a pass; the rest are read after the next.
+    most_per_pass: Annotated[int, Field(ge=1, le=1000)] = 20
+    #: The environment variable holding the endpoint's API key (sent as a bearer
+    #: token); None sends none.
+    api_key_env: str | None = None
+
+
+@with_config(STRICT)
+@dataclass(frozen=True, slots=True)
 class DedupSettings:
     near_duplicates: bool = True
     #: Similarity in (0, 1] at or above which two stories are one.
@@ -133,6 +155,8 @@ class DedupSettings:
     #: only texts that share their wording (copies, trimmed headlines, rewrites). False
     #: keeps every look-alike apart, and most reports written apart too.
     independent_reports: bool = True
+    #: A language model that reads the folds of reports written apart; None: none.
+    reader: ReaderSettings | None = None
 
 
 @with_config(STRICT)

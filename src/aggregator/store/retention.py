@@ -1,5 +1,6 @@
 """Retention: articles older than the configured window leave the store, with their rows
-in the sketch and word indexes, the story keys only they held and their split marks.
+in the sketch and word indexes, the story keys only they held, their split marks and
+what the reader made of their folds.
 
 An article goes when it was first seen before the cutoff and is dated (or, undated, first
 seen) before it too. A story keeps its id and its remaining members; its place in the
@@ -39,6 +40,7 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
             db, article_id, Words.decode(words), story_index.decode_figures(figures), when
         )
     db.run(f"DELETE FROM splits WHERE article_id IN ({marks})", ids)
+    db.run(f"DELETE FROM readings WHERE article_id IN ({marks})", ids)
     db.run(f"DELETE FROM unsettled WHERE article_id IN ({marks})", ids)
     for source_id, removed in db.all(
         f"SELECT source_id, COUNT(*) FROM articles WHERE id IN ({marks}) GROUP BY source_id", ids

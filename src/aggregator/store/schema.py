@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -225,6 +226,21 @@ splits = Table(
     metadata,
     Column("article_id", Text, primary_key=True),
     Column("from_story", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+#: What the reader (``dedup.reader``, a language model) made of a fold of reports written
+#: apart (0015): the article that joined, the one it joined, whether it read them as one
+#: event, and its reason. A fold is read once; one read as two events was split out in
+#: the same transaction.
+readings = Table(
+    "readings",
+    metadata,
+    Column("article_id", Text, primary_key=True),
+    Column("match_id", Text, nullable=False),
+    Column("same_event", Boolean),
+    Column("reason", Text, nullable=False),
+    Column("model", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
 )
 

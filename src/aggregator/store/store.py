@@ -36,6 +36,7 @@ from aggregator.errors import StoreError
 from aggregator.model import (
     Article,
     Cadence,
+    Reading,
     Source,
     SourceState,
     StoredArticle,
@@ -63,6 +64,7 @@ from aggregator.store.schema import (
     as_utc,
     counters,
     merges,
+    readings,
     sources,
     splits,
     stories,
@@ -488,77 +490,73 @@ class Store:
         """Take an article out of its story, for good: it becomes a story of its own (and
         keeps its canonical URL and content for that story). Returns its new story id."""
         with self._write("split an article out of its story") as conn:
-            row = conn.execute(
-                select(
-                    articles.c.story_id,
-                    articles.c.canonical_url,
-                    articles.c.text_hash,
-                    articles.c.words,
-                    articles.c.figures,
-                    articles.c.date,
-                ).where(articles.c.id == article_id)
-            ).first()
-            if row is None:
-                raise StoreError(f"no stored article has the id {article_id!r}")
-            old = row.story_id
-            count = conn.execute(
-                select(func.count()).where(articles.c.story_id == old)
-            ).scalar_one()
-            if count < 2:
-                raise StoreError(f"article {article_id} is the only member of its story")
-            # The story keeps its id; the founder leaving it takes a derived one.
-            new = article_id if article_id != old else story_id(article_id, "split")
-            seq = next_seq(conn)
-            conn.execute(
-                update(articles)
-                .where(articles.c.id == article_id)
+            return _split_out(conn, article_id, now)
+
+    def unread_folds(self, since: datetime, limit: int) -> list[StoredArticle]:
+        """Articles first stored at or after ``since`` that joined their story as the
+        same event and that the reader has not read yet, the earliest stored first, at
+        most ``limit``."""
+        unread = ~exists().where(readings.c.article_id == articles.c.id)
+        query = (
+            articles_query()
+            .where(articles.c.fold_rule == "same_event", articles.c.first_seen >= since, unread)
+            .order_by(articles.c.seq)
+            .limit(limit)
+        )
+        with self._read("read the folds not yet read") as conn:
+            return [stored_article(row) for row in conn.execute(query)]
+
+    def record_reading(self, reading: Reading) -> str | None:
+        """Keep what the reader made of a fold, and when it read two events, take the
+        article out of its story in the same transaction (as ``split``). A fold changed
+        since it was read (either report split out or merged elsewhere) is left as it is
+        now. Returns the article's new story id when it was split out."""
+        with self._write("record a reading") as conn:
+            inserted = conn.execute(
+                dialect_insert(conn, readings)
                 .values(
-                    story_id=new,
-                    fold_rule=story_merge.SPLIT,
-                    fold_match=old,
-                    fold_score=None,
-                    fold_evidence=None,
-                    seq=seq,
+                    article_id=reading.article_id,
+                    match_id=reading.match_id,
+                    same_event=reading.same_event,
+                    reason=reading.reason,
+                    model=reading.model,
+                    at=as_utc(reading.at),
                 )
-            )
-            db = Statements(conn)
-            touch_story(db, old, seq)  # one member fewer: its date and its item change
-            touch_story(db, new, seq)
-            story_index.move_words(
-                db,
-                article_id,
-                Words.decode(row.words),
-                story_index.decode_figures(row.figures),
-                row.date,
-                new,
-            )
-            for kind, key, column in (
-                ("url", row.canonical_url, articles.c.canonical_url),
-                ("hash", row.text_hash, articles.c.text_hash),
-            ):
-                if key is None:
-                    continue
-                shared = conn.execute(
-                    select(exists().where(articles.c.story_id == old, column == key))
-                ).scalar()
-                if not shared:  # the key was this article's alone: it goes with it
-                    conn.execute(
-                        update(story_keys)
-                        .where(
-                            story_keys.c.kind == kind,
-                            story_keys.c.key == key,
-                            story_keys.c.story_id == old,
-                        )
-                        .values(story_id=new)
-                    )
-            # A story merged away earlier and split out again is a story once more.
-            conn.execute(delete(merges).where(merges.c.story_id == new))
-            conn.execute(
-                dialect_insert(conn, splits)
-                .values(article_id=article_id, from_story=old, at=as_utc(now))
                 .on_conflict_do_nothing()
-            )
-            return new
+                # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT.
+                .returning(readings.c.article_id)
+            ).first()
+            if inserted is None or reading.same_event is not False:
+                return None
+            told = {
+                row.id: row
+                for row in conn.execute(
+                    select(
+                        articles.c.id,
+                        articles.c.story_id,
+                        articles.c.fold_rule,
+                        articles.c.fold_match,
+                    ).where(articles.c.id.in_((reading.article_id, reading.match_id)))
+                )
+            }
+            article, match = told.get(reading.article_id), told.get(reading.match_id)
+            if (
+                article is None
+                or match is None
+                or (article.fold_rule, article.fold_match) != ("same_event", reading.match_id)
+                or article.story_id != match.story_id
+            ):
+                return None
+            return _split_out(conn, reading.article_id, reading.at)
+
+    def reading(self, article_id: str) -> Reading | None:
+        """What the reader made of the fold of ``article_id``, if it read it."""
+        with self._read("read a reading") as conn:
+            row = conn.execute(select(readings).where(readings.c.article_id == article_id)).first()
+        if row is None:
+            return None
+        same = None if row.same_event is None else bool(row.same_event)
+        return Reading(row.article_id, row.match_id, same, row.reason, row.model, row.at)
 
     def merge(self, article_id: str, other_id: str, now: datetime) -> str:
         """Make the stories of two articles one, for good (``dedup merge``): the story that
@@ -778,3 +776,77 @@ def _reason(error: BaseException) -> str:
     """The driver's own words for a database error, without SQLAlchemy's SQL dump."""
     orig = getattr(error, "orig", None)
     return str(orig if orig is not None else error).strip() or type(error).__name__
+
+
+def _split_out(conn: Connection, article_id: str, now: datetime) -> str:
+    """Take an article out of its story in the transaction on ``conn`` (``Store.split``):
+    its new story id."""
+    row = conn.execute(
+        select(
+            articles.c.story_id,
+            articles.c.canonical_url,
+            articles.c.text_hash,
+            articles.c.words,
+            articles.c.figures,
+            articles.c.date,
+        ).where(articles.c.id == article_id)
+    ).first()
+    if row is None:
+        raise StoreError(f"no stored article has the id {article_id!r}")
+    old = row.story_id
+    count = conn.execute(select(func.count()).where(articles.c.story_id == old)).scalar_one()
+    if count < 2:
+        raise StoreError(f"article {article_id} is the only member of its story")
+    # The story keeps its id; the founder leaving it takes a derived one.
+    new = article_id if article_id != old else story_id(article_id, "split")
+    seq = next_seq(conn)
+    conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(
+            story_id=new,
+            fold_rule=story_merge.SPLIT,
+            fold_match=old,
+            fold_score=None,
+            fold_evidence=None,
+            seq=seq,
+        )
+    )
+    db = Statements(conn)
+    touch_story(db, old, seq)  # one member fewer: its date and its item change
+    touch_story(db, new, seq)
+    story_index.move_words(
+        db,
+        article_id,
+        Words.decode(row.words),
+        story_index.decode_figures(row.figures),
+        row.date,
+        new,
+    )
+    for kind, key, column in (
+        ("url", row.canonical_url, articles.c.canonical_url),
+        ("hash", row.text_hash, articles.c.text_hash),
+    ):
+        if key is None:
+            continue
+        shared = conn.execute(
+            select(exists().where(articles.c.story_id == old, column == key))
+        ).scalar()
+        if not shared:  # the key was this article's alone: it goes with it
+            conn.execute(
+                update(story_keys)
+                .where(
+                    story_keys.c.kind == kind,
+                    story_keys.c.key == key,
+                    story_keys.c.story_id == old,
+                )
+                .values(story_id=new)
+            )
+    # A story merged away earlier and split out again is a story once more.
+    conn.execute(delete(merges).where(merges.c.story_id == new))
+    conn.execute(
+        dialect_insert(conn, splits)
+        .values(article_id=article_id, from_story=old, at=as_utc(now))
+        .on_conflict_do_nothing()
+    )
+    return new

@@ -1,0 +1,83 @@
+"""After a pass, the reader (``dedup.reader``) reads the folds of reports written apart.
+
+Composition: the store's folds not yet read (``Store.unread_folds``: joined as the same
+event, first stored within ``dedup.event_window``), each with the report it joined, go
+to the reader one at a time (a model an operator runs serves one request at a time);
+each answer is kept, and a report read as another event is split out of its story, in
+one transaction (``Store.record_reading``). The first failure to reach the reader ends
+the reading: the rest wait for the next pass, and the pass itself is not failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from aggregator.config import Settings
+from aggregator.reading import ReaderError, read_pair, reader_client
+from aggregator.store import Store
+from aggregator.store.schema import as_utc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldsRead:
+    """What one reading after a pass did."""
+
+    read: int = 0
+    #: Reports read as another event, and split out of their story.
+    split: int = 0
+    #: Why the reading stopped before the folds waiting were read; None: it did not.
+    stopped: str | None = None
+
+
+async def read_folds(
+    settings: Settings,
+    store: Store,
+    clock: Callable[[], datetime],
+    client: httpx.AsyncClient | None = None,
+) -> FoldsRead:
+    """Have the reader read up to ``most_per_pass`` folds not yet read; nothing without
+    ``dedup.reader``. Never raises for what the reader does."""
+    reader = settings.dedup.reader
+    if reader is None:
+        return FoldsRead()
+    since = as_utc(clock()) - settings.dedup.event_window
+    folds = await asyncio.to_thread(store.unread_folds, since, reader.most_per_pass)
+    if not folds:
+        return FoldsRead()
+    outlets = {source.id: source.name for source in settings.sources}
+    read = split = 0
+    stopped = None
+    opened = reader_client(reader) if client is None else contextlib.nullcontext(client)
+    async with opened as asking:
+        for article in folds:
+            match = await asyncio.to_thread(store.article, article.fold_match or "")
+            if match is None:  # the report it joined was pruned since
+                continue
+            try:
+                reading = await read_pair(asking, reader, article, match, outlets, clock())
+            except ReaderError as error:
+                stopped = str(error)
+                log.warning("the reader could not be asked, folds left for later: %s", error)
+                break
+            new_story = await asyncio.to_thread(store.record_reading, reading)
+            read += 1
+            if new_story is not None:
+                split += 1
+                log.info(
+                    "the reader read %s as another event than %s, split out: %s",
+                    reading.article_id,
+                    reading.match_id,
+                    reading.reason,
+                )
+            elif reading.same_event is None:
+                log.warning("the reader's answer on %s: %s", reading.article_id, reading.reason)
+    return FoldsRead(read, split, stopped)
