@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             self.end_headers()
             self.wfile.write(answer)
 
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # ends serve_forever, then the counts are printed
+
+    signal.signal(signal.SIGTERM, stop)
     server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
     print(f"answering on http://127.0.0.1:{options.port}{PATH}", file=sys.stderr, flush=True)
     try:
