@@ -48,8 +48,9 @@ def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str
     return lines
 
 
-#: The rules of folds the reader reads (``same_event``), or split out on its reading.
-READ = frozenset({"same_event", "split"})
+#: The rules of folds the reader reads (``same_event``, ``merged``), or split out on its
+#: reading.
+READ = frozenset({"same_event", "merged", "split"})
 
 
 def reading_line(reading: Reading) -> str:
@@ -115,7 +116,7 @@ def review_lines(settings: Settings, store: Store, since: datetime, limit: int) 
             if match is not None:
                 verb = "joined" if rule == "same_event" else "told both"
                 lines.append(f"        {verb}: {match.article.id}  {told(match)}")
-            reading = store.reading(member.article.id) if rule == "same_event" else None
+            reading = store.reading(member.article.id)
             if reading is not None:
                 lines.append(f"        {reading_line(reading)}")
     return lines

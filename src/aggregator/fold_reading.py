@@ -1,7 +1,8 @@
 """After a pass, the reader (``dedup.reader``) reads the folds of reports written apart.
 
 Composition: the store's folds not yet read (``Store.unread_folds``: joined as the same
-event, first stored within ``dedup.event_window``), each with the report it joined, go
+event, or the founder of a story merged into another; first stored within
+``dedup.event_window``), each with the report it joined (or that told both), go
 to the reader one at a time (a model an operator runs serves one request at a time);
 each answer is kept, and a report read as another event is split out of its story, in
 one transaction (``Store.record_reading``). The first failure to reach the reader ends

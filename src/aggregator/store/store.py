@@ -494,12 +494,12 @@ class Store:
 
     def unread_folds(self, since: datetime, limit: int) -> list[StoredArticle]:
         """Articles first stored at or after ``since`` that joined their story as the
-        same event and that the reader has not read yet, the earliest stored first, at
-        most ``limit``."""
+        same event, or founded a story merged into another (``READ_RULES``), and that the
+        reader has not read yet, the earliest stored first, at most ``limit``."""
         unread = ~exists().where(readings.c.article_id == articles.c.id)
         query = (
             articles_query()
-            .where(articles.c.fold_rule == "same_event", articles.c.first_seen >= since, unread)
+            .where(articles.c.fold_rule.in_(READ_RULES), articles.c.first_seen >= since, unread)
             .order_by(articles.c.seq)
             .limit(limit)
         )
@@ -543,7 +543,8 @@ class Store:
             if (
                 article is None
                 or match is None
-                or (article.fold_rule, article.fold_match) != ("same_event", reading.match_id)
+                or article.fold_rule not in READ_RULES
+                or article.fold_match != reading.match_id
                 or article.story_id != match.story_id
             ):
                 return None
@@ -776,6 +777,12 @@ def _reason(error: BaseException) -> str:
     """The driver's own words for a database error, without SQLAlchemy's SQL dump."""
     orig = getattr(error, "orig", None)
     return str(orig if orig is not None else error).strip() or type(error).__name__
+
+
+#: The folds the reader (``dedup.reader``) reads: a report written apart that joined a
+#: story as the same event, and the founder of a story merged into another by a report
+#: that told both (read against that report; split out, its story is one again).
+READ_RULES = ("same_event", "merged")
 
 
 def _split_out(conn: Connection, article_id: str, now: datetime) -> str:
