@@ -21,6 +21,7 @@ from datetime import datetime
 import httpx
 
 from aggregator.config import Settings
+from aggregator.errors import StoreError
 from aggregator.reading import ReaderError, read_pair, reader_client
 from aggregator.store import Store
 from aggregator.store.schema import as_utc
@@ -46,12 +47,17 @@ async def read_folds(
     client: httpx.AsyncClient | None = None,
 ) -> FoldsRead:
     """Have the reader read up to ``most_per_pass`` folds not yet read; nothing without
-    ``dedup.reader``. Never raises for what the reader does."""
+    ``dedup.reader``. Never raises for what the reader or the store does while reading
+    (the folds not read are read after a later pass)."""
     reader = settings.dedup.reader
     if reader is None:
         return FoldsRead()
     since = as_utc(clock()) - settings.dedup.event_window
-    folds = await asyncio.to_thread(store.unread_folds, since, reader.most_per_pass)
+    try:
+        folds = await asyncio.to_thread(store.unread_folds, since, reader.most_per_pass)
+    except StoreError as error:
+        log.error("the folds to read could not be listed, left for later: %s", error)
+        return FoldsRead(stopped=str(error))
     if not folds:
         return FoldsRead()
     outlets = {source.id: source.name for source in settings.sources}
@@ -60,16 +66,20 @@ async def read_folds(
     opened = reader_client(reader) if client is None else contextlib.nullcontext(client)
     async with opened as asking:
         for article in folds:
-            match = await asyncio.to_thread(store.article, article.fold_match or "")
-            if match is None:  # the report it joined was pruned since
-                continue
             try:
+                match = await asyncio.to_thread(store.article, article.fold_match or "")
+                if match is None:  # pruned between the two reads
+                    continue
                 reading = await read_pair(asking, reader, article, match, outlets, clock())
+                new_story = await asyncio.to_thread(store.record_reading, reading)
             except ReaderError as error:
                 stopped = str(error)
                 log.warning("the reader could not be asked, folds left for later: %s", error)
                 break
-            new_story = await asyncio.to_thread(store.record_reading, reading)
+            except StoreError as error:
+                stopped = str(error)
+                log.error("reading the folds stopped, left for later: %s", error)
+                break
             read += 1
             if new_story is not None:
                 split += 1

@@ -497,9 +497,16 @@ class Store:
         same event, or founded a story merged into another (``READ_RULES``), and that the
         reader has not read yet, the earliest stored first, at most ``limit``."""
         unread = ~exists().where(readings.c.article_id == articles.c.id)
+        matched = articles.alias("matched")
+        still_there = exists().where(matched.c.id == articles.c.fold_match)  # not pruned
         query = (
             articles_query()
-            .where(articles.c.fold_rule.in_(READ_RULES), articles.c.first_seen >= since, unread)
+            .where(
+                articles.c.fold_rule.in_(READ_RULES),
+                articles.c.first_seen >= since,
+                unread,
+                still_there,
+            )
             .order_by(articles.c.seq)
             .limit(limit)
         )
