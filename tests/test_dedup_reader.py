@@ -325,10 +325,13 @@ def test_the_service_has_each_pass_s_new_folds_read_and_publishes_a_split(
                     assert reader.requests == []  # nothing folded yet
                     service.scheduler.remove_job("publish")
                     await service._pass(meridian, store.state(meridian.id))
+                    assert service._reading is not None  # read beside the passes
+                    service.scheduler.remove_job("publish")
+                    await service._reading
                     assert len(reader.requests) == 2
                     assert store.article(OUTBREAK_B_ID).fold_rule == "split"  # type: ignore[union-attr]
                     assert store.article(FIRE_B_ID).fold_rule == "same_event"  # type: ignore[union-attr]
-                    assert service.scheduler.get_job("publish") is not None
+                    assert service.scheduler.get_job("publish") is not None  # for the split
                 finally:
                     service.scheduler.shutdown(wait=False)
                     await service.fetcher.aclose()

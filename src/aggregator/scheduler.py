@@ -124,7 +124,9 @@ class Service:
         self._reload_requested = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._claiming = asyncio.Lock()
-        self._reading = asyncio.Lock()
+        #: The reader's reading of new folds, while one runs (``_read_soon``).
+        self._reading: asyncio.Future[None] | None = None
+        self._read_again = False
         self._claims: set[asyncio.Future[None]] = set()
         self._stopping = False
         #: Who the sources this service fetches are leased to.
@@ -170,6 +172,9 @@ class Service:
                 self.scheduler.pause()
             watcher.cancel()
             await self._finish_passes()
+            if self._reading is not None and not self._reading.done():
+                self._reading.cancel()  # a fold not yet answered is read after a restart
+                await asyncio.gather(self._reading, return_exceptions=True)
             if self._first_pending_change is not None:  # stored but not yet published
                 await asyncio.to_thread(self._publish)
             if self.scheduler.running:
@@ -298,16 +303,37 @@ class Service:
                 report.updated,
                 report.folded,
             )
-        split_out = False
         if report.changed and self.settings.dedup.reader is not None:
-            async with self._reading:  # one reading at a time: each fold is asked once
-                done = await pipeline.read_new_folds(self.settings, self.store, self.clock)
-            split_out = done.split > 0
+            self._read_soon()
         # New articles change the channels; a first fetch, a failure or a recovery
         # changes the source's health on the index page.
         health_moved = before.last_fetch is None or report.failed != (before.last_status == "error")
-        if report.changed or health_moved or split_out:
+        if report.changed or health_moved:
             self._publish_soon()
+
+    def _read_soon(self) -> None:
+        """Have the reader read the new folds (``dedup.reader``) beside the passes, not
+        in them: a model takes seconds a fold, and a pass holds a fetch slot. One
+        reading at a time, so each fold is asked once; a pass ending during a reading
+        has it go round again."""
+        if self._reading is not None and not self._reading.done():
+            self._read_again = True
+            return
+        self._read_again = False
+        self._reading = asyncio.ensure_future(self._read_folds())
+
+    async def _read_folds(self) -> None:
+        while True:
+            self._read_again = False
+            try:
+                done = await pipeline.read_new_folds(self.settings, self.store, self.clock)
+            except Exception:  # a task of its own: nobody else would see it
+                log.exception("reading the new folds failed; they are read after a later pass")
+                return
+            if done.split:
+                self._publish_soon()
+            if not self._read_again or self._stopping:
+                return
 
     def _prune(self) -> None:
         """Apply ``retention``; the channels lose what left the store at the next publish.
