@@ -86,14 +86,29 @@ def test_a_fold_the_reader_reads_as_another_event_is_split_out_for_good(
         assert "joined as the same event" in kept
         assert "read by test-model as the same event: the same plant fire" in kept
         review = run_cli(config, "dedup", "review").stdout
-        assert f"  {FIRE_B_ID}  " in review and f"  {OUTBREAK_B_ID}  " not in review
-        assert "read by test-model as the same event" in review
+        folds, splits = review.split("split out by the reader: ")
+        assert f"  {FIRE_B_ID}  " in folds and f"  {OUTBREAK_B_ID}  " not in folds
+        assert "read by test-model as the same event" in folds
+        # What the reader split out is listed for the operator to check it by.
+        outbreak_a = story_id("harbor", "outbreak-a")
+        assert splits.startswith("1 (the latest first)\n")
+        assert f"  {OUTBREAK_B_ID}  Meridian: {OUTBREAK_B[2]}\n" in splits
+        assert f"        had joined: {outbreak_a}  Harbor: {OUTBREAK_A[2]}\n" in splits
+        assert "as another event, split out: another ward, another day" in splits
+        assert "dedup merge ID OTHER_ID` puts back a report the reader split out" in splits
 
         # A later pass asks nothing again, and the rules do not fold the report back.
         again = run_cli(config, "fetch", "--all")
         assert again.returncode == 0, again.stderr
         assert len(reader.requests) == 2
         assert len(items(config)) == 3
+
+        # The operator overrules the reader: merged back, it stays, and is not asked again.
+        assert run_cli(config, "dedup", "merge", OUTBREAK_B_ID, outbreak_a).returncode == 0
+        assert len(items(config)) == 2
+        assert "split out by the reader: 0" in run_cli(config, "dedup", "review").stdout
+        assert run_cli(config, "fetch", "--all").returncode == 0
+        assert len(reader.requests) == 2 and len(items(config)) == 2
 
 
 def test_a_reader_out_of_service_leaves_the_folds_until_a_later_pass(

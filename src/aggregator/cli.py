@@ -399,6 +399,8 @@ def review(ctx: click.Context, hours: int, limit: int) -> None:
         "`aggregator dedup explain ID` shows every signal of a fold; "
         "`aggregator dedup split ID` takes the article out of its story for good."
     )
+    if settings.dedup.reader is not None:
+        click.echo("`aggregator dedup merge ID OTHER_ID` puts back a report the reader split out.")
 
 
 def _story_ref(text: str) -> str:

@@ -14,6 +14,7 @@ both say what it made of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from aggregator import pipeline
@@ -119,4 +120,29 @@ def review_lines(settings: Settings, store: Store, since: datetime, limit: int) 
             reading = store.reading(member.article.id)
             if reading is not None:
                 lines.append(f"        {reading_line(reading)}")
+    if settings.dedup.reader is not None:
+        lines += _reader_splits(store, since, limit, told)
+    return lines
+
+
+def _reader_splits(
+    store: Store, since: datetime, limit: int, told: Callable[[StoredArticle], str]
+) -> list[str]:
+    """The reports the reader split out, the latest first, each beside the report it had
+    joined: a model reads wrong too, and ``dedup merge`` puts one back."""
+    split = store.split_by_reader(since, limit + 1)
+    heading = "split out by the reader"
+    lines = [
+        f"{heading}: more than {limit}; the {limit} latest"
+        if len(split) > limit
+        else f"{heading}: {len(split)}{' (the latest first)' if split else ''}"
+    ]
+    for reading in split[:limit]:
+        article, match = store.article(reading.article_id), store.article(reading.match_id)
+        if article is None:
+            continue
+        lines.append(f"  {reading.article_id}  {told(article)}")
+        if match is not None:
+            lines.append(f"        had joined: {match.article.id}  {told(match)}")
+        lines.append(f"        {reading_line(reading)}")
     return lines

@@ -557,6 +557,27 @@ class Store:
                 return None
             return _split_out(conn, reading.article_id, reading.at)
 
+    def split_by_reader(self, since: datetime, limit: int) -> list[Reading]:
+        """The readings of "another event" that split a report out, of the reports first
+        stored at or after ``since``, the latest read first, at most ``limit``: what
+        ``dedup review`` lists for the operator to check the reader by."""
+        query = (
+            select(readings)
+            .join(articles, articles.c.id == readings.c.article_id)
+            .where(
+                readings.c.same_event.is_(False),
+                articles.c.fold_rule == story_merge.SPLIT,
+                articles.c.first_seen >= since,
+            )
+            .order_by(readings.c.at.desc(), readings.c.article_id)
+            .limit(limit)
+        )
+        with self._read("read the reader's splits") as conn:
+            return [
+                Reading(row.article_id, row.match_id, False, row.reason, row.model, row.at)
+                for row in conn.execute(query)
+            ]
+
     def reading(self, article_id: str) -> Reading | None:
         """What the reader made of the fold of ``article_id``, if it read it."""
         with self._read("read a reading") as conn:
