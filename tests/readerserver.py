@@ -1,6 +1,7 @@
-"""A chat completions endpoint on 127.0.0.1 for tests, in the OpenAI-compatible shape
-Ollama, llama.cpp's server and vLLM answer in: each POST's JSON body is recorded and
-answered by ``reply`` (the assistant's text for the request), or by ``status``."""
+"""A chat completions endpoint on 127.0.0.1 for tests (and the folding benchmark's
+recorded reader), in the OpenAI-compatible shape Ollama, llama.cpp's server and vLLM
+answer in: each POST's JSON body is recorded and answered by ``reply`` (the assistant's
+text for the request), or by ``status``."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class ReaderServer:
 
 
 @contextmanager
-def running_reader(server: ReaderServer) -> Iterator[ReaderServer]:
+def running_reader(server: ReaderServer, port: int = 0) -> Iterator[ReaderServer]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -54,7 +55,7 @@ def running_reader(server: ReaderServer) -> Iterator[ReaderServer]:
             self.end_headers()
             self.wfile.write(answer)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True
     server.url = f"http://127.0.0.1:{httpd.server_address[1]}{PATH}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -34,11 +34,15 @@ import hashlib
 import json
 import signal
 import sys
+import threading
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-PATH = "/v1/chat/completions"
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # the repository, for the tests' endpoint
+
+from tests.readerserver import ReaderServer, running_reader  # noqa: E402
 
 
 def question_key(reports: str) -> str:
@@ -69,55 +73,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     asked: set[str] = set()
     answered: set[str] = set()
     unanswered: set[str] = set()
+    lock = threading.Lock()  # the endpoint answers each request on a thread of its own
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            reports = body["messages"][-1]["content"]
-            key = question_key(reports)
+    def reply(body: dict[str, Any]) -> str:
+        reports = body["messages"][-1]["content"]
+        key = question_key(reports)
+        with lock:
             if options.record is not None:
                 if key not in asked:
                     asked.add(key)
                     with options.record.open("a", encoding="utf-8") as file:
                         file.write(json.dumps({"key": key, "reports": reports}) + "\n")
-                content = json.dumps({"same_event": True, "reason": "recording"})
-            elif key in answers:
-                answered.add(key)
-                reading, reason = answers[key]
-                content = json.dumps({"same_event": reading == "same", "reason": reason})
-            else:
+                return json.dumps({"same_event": True, "reason": "recording"})
+            if key not in answers:
                 unanswered.add(key)
-                content = "no recorded reading"
-            message = {"role": "assistant", "content": content}
-            answer = json.dumps({"choices": [{"index": 0, "message": message}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+                return "no recorded reading"
+            answered.add(key)
+        reading, reason = answers[key]
+        return json.dumps({"same_event": reading == "same", "reason": reason})
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # ends serve_forever, then the counts are printed
-
-    signal.signal(signal.SIGTERM, stop)
-    server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
-    print(f"answering on http://127.0.0.1:{options.port}{PATH}", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        print(
-            f"questions: {len(asked)} recorded, {len(answered)} answered, "
-            f"{len(unanswered)} without a recorded reading",
-            file=sys.stderr,
-        )
+    stop = threading.Event()
+    for ending in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(ending, lambda signum, frame: stop.set())
+    with running_reader(ReaderServer(reply=reply), port=options.port) as server:
+        print(f"answering on {server.url}", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            server.requests.clear()  # what it was asked is in the file, not kept here
+            server.headers.clear()
+    print(
+        f"questions: {len(asked)} recorded, {len(answered)} answered, "
+        f"{len(unanswered)} without a recorded reading",
+        file=sys.stderr,
+    )
     return 0
 
 
