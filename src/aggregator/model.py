@@ -181,8 +181,9 @@ class StoredArticle:
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What the reader (a language model, ``dedup.reader``) made of a fold of reports
-    written apart: the article that joined, the one it joined, whether it read them as
-    one event, and why."""
+    written apart: the article whose fold it is, the report it was read against (the one
+    it joined; for the founder of a merged story, the one that told both), whether it
+    read them as one event, and why."""
 
     article_id: str
     match_id: str

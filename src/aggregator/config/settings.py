@@ -2,9 +2,8 @@
 
 One responsibility: the ``Settings`` value and its sections (``Site``, ``Output``,
 ``Server``, ``FetchSettings``, ``DedupSettings`` with its ``ReaderSettings``,
-``PublishSettings``) with their
-defaults. The sections are pydantic dataclasses, so ``schema`` validates the file's
-mappings straight into them.
+``PublishSettings``) with their defaults. The sections are pydantic dataclasses, so
+``schema`` validates the file's mappings straight into them.
 """
 
 from __future__ import annotations
