@@ -377,3 +377,18 @@ def test_a_merge_read_as_two_events_makes_the_absorbed_story_one_again(store_url
         assert store.record_reading(reading) == absorbed.article.id
         assert store.article(absorbed.article.id or "").story_id == absorbed.article.id  # type: ignore[union-attr]
         assert store.merged_since(0) == []
+
+
+def test_a_fold_whose_report_is_gone_is_not_listed_for_reading(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        store.sync_sources(
+            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+        )
+        save(store, "alpha", 1, FIRE_A[3], 0.5)
+        save(store, "beta", 1, FIRE_B[3], 1.0)
+        fire_a, fire_b = (by_guid(store)[g].article.id for g in ("alpha-1", "beta-1"))
+        since = NOW - timedelta(hours=1)
+        assert [a.article.id for a in store.unread_folds(since, 10)] == [fire_b]
+        with store._engine.begin() as conn:  # the report it joined left the store
+            conn.execute(sql_text("DELETE FROM articles WHERE id = :id"), {"id": fire_a})
+        assert store.unread_folds(since, 10) == []
