@@ -21,7 +21,8 @@ from aggregator import pipeline
 from aggregator.config import Settings
 from aggregator.model import Reading, StoredArticle
 from aggregator.store import Store
-from aggregator.store.story_merge import MERGED_BY_OPERATOR
+from aggregator.store.store import READ_RULES
+from aggregator.store.story_merge import MERGED_BY_OPERATOR, SPLIT
 from aggregator.stories import kept_items
 
 
@@ -49,9 +50,8 @@ def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str
     return lines
 
 
-#: The rules of folds the reader reads (``same_event``, ``merged``), or split out on its
-#: reading.
-READ = frozenset({"same_event", "merged", "split"})
+#: The rules of folds the reader reads, and of an article split out (by its reading).
+READ = frozenset({*READ_RULES, SPLIT})
 
 
 def reading_line(reading: Reading) -> str:
