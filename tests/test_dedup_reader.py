@@ -308,6 +308,8 @@ def test_a_reader_section_is_checked_like_the_rest_of_the_file(tmp_path: Path) -
         ("{url: 'ftp://x/', model: m}", "expected an http(s):// URL"),
         ("{url: 'http://x/', model: m, timout: 5s}", "did you mean 'timeout'?"),
         ("{url: 'http://x/', model: m, most_per_pass: 0}", "dedup.reader.most_per_pass"),
+        ("{url: 'http://x/', model: m, joins_from: 0}", "dedup.reader.joins_from"),
+        ("{url: 'http://x/', model: m, joins_from: 1.5}", "dedup.reader.joins_from"),
     ):
         with pytest.raises(ConfigError, match=re.escape(problem)):
             parse_config(head + f"dedup: {{reader: {section}}}", base_dir=tmp_path)

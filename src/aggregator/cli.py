@@ -157,7 +157,11 @@ def fetch(ctx: click.Context, source_ids: Sequence[str], fetch_all: bool) -> Non
     _announce(settings, result.changed)
     failed = [report for report in reports if report.failed]
     if read.read:
-        click.echo(f"read: the reader read {read.read} folds, {read.split} split out", err=True)
+        click.echo(
+            f"read: the reader read {read.read} folds, {read.split} split out, "
+            f"{read.joined} joined",
+            err=True,
+        )
     if pruned:
         click.echo(f"pruned: {pruned} articles first seen over {_span(settings)} ago", err=True)
     for report in failed:

@@ -22,7 +22,7 @@ from aggregator.config import Settings
 from aggregator.model import Reading, StoredArticle
 from aggregator.store import Store
 from aggregator.store.store import READ_RULES
-from aggregator.store.story_merge import MERGED_BY_OPERATOR, SPLIT
+from aggregator.store.story_merge import MERGED_BY_OPERATOR, READ_SAME, SPLIT
 from aggregator.stories import kept_items
 
 
@@ -46,16 +46,39 @@ def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str
         lines.append(f"    {fold_reason(member)}")
         reading = store.reading(member.article.id) if member.fold_rule in READ else None
         if reading is not None:
-            lines.append(f"    {reading_line(reading)}")
+            lines.append(f"    {reading_line(reading, near=_read_beside(member, reading))}")
     return lines
 
 
-#: The rules of folds the reader reads, and of an article split out (by its reading).
-READ = frozenset({*READ_RULES, SPLIT})
+#: The rules of folds the reader reads, of an article split out (by its reading), of one
+#: it joined, and of a founder (None: read beside the story it came closest to).
+READ = frozenset({*READ_RULES, SPLIT, READ_SAME, None})
 
 
-def reading_line(reading: Reading) -> str:
-    """What the reader (``dedup.reader``) made of a fold, in a line."""
+def _read_beside(member: StoredArticle, reading: Reading) -> bool:
+    """Whether a reading was of the telling an article came closest to while founding a
+    story alone (a near miss), not of a fold it is in now."""
+    return member.fold_rule is None or (
+        member.fold_rule in READ_RULES and reading.match_id != member.fold_match
+    )
+
+
+#: What a reading of a near miss said, by its ``same_event``.
+NEAR_SAID = {
+    True: "the same event, not joined (no longer alone, or dated before that story)",
+    False: "another event, left apart",
+    None: "an answer that could not be read",
+}
+
+
+def reading_line(reading: Reading, near: bool = False) -> str:
+    """What the reader (``dedup.reader``) made of a fold, or (``near``) of the telling a
+    report founding a story alone came closest to, in a line."""
+    if near:
+        return (
+            f"read beside {reading.match_id} (the closest telling the rules left apart) by "
+            f"{reading.model} as {NEAR_SAID[reading.same_event]}: {reading.reason}"
+        )
     if reading.same_event is None:
         return f"the reader ({reading.model}) answered, the fold stands: {reading.reason}"
     said = "the same event" if reading.same_event else "another event, split out"
@@ -78,6 +101,8 @@ def fold_reason(member: StoredArticle) -> str:
         return f"its story was merged by the operator into {match}'s"
     if rule == "split":
         return f"split out of story {match}; stays on its own"
+    if rule == READ_SAME:
+        return f"joined by the reader, as the same event as {match}{_evidence(member)}"
     return f"joined by the same {rule.replace('_', ' ')} as {match}"
 
 
@@ -92,6 +117,10 @@ REVIEWED = (
 )
 
 
+#: What ``dedup review`` lists as well with a reader: the reports it joined to a story.
+READER_JOINED = (READ_SAME, "reports the reader joined to a story")
+
+
 def review_lines(settings: Settings, store: Store, since: datetime, limit: int) -> list[str]:
     """The folds of reports written apart (and the merges of stories) first stored at or
     after ``since``, at most ``limit`` of each, the lowest score first: each with its
@@ -103,7 +132,8 @@ def review_lines(settings: Settings, store: Store, since: datetime, limit: int) 
         return f"{names.get(stored.source_id, stored.source_id)}: {stored.article.title}"
 
     lines: list[str] = []
-    for rule, heading in REVIEWED:
+    reviewed = REVIEWED if settings.dedup.reader is None else (*REVIEWED, READER_JOINED)
+    for rule, heading in reviewed:
         folded = store.folded_by_rule(rule, since, limit + 1)
         if len(folded) > limit:
             lines.append(f"{heading}: more than {limit}; the {limit} lowest scores")
@@ -115,7 +145,7 @@ def review_lines(settings: Settings, store: Store, since: datetime, limit: int) 
             lines.append(f"  {score}  {member.article.id}  {told(member)}")
             match = store.article(member.fold_match) if member.fold_match else None
             if match is not None:
-                verb = "joined" if rule == "same_event" else "told both"
+                verb = "told both" if rule == "merged" else "joined"
                 lines.append(f"        {verb}: {match.article.id}  {told(match)}")
             reading = store.reading(member.article.id)
             if reading is not None:

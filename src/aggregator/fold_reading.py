@@ -1,11 +1,16 @@
-"""After a pass, the reader (``dedup.reader``) reads the folds of reports written apart.
+"""After a pass, the reader (``dedup.reader``) reads the folds of reports written apart,
+and the reports the rules came close to folding.
 
 Composition: the store's folds not yet read (``Store.unread_folds``: joined as the same
 event, or the founder of a story merged into another; first stored within
 ``dedup.event_window``), each with the report it joined (or that told both), go
 to the reader one at a time (a model an operator runs serves one request at a time);
 each answer is kept, and a report read as another event is split out of its story, in
-one transaction (``Store.record_reading``). The first failure to reach the reader ends
+one transaction (``Store.record_reading``). Then, in what is left of
+``most_per_pass``, the near misses (``Store.unread_near_misses``: reports alone in the
+story they founded whose closest telling of another story scored from
+``dedup.reader.joins_from``), each with that telling: one read as the same event joins
+its story (``Store.record_near_reading``). The first failure to reach the reader ends
 the reading: the rest wait for the next pass, and the pass itself is not failed.
 """
 
@@ -22,6 +27,7 @@ import httpx
 
 from aggregator.config import Settings
 from aggregator.errors import StoreError
+from aggregator.model import StoredArticle
 from aggregator.reading import ReaderError, read_pair, reader_client
 from aggregator.store import Store
 from aggregator.store.schema import as_utc
@@ -36,6 +42,9 @@ class FoldsRead:
     read: int = 0
     #: Reports read as another event, and split out of their story.
     split: int = 0
+    #: Reports the rules left apart, read as one event with the story they came closest
+    #: to, and joined to it.
+    joined: int = 0
     #: Why the reading stopped before the folds waiting were read; None: it did not.
     stopped: str | None = None
 
@@ -46,32 +55,34 @@ async def read_folds(
     clock: Callable[[], datetime],
     client: httpx.AsyncClient | None = None,
 ) -> FoldsRead:
-    """Have the reader read up to ``most_per_pass`` folds not yet read; nothing without
+    """Have the reader read up to ``most_per_pass`` folds not yet read, then near misses
+    (``Store.unread_near_misses``) in what is left of it; nothing without
     ``dedup.reader``. Never raises for what the reader or the store does while reading
-    (the folds not read are read after a later pass)."""
+    (what is not read is read after a later pass)."""
     reader = settings.dedup.reader
     if reader is None:
         return FoldsRead()
     since = as_utc(clock()) - settings.dedup.event_window
     try:
-        folds = await asyncio.to_thread(store.unread_folds, since, reader.most_per_pass)
+        questions = await asyncio.to_thread(_questions, store, since, reader.most_per_pass)
     except StoreError as error:
         log.error("the folds to read could not be listed, left for later: %s", error)
         return FoldsRead(stopped=str(error))
-    if not folds:
+    if not questions:
         return FoldsRead()
     outlets = {source.id: source.name for source in settings.sources}
-    read = split = 0
+    read = split = joined = 0
     stopped = None
     opened = reader_client(reader) if client is None else contextlib.nullcontext(client)
     async with opened as asking:
-        for article in folds:
+        for article, match_id, near in questions:
             try:
-                match = await asyncio.to_thread(store.article, article.fold_match or "")
+                match = await asyncio.to_thread(store.article, match_id)
                 if match is None:  # pruned between the two reads
                     continue
                 reading = await read_pair(asking, reader, article, match, outlets, clock())
-                new_story = await asyncio.to_thread(store.record_reading, reading)
+                record = store.record_near_reading if near else store.record_reading
+                story = await asyncio.to_thread(record, reading)
             except ReaderError as error:
                 stopped = str(error)
                 log.warning("the reader could not be asked, folds left for later: %s", error)
@@ -81,14 +92,26 @@ async def read_folds(
                 log.error("reading the folds stopped, left for later: %s", error)
                 break
             read += 1
-            if new_story is not None:
-                split += 1
+            if reading.same_event is None:
+                log.warning("the reader's answer on %s: %s", reading.article_id, reading.reason)
+            elif story is not None:
+                split += not near
+                joined += near
                 log.info(
-                    "the reader read %s as another event than %s, split out: %s",
+                    "the reader read %s as %s %s, %s: %s",
                     reading.article_id,
+                    "one event with" if near else "another event than",
                     reading.match_id,
+                    "joined to its story" if near else "split out",
                     reading.reason,
                 )
-            elif reading.same_event is None:
-                log.warning("the reader's answer on %s: %s", reading.article_id, reading.reason)
-    return FoldsRead(read, split, stopped)
+    return FoldsRead(read, split, joined, stopped)
+
+
+def _questions(store: Store, since: datetime, most: int) -> list[tuple[StoredArticle, str, bool]]:
+    """What the reader is asked after a pass: each fold not read yet, with the report it
+    joined, then each near miss, with the telling it came closest to (True)."""
+    folds = [(a, a.fold_match or "", False) for a in store.unread_folds(since, most)]
+    if len(folds) == most:
+        return folds
+    return folds + [(a, m, True) for a, m in store.unread_near_misses(since, most - len(folds))]

@@ -91,7 +91,18 @@ def fold_policy(settings: Settings) -> FoldPolicy:
         dedup.event_score,
         dedup.event_window,
         dedup.independent_reports,
+        joins_from(settings),
     )
+
+
+def joins_from(settings: Settings) -> float | None:
+    """The event score from which a report left apart is kept for the reader to read
+    against the story it came closest to; None without a reader that joins."""
+    dedup = settings.dedup
+    reader = dedup.reader
+    if reader is None or not dedup.independent_reports or reader.joins_from >= dedup.event_score:
+        return None
+    return reader.joins_from
 
 
 def source_rank(settings: Settings) -> dict[str, int]:
@@ -424,12 +435,17 @@ async def run_pass_with(
 async def read_new_folds(
     settings: Settings, store: Store, clock: Callable[[], datetime]
 ) -> fold_reading.FoldsRead:
-    """With ``dedup.reader``, have it read the folds of reports written apart that it has
-    not read (``fold_reading``), logging what it did: after a pass (``run_pass``), once
-    its articles are placed."""
+    """With ``dedup.reader``, have it read the folds of reports written apart, and the
+    near misses, that it has not read (``fold_reading``), logging what it did: after a
+    pass (``run_pass``), once its articles are placed."""
     done = await fold_reading.read_folds(settings, store, clock)
     if done.read:
-        log.info("the reader read %d folds: %d split out", done.read, done.split)
+        log.info(
+            "the reader read %d folds: %d split out, %d joined",
+            done.read,
+            done.split,
+            done.joined,
+        )
     return done
 
 

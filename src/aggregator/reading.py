@@ -5,7 +5,7 @@ names, figures, the day. A report of another event of the same place and day sha
 those too (another robbery in the town that afternoon, the next prize of the same
 ceremony), and what tells it apart is what happened and to whom, which a reader sees at
 once and shared words do not weigh. So an operator who runs a language model can have
-it read each such fold after a pass: ``pipeline.read_folds`` asks, ``Store.record_reading``
+it read each such fold after a pass: ``fold_reading.read_folds`` asks, ``Store.record_reading``
 keeps the answer and splits out a report read as another event.
 
 The request is an OpenAI-compatible chat completion (``POST`` with ``model``,
@@ -15,10 +15,16 @@ APIs all take. The answer asked for is a JSON object, ``{"same_event": true|fals
 fold stands. A failure to reach the endpoint is a ``ReaderError``: the pass stops
 asking, and the folds are read after a later pass.
 
-The reports are the feeds' text, so the prompt says they are data, not instructions. At
-worst a feed's text talks the model into reading its report as another event: it is then
-published as an item of its own, as it would have been without folding; the reader never
-folds anything.
+It also reads each near miss (``dedup.reader.joins_from``): a report the rules left
+alone in a story of its own, beside the telling of another story it came closest to;
+read as one event, it joins that story (``Store.record_near_reading``).
+
+The reports are the feeds' text, so the prompt says they are data, not instructions. A
+feed's text that talks the model round can have its own report shown apart, or have a
+later report that the rules already found close to it (an event score from
+``joins_from``, within ``story_index.NEAR_HOURS``) listed under its story; a report joins
+only a story it is dated after, so no reading makes a feed's report the item a story is
+published as.
 """
 
 from __future__ import annotations

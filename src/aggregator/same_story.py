@@ -157,6 +157,9 @@ class Rules:
     #: False: ``same_event`` is not applied, only ``similarity`` (feeds.yaml
     #: ``dedup.independent_reports``).
     independent_reports: bool = True
+    #: Reports written apart further apart than this are not weighed as one event
+    #: (``CLOSE_HOURS``; a reader's near misses are looked for further).
+    close_hours: float = CLOSE_HOURS
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,7 +470,7 @@ def may_be_one_event(new: Text, old: Text, rules: Rules) -> bool:
     here."""
     hours = _hours_apart(new, old)
     window = rules.event_window.total_seconds() / 3600
-    close = hours is not None and hours <= min(CLOSE_HOURS, window)
+    close = hours is not None and hours <= min(rules.close_hours, window)
     if not close or not rules.independent_reports:
         return False
     shared, fewer = _telling(new, old)

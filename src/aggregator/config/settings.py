@@ -122,7 +122,8 @@ class ReaderSettings:
     """A language model the operator runs, behind an OpenAI-compatible chat completions
     endpoint (Ollama, llama.cpp's server, vLLM, a hosted API), that reads each fold of
     reports written apart after a pass and takes out of its story a report it reads as
-    another event (``aggregator.reading``)."""
+    another event, and each report the rules came close to folding but left apart, and
+    folds one it reads as the same event (``aggregator.reading``)."""
 
     #: The chat completions URL, e.g. ``http://127.0.0.1:11434/v1/chat/completions``.
     url: HttpUrl
@@ -132,6 +133,10 @@ class ReaderSettings:
     timeout: Duration = timedelta(seconds=60)
     #: At most this many folds read after a pass; the rest are read after the next.
     most_per_pass: Annotated[int, Field(ge=1, le=1000)] = 20
+    #: A report the rules left apart is read against the story it came closest to when
+    #: its event score (0–1) reaches this (and is under ``dedup.event_score``); 1 reads
+    #: none, and the reader only splits.
+    joins_from: Annotated[float, Field(gt=0, le=1)] = 0.35
     #: The environment variable holding the endpoint's API key (sent as a bearer
     #: token); None sends none.
     api_key_env: str | None = None

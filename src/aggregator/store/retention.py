@@ -41,6 +41,7 @@ def prune_batch(db: Statements, cutoff: datetime, limit: int) -> int:
         )
     db.run(f"DELETE FROM splits WHERE article_id IN ({marks})", ids)
     db.run(f"DELETE FROM readings WHERE article_id IN ({marks})", ids)
+    db.run(f"DELETE FROM near_misses WHERE article_id IN ({marks})", ids)
     db.run(f"DELETE FROM unsettled WHERE article_id IN ({marks})", ids)
     for source_id, removed in db.all(
         f"SELECT source_id, COUNT(*) FROM articles WHERE id IN ({marks}) GROUP BY source_id", ids

@@ -244,6 +244,18 @@ readings = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+#: Reports written apart that founded a story alone, each with the closest telling of
+#: the story it came nearest to joining (0016; ``story_index.NearMiss``), kept only with
+#: a reader that joins: the reader reads the two, and joins it if it reads one event.
+near_misses = Table(
+    "near_misses",
+    metadata,
+    Column("article_id", Text, primary_key=True),
+    Column("match_id", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False),
+)
+
 #: Stories merged into another (0011): an article told both alike. ``seq`` is the change
 #: number of the merge, so a publish removes the absorbed story's post once.
 merges = Table(

@@ -12,6 +12,11 @@ its story and that one are merged (``story_merge``), as are other stories it tel
 (``story_index.settle_placement``). Its words are indexed when it is stored: they count
 in how rare a word is from then on, but a waiting article is no one's candidate. An
 article the operator split out is placed by no one.
+
+With a reader that joins (``FoldPolicy.joins_from``), an article alone in the story it
+founded that tells no other is kept in ``near_misses`` with the story it came closest to
+(``story_index.NearMiss``): the reader reads the two after the pass, and joins it to that
+story if it reads one event (``Store.record_near_reading``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from aggregator.same_story import Text
 from aggregator.store import story_index, story_merge
 from aggregator.store.article_rows import take_seq, touch_story
 from aggregator.store.driver import Statements
-from aggregator.store.story_index import Bridge, FoldPolicy, Placement
+from aggregator.store.story_index import Bridge, FoldPolicy, NearMiss, Placement
 
 #: Articles placed per transaction at most: a long pass does not hold the write lock for
 #: all of them at once.
@@ -53,14 +58,23 @@ def settle_one(db: Statements, article_id: str, policy: FoldPolicy, now: datetim
     story, rule, match, score, evidence, source_id = row
     # An article the operator split out is placed by no one.
     split = db.one("SELECT 1 FROM splits WHERE article_id = ?", (article_id,)) is not None
-    found = (
-        None
+    # Alone in the story it founded: asked only when near misses are kept for a reader.
+    alone = (
+        policy.joins_from is not None
+        and story == article_id
+        and db.one(_ANOTHER_MEMBER, (story, article_id)) is None
+    )
+    settled = (
+        story_index.Settled()
         if split
         else story_index.settle_placement(
-            db, text, story, match if story != article_id else None, policy
+            db, text, story, match if story != article_id else None, policy, alone
         )
     )
     seq = take_seq(db)
+    if settled.near is not None:
+        _keep_near_miss(db, article_id, settled.near)
+    found = settled.found
     if found is None:
         touch_story(db, story, seq)
         return None
@@ -97,6 +111,16 @@ def _join(db: Statements, text: Text, story: str, found: Placement, seq: int, no
     if found.bridges:
         return story_merge.merge_bridged(db, text.article_id, found, seq, now)
     return found.story_id
+
+
+def _keep_near_miss(db: Statements, article_id: str, near: NearMiss) -> None:
+    """Keep the story a report alone in its story came closest to, for the reader."""
+    db.run(
+        "INSERT INTO near_misses (article_id, match_id, score, evidence) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (article_id) DO UPDATE SET match_id = excluded.match_id, "
+        "score = excluded.score, evidence = excluded.evidence",
+        (article_id, near.match, near.score, near.evidence),
+    )
 
 
 #: A story's keys, found by ``ix_story_keys_story_id``: without it, every key stored.

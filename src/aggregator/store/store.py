@@ -64,6 +64,7 @@ from aggregator.store.schema import (
     as_utc,
     counters,
     merges,
+    near_misses,
     readings,
     sources,
     splits,
@@ -519,21 +520,7 @@ class Store:
         since it was read (either report split out or merged elsewhere) is left as it is
         now. Returns the article's new story id when it was split out."""
         with self._write("record a reading") as conn:
-            inserted = conn.execute(
-                dialect_insert(conn, readings)
-                .values(
-                    article_id=reading.article_id,
-                    match_id=reading.match_id,
-                    same_event=reading.same_event,
-                    reason=reading.reason,
-                    model=reading.model,
-                    at=as_utc(reading.at),
-                )
-                .on_conflict_do_nothing()
-                # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT.
-                .returning(readings.c.article_id)
-            ).first()
-            if inserted is None or reading.same_event is not False:
+            if not _insert_reading(conn, reading) or reading.same_event is not False:
                 return None
             told = {
                 row.id: row
@@ -556,6 +543,51 @@ class Store:
             ):
                 return None
             return _split_out(conn, reading.article_id, reading.at)
+
+    def unread_near_misses(self, since: datetime, limit: int) -> list[tuple[StoredArticle, str]]:
+        """Reports first stored at or after ``since`` that founded a story alone and are
+        kept with the story they came closest to (``near_misses``), still alone in it and
+        not read yet, each with the telling it came closest to; the earliest stored
+        first, at most ``limit``."""
+        unread = ~exists().where(readings.c.article_id == articles.c.id)
+        matched = articles.alias("matched")
+        others = articles.alias("others")
+        alone = ~exists().where(
+            others.c.story_id == articles.c.story_id, others.c.id != articles.c.id
+        )
+        query = (
+            articles_query()
+            .add_columns(near_misses.c.match_id)
+            .join(near_misses, near_misses.c.article_id == articles.c.id)
+            .join(matched, matched.c.id == near_misses.c.match_id)  # not pruned
+            .where(
+                articles.c.story_id == articles.c.id,
+                articles.c.fold_rule.is_(None),
+                articles.c.first_seen >= since,
+                matched.c.story_id != articles.c.story_id,
+                unread,
+                alone,
+            )
+            .order_by(articles.c.seq)
+            .limit(limit)
+        )
+        with self._read("read the near misses not yet read") as conn:
+            return [(stored_article(row), row.match_id) for row in conn.execute(query)]
+
+    def record_near_reading(self, reading: Reading) -> str | None:
+        """Keep what the reader made of a report the rules left apart and the telling it
+        came closest to, and when it read one event, join the report to that story in the
+        same transaction (``story_merge.join_by_reader``: only if it is still alone and
+        dated after the story's earliest member). Returns the story it joined."""
+        with self._write("record a reading of a near miss") as conn:
+            if not _insert_reading(conn, reading) or reading.same_event is not True:
+                return None
+            seq = next_seq(conn)
+            db = Statements(conn)
+            joined = story_merge.join_by_reader(db, reading, seq)
+            if joined is not None:
+                touch_story(db, joined, seq)
+            return joined
 
     def split_by_reader(self, since: datetime, limit: int) -> list[Reading]:
         """The readings of "another event" that split a report out, of the reports first
@@ -811,6 +843,25 @@ def _reason(error: BaseException) -> str:
 #: story as the same event, and the founder of a story merged into another by a report
 #: that told both (read against that report; split out, its story is one again).
 READ_RULES = ("same_event", "merged")
+
+
+def _insert_reading(conn: Connection, reading: Reading) -> bool:
+    """Keep a reading; False when the article was read already (the first stands)."""
+    inserted = conn.execute(
+        dialect_insert(conn, readings)
+        .values(
+            article_id=reading.article_id,
+            match_id=reading.match_id,
+            same_event=reading.same_event,
+            reason=reading.reason,
+            model=reading.model,
+            at=as_utc(reading.at),
+        )
+        .on_conflict_do_nothing()
+        # RETURNING, not rowcount: PostgreSQL drivers report -1 for ON CONFLICT.
+        .returning(readings.c.article_id)
+    ).first()
+    return inserted is not None
 
 
 def _split_out(conn: Connection, article_id: str, now: datetime) -> str:

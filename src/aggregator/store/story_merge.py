@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from aggregator.model import Reading
 from aggregator.store.driver import Statements, read_moment
 from aggregator.store.story_index import Bridge, Placement, decode_figures, move_words
 from aggregator.words import Words
@@ -38,6 +39,9 @@ MERGED_BY_OPERATOR = "merged_by_operator"
 #: The rule of an article the operator split out of a story (``Store.split``): founding
 #: a story of its own, it records an operator's merge of that story all the same.
 SPLIT = "split"
+#: The rule of a report the rules left apart that the reader (``dedup.reader``) read as
+#: one event with the story it came closest to, and joined to it.
+READ_SAME = "read_same_event"
 #: Merges followed at most when a placement is brought up to date.
 MAX_HOPS = 8
 
@@ -81,6 +85,40 @@ def merge_by_operator(
     absorbed, named_in_kept = stories[1 - kept], named[kept]
     fold = (MERGED_BY_OPERATOR, named_in_kept, None, None)
     _absorb(db, absorbed, into, fold, seq, now, replacing=SPLIT)
+    return into
+
+
+def join_by_reader(db: Statements, reading: Reading, seq: int) -> str | None:
+    """Join a report alone in the story it founded to the story of the telling it came
+    closest to (``near_misses``), which the reader read as one event with it; returns
+    that story, or None when things changed since it was kept (it is no longer alone,
+    or the telling left), or when it would not join as a later report. The report is
+    dated after every member of the story it joins, so the story's kept article and its
+    place stay: a feed's text that talks the reader into a fold cannot make its report
+    the story's item. The story of a report the operator split out takes no one in."""
+    article_id, match_id = reading.article_id, reading.match_id
+    near = db.one(
+        "SELECT match_id, score, evidence FROM near_misses WHERE article_id = ?", (article_id,)
+    )
+    told = db.one("SELECT story_id, fold_rule FROM articles WHERE id = ?", (article_id,))
+    matched = db.one("SELECT story_id FROM articles WHERE id = ?", (match_id,))
+    if near is None or near[0] != match_id or told is None or matched is None:
+        return None
+    if told[0] != article_id or told[1] is not None or matched[0] == article_id:
+        return None
+    into = _now_named(db, matched[0])
+    another = db.one(
+        "SELECT 1 FROM articles WHERE story_id = ? AND id <> ? LIMIT 1", (article_id, article_id)
+    )
+    if another is not None or _split_by_operator(db, into):
+        return None
+    earliest = dict((story, when) for when, story in _sort_keys(db, [article_id, into]))
+    if into not in earliest or not earliest[into] < earliest[article_id]:
+        return None
+    _, score, evidence = near
+    read = f"the reader read one event with {match_id}: {reading.reason}"
+    fold = (READ_SAME, match_id, score, f"{read}; rules {score:.2f}: {evidence}")
+    _absorb(db, article_id, into, fold, seq, reading.at)
     return into
 
 
