@@ -368,6 +368,13 @@ def main() -> int:
         "it exists (the same --stored; a store built by other code is used as it is), so "
         "that versions of the code are timed on one store, a run after another",
     )
+    parser.add_argument(
+        "--joins-from",
+        type=float,
+        metavar="SCORE",
+        help="time what keeping near misses for a reader (dedup.reader.joins_from) adds: "
+        "both copies place by their words, one keeping near misses from SCORE",
+    )
     options = parser.parse_args()
     if options.keep and options.server:
         parser.error("--keep keeps a SQLite file; it does not go with --server")
@@ -417,6 +424,10 @@ def main() -> int:
     )
 
     policy = FoldPolicy()
+    # With --joins-from, "with words" keeps near misses and "by sketch alone" places by
+    # its words too, without: what is timed apart is what keeping them adds.
+    joins = options.joins_from is not None
+    policies = {True: replace(policy, joins_from=options.joins_from), False: policy}
     sources = [
         Source(id=f"s{i}", url=f"https://s{i}.example/rss", name=f"S{i}", home="")
         for i in range(SOURCES)
@@ -462,7 +473,9 @@ def main() -> int:
                     parts.words = words
                     logged = logs[words].read()
                     t = time.perf_counter()
-                    folds[words] += save_probes(store, chunk, prints, words, policy)
+                    folds[words] += save_probes(
+                        store, chunk, prints, words or joins, policies[words]
+                    )
                     times[words].append((time.perf_counter() - t) / len(chunk))
                     logs[words].count(logged)
         parts.uninstall()
@@ -479,6 +492,11 @@ def main() -> int:
         f"  added by the words:     {mean[True] - mean[False]:.2f} ms mean, "
         f"{median[True] - median[False]:.2f} ms median"
     )
+    if joins:
+        print(
+            f"  (--joins-from {options.joins_from}: both placed by their words, the second "
+            "keeping near misses; the difference is what keeping them adds)"
+        )
     parts.report(len(probes), mean)
     # A pass writes thousands of pages: the log is checkpointed and started over within
     # most passes, and the frames before that are not seen (``LogPages``).

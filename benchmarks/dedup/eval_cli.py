@@ -277,6 +277,12 @@ def write_sources(
     return config
 
 
+#: Passes a run makes at most while the reader still reads (``most_per_pass`` each).
+READ_PASSES = 5
+#: What the reader did in each run (``fetch``'s ``read:`` line), printed with the figures.
+READER_LINES: list[str] = []
+
+
 @dataclass(frozen=True)
 class Joined:
     """How an article joined its story, as the store records it: the rule, its score,
@@ -302,11 +308,20 @@ def run_once(
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work)
         config = write_sources(directory, rows, seed, dedup, others)
-        done = subprocess.run(
-            [str(AGGREGATOR), "-c", str(config), "fetch", "--all"], capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"fetch failed:\n{done.stderr[-2000:]}")
+        # With a reader, fetched again (nothing new) until it has read what it has to
+        # read: each pass reads ``most_per_pass`` at most.
+        for _ in range(READ_PASSES):
+            done = subprocess.run(
+                [str(AGGREGATOR), "-c", str(config), "fetch", "--all"],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise SystemExit(f"fetch failed:\n{done.stderr[-2000:]}")
+            read = [line for line in done.stderr.splitlines() if line.startswith("read:")]
+            READER_LINES.extend(read)
+            if not read:
+                break
         with Store.open(f"sqlite:///{directory / 'data' / 'aggregator.db'}") as store:
             stored = list(store.articles())
         if evidence:
@@ -447,6 +462,12 @@ def main() -> int:
         help="dedup.reader at this chat completions URL, reading every fold "
         "(recorded_reader.py answers it)",
     )
+    parser.add_argument(
+        "--joins-from",
+        type=float,
+        metavar="SCORE",
+        help="dedup.reader.joins_from (default: as configured; 1 reads no near miss)",
+    )
     options = parser.parse_args()
     if options.half == "heldout" and (options.show or options.evidence):
         parser.error(
@@ -474,6 +495,8 @@ def main() -> int:
         dedup.append("independent_reports: false")
     if options.reader:
         reader = f"url: '{options.reader}', model: recorded, most_per_pass: 1000, timeout: 600s"
+        if options.joins_from is not None:
+            reader += f", joins_from: {options.joins_from}"
         dedup.append(f"reader: {{{reader}}}")
     how: collections.Counter[str] = collections.Counter()
     folded_by_part: collections.Counter[str] = collections.Counter()
@@ -552,6 +575,8 @@ def main() -> int:
             f"({options.load:,} a day); articles folded with other news: {with_others} of "
             f"{len(scored) * options.runs} (over all runs)"
         )
+    for line in READER_LINES:
+        print(f"the reader, one pass: {line.removeprefix('read: ')}")
     print(f"different groupings across the {options.runs} source orders: {len(partitions)}")
     moved = sum(len(found) > 1 for found in groups_of.values())
     print(f"articles grouped differently across the orders: {moved} of {len(scored)}")

@@ -6,10 +6,11 @@ No model runs on the machine this project is measured on, so a reader's effect i
 measured in two steps, through the real command (``eval_cli.py --reader URL``):
 
 1. ``--record FILE``: every question asked is appended to ``FILE`` (one JSON line: its
-   key, a hash of the two reports as asked, and the reports), and answered "one event",
-   which changes nothing: the figures are the rules' alone. The rules place every
-   article before the reader is asked, so the same folds are asked about in every run of
-   the same order.
+   key, a hash of the two reports as asked, and the reports), and answered with what is
+   not a reading, which changes nothing (a fold stands, a near miss stays apart): the
+   figures are the rules' alone. The rules place every article before the reader is
+   asked, so the same folds and near misses are asked about in every run of the same
+   order.
 2. The recorded questions are read by readers given only the two reports and the
    instructions the model is given (``aggregator.reading.INSTRUCTIONS``); their answers
    go into a file of ``key<TAB>same|different<TAB>reason`` lines.
@@ -23,6 +24,10 @@ measured in two steps, through the real command (``eval_cli.py --reader URL``):
     .venv/bin/python benchmarks/dedup/recorded_reader.py --answers readings.tsv &
     .venv/bin/python benchmarks/dedup/eval_cli.py --half heldout --runs 2 \\
         --reader http://127.0.0.1:8731/v1/chat/completions
+
+``--tune-labels`` answers as the tuning half's labels say (by the two headlines): what
+the design does with a reader that never errs, for choosing how it asks (which near
+misses, ``dedup.reader.joins_from``) on the tuning half alone.
 
 The server prints nothing of what it is asked: held-out text stays in the files.
 """
@@ -40,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+SET = Path(__file__).resolve().parent / "eval" / "stories.jsonl"
 sys.path.insert(0, str(ROOT))  # the repository, for the tests' endpoint
 
 from tests.readerserver import ReaderServer, running_reader  # noqa: E402
@@ -62,13 +68,42 @@ def load_answers(path: Path) -> dict[str, tuple[str, str]]:
     return answers
 
 
+def tune_stories() -> dict[str, set[str]]:
+    """Each headline of the tuning half → the stories it heads (its label)."""
+    story_of: dict[str, set[str]] = {}
+    for line in SET.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["half"] == "tune":
+            story_of.setdefault(" ".join(row["title"].split()), set()).add(row["story"])
+    return story_of
+
+
+def labelled_reading(reports: str, story_of: dict[str, set[str]]) -> str:
+    """The reading the tuning half's labels give two reports (by their headlines); not a
+    reading when a headline is not the tuning half's alone."""
+    headlines = [line.removeprefix("Headline: ") for line in reports.splitlines()]
+    heads = [h for h, line in zip(headlines, reports.splitlines(), strict=True) if line != h]
+    stories = [story_of.get(" ".join(h.split()), set()) for h in heads]
+    if len(stories) != 2 or any(len(found) != 1 for found in stories):
+        return "no label"
+    same = stories[0] == stories[1]
+    return json.dumps({"same_event": same, "reason": "as labelled"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8731)
     found = parser.add_mutually_exclusive_group(required=True)
     found.add_argument("--record", type=Path, help="append each question to this file")
     found.add_argument("--answers", type=Path, help="answer from this file of readings")
+    found.add_argument(
+        "--tune-labels",
+        action="store_true",
+        help="answer as the tuning half's labels say: what the design does with a reader "
+        "that never errs (tune only)",
+    )
     options = parser.parse_args(argv)
+    story_of = tune_stories() if options.tune_labels else {}
     answers = load_answers(options.answers) if options.answers else {}
     asked: set[str] = set()
     answered: set[str] = set()
@@ -84,7 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     asked.add(key)
                     with options.record.open("a", encoding="utf-8") as file:
                         file.write(json.dumps({"key": key, "reports": reports}) + "\n")
-                return json.dumps({"same_event": True, "reason": "recording"})
+                # Not a reading: a fold stands and a near miss stays apart, as without it.
+                return "recording"
+            if options.tune_labels:
+                asked.add(key)
+                return labelled_reading(reports, story_of)
             if key not in answers:
                 unanswered.add(key)
                 return "no recorded reading"
