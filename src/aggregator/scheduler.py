@@ -330,7 +330,7 @@ class Service:
             except Exception:  # a task of its own: nobody else would see it
                 log.exception("reading the new folds failed; they are read after a later pass")
                 return
-            if done.split:
+            if done.split or done.joined:
                 self._publish_soon()
             if not self._read_again or self._stopping:
                 return
