@@ -122,8 +122,8 @@ class Parts:
 
         return timed
 
-    def report(self, probes: int, mean: dict[bool, float]) -> None:
-        print("  of which, mean per article (without words / with / added):")
+    def report(self, probes: int, mean: dict[bool, float], compared: str = "words") -> None:
+        print(f"  of which, mean per article (without {compared} / with / added):")
         rest = dict(mean)
         for label in PARTS:
             found = {kept: self.spent[kept].get(label, 0.0) / probes * 1000 for kept in mean}
@@ -479,25 +479,30 @@ def main() -> int:
                     times[words].append((time.perf_counter() - t) / len(chunk))
                     logs[words].count(logged)
         parts.uninstall()
+    labels = (
+        (
+            "by their words:",
+            f"keeping near misses from {options.joins_from}:",
+            "added by keeping them:",
+        )
+        if joins
+        else ("by sketch alone:", "with content words too:", "added by the words:")
+    )
+    width = max(len(label) for label in labels) + 1
     mean = {words: statistics.mean(found) * 1000 for words, found in times.items()}
     median = {words: statistics.median(found) * 1000 for words, found in times.items()}
     print(
         f"saving one article with {len(stored):,} stored ({options.probes} probes, "
         + ("alternating" if options.pass_size == 1 else f"passes of {options.pass_size}")
         + "):\n"
-        f"  by sketch alone:        {mean[False]:.2f} ms mean, {median[False]:.2f} ms median"
+        f"  {labels[0]:<{width}}{mean[False]:.2f} ms mean, {median[False]:.2f} ms median"
         f" ({folds[False]} folded)\n"
-        f"  with content words too: {mean[True]:.2f} ms mean, {median[True]:.2f} ms median"
+        f"  {labels[1]:<{width}}{mean[True]:.2f} ms mean, {median[True]:.2f} ms median"
         f" ({folds[True]} folded)\n"
-        f"  added by the words:     {mean[True] - mean[False]:.2f} ms mean, "
+        f"  {labels[2]:<{width}}{mean[True] - mean[False]:.2f} ms mean, "
         f"{median[True] - median[False]:.2f} ms median"
     )
-    if joins:
-        print(
-            f"  (--joins-from {options.joins_from}: both placed by their words, the second "
-            "keeping near misses; the difference is what keeping them adds)"
-        )
-    parts.report(len(probes), mean)
+    parts.report(len(probes), mean, "near misses" if joins else "words")
     # A pass writes thousands of pages: the log is checkpointed and started over within
     # most passes, and the frames before that are not seen (``LogPages``).
     if stores.kind == "SQLite" and options.pass_size == 1:
