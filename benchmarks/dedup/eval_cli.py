@@ -129,7 +129,7 @@ PARTS = {
     "fifty-first": lambda row: 5100 <= _story_number(row) < 5200,
     "fifty-second": lambda row: 5200 <= _story_number(row) < 5300,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
-    "measured": lambda row: _story_number(row) < 5200,
+    "measured": lambda row: _story_number(row) < 5300,
 }
 
 
