@@ -8,9 +8,11 @@ leaves the rules' folds standing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pytest
 from sqlalchemy import text as sql_text
 
 from aggregator import pipeline
-from aggregator.config import ConfigError, ReaderSettings, parse_config
+from aggregator.config import ConfigError, ReaderSettings, Settings, parse_config
 from aggregator.fetch import Fetcher
 from aggregator.fold_reading import FoldsRead, read_folds
 from aggregator.model import Reading, Source, story_id
@@ -30,7 +32,7 @@ from tests import test_story_merge
 from tests.cli import run_cli
 from tests.feedserver import FeedServer
 from tests.readerserver import ReaderServer, running_reader
-from tests.test_dedup_review import fetched, rss
+from tests.test_dedup_review import Told, fetched, rss
 from tests.test_same_event import FIRE_A, FIRE_B, OUTBREAK_A, OUTBREAK_B
 from tests.test_story_merge import FLOOD, NOW, ROADS, SOURCES, by_guid, save
 
@@ -315,28 +317,46 @@ def test_a_reader_section_is_checked_like_the_rest_of_the_file(tmp_path: Path) -
             parse_config(head + f"dedup: {{reader: {section}}}", base_dir=tmp_path)
 
 
+def service_settings(
+    tmp_path: Path, feed_server: FeedServer, outlets: dict[str, list[Told]], section: str
+) -> Settings:
+    """A service's configuration: ``outlets`` served over HTTP, a SQLite store, and
+    ``section`` (the reader's)."""
+    sources = "".join(
+        f"  - {{id: {source}, url: '{feed_server.serve(f'/{source}.xml', rss(told))}'}}\n"
+        for source, told in outlets.items()
+    )
+    return parse_config(
+        "storage: sqlite:///db.sqlite\nfetch: {allow_private: [127.0.0.1]}\n"
+        + section
+        + f"sources:\n{sources}",
+        base_dir=tmp_path,
+    )
+
+
+@contextlib.asynccontextmanager
+async def paused_service(settings: Settings, store: Store) -> AsyncIterator[Service]:
+    """The service on ``store``, its scheduler started paused: a test runs its passes."""
+    service = Service(settings, store)
+    service.fetcher = Fetcher(pipeline.fetch_limits(settings))
+    service.scheduler.start(paused=True)
+    try:
+        yield service
+    finally:
+        service.scheduler.shutdown(wait=False)
+        await service.fetcher.aclose()
+
+
 def test_the_service_has_each_pass_s_new_folds_read_and_publishes_a_split(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     with running_reader(ReaderServer(reply=reads_the_outbreaks_apart)) as reader:
-        sources = "".join(
-            f"  - {{id: {source}, url: '{feed_server.serve(f'/{source}.xml', rss(told))}'}}\n"
-            for source, told in OUTLETS.items()
-        )
-        settings = parse_config(
-            "storage: sqlite:///db.sqlite\nfetch: {allow_private: [127.0.0.1]}\n"
-            + reader_section(reader.url)
-            + f"sources:\n{sources}",
-            base_dir=tmp_path,
-        )
+        settings = service_settings(tmp_path, feed_server, OUTLETS, reader_section(reader.url))
 
         async def passes() -> None:
             with Store.open(settings.storage) as store:
                 store.sync_sources(settings.sources)
-                service = Service(settings, store)
-                service.fetcher = Fetcher(pipeline.fetch_limits(settings))
-                service.scheduler.start(paused=True)
-                try:
+                async with paused_service(settings, store) as service:
                     harbor, meridian = settings.sources
                     await service._pass(harbor, store.state(harbor.id))
                     assert reader.requests == []  # nothing folded yet
@@ -349,9 +369,6 @@ def test_the_service_has_each_pass_s_new_folds_read_and_publishes_a_split(
                     assert store.article(OUTBREAK_B_ID).fold_rule == "split"  # type: ignore[union-attr]
                     assert store.article(FIRE_B_ID).fold_rule == "same_event"  # type: ignore[union-attr]
                     assert service.scheduler.get_job("publish") is not None  # for the split
-                finally:
-                    service.scheduler.shutdown(wait=False)
-                    await service.fetcher.aclose()
 
         asyncio.run(passes())
 

@@ -15,20 +15,16 @@ from typing import Any
 
 from sqlalchemy import text as sql_text
 
-from aggregator import pipeline
-from aggregator.config import parse_config
 from aggregator.dedup import Fingerprint
-from aggregator.fetch import Fetcher
 from aggregator.model import Article, Reading, Source, story_id
-from aggregator.scheduler import Service
 from aggregator.store import Store, story_index
 from aggregator.store.story_merge import READ_SAME
 from tests import test_same_event, test_story_merge
 from tests.cli import run_cli
 from tests.feedserver import FeedServer
 from tests.readerserver import ReaderServer, running_reader
-from tests.test_dedup_reader import items, reader_section
-from tests.test_dedup_review import Told, fetched, rss
+from tests.test_dedup_reader import items, paused_service, reader_section, service_settings
+from tests.test_dedup_review import Told, fetched
 from tests.test_same_event import FIRE_A, FIRE_B
 
 #: A store in a SQLite file, and one in PostgreSQL.
@@ -104,24 +100,13 @@ def test_the_service_publishes_after_the_reader_joined_a_report(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     with running_reader(ReaderServer(reply=same_event)) as reader:
-        sources = "".join(
-            f"  - {{id: {source}, url: '{feed_server.serve(f'/{source}.xml', rss(told))}'}}\n"
-            for source, told in OUTLETS.items()
-        )
-        settings = parse_config(
-            "storage: sqlite:///db.sqlite\nfetch: {allow_private: [127.0.0.1]}\n"
-            + reader_section(reader.url, ", joins_from: 0.35")
-            + f"sources:\n{sources}",
-            base_dir=tmp_path,
-        )
+        section = reader_section(reader.url, ", joins_from: 0.35")
+        settings = service_settings(tmp_path, feed_server, OUTLETS, section)
 
         async def passes() -> None:
             with Store.open(settings.storage) as store:
                 store.sync_sources(settings.sources)
-                service = Service(settings, store)
-                service.fetcher = Fetcher(pipeline.fetch_limits(settings))
-                service.scheduler.start(paused=True)
-                try:
+                async with paused_service(settings, store) as service:
                     harbor, _, ledger = settings.sources
                     for source in (harbor, ledger):
                         await service._pass(source, store.state(source.id))
@@ -132,9 +117,6 @@ def test_the_service_publishes_after_the_reader_joined_a_report(
                     joined = store.article(FIRE_C_ID)
                     assert joined is not None and joined.story_id == FIRE_A_ID
                     assert service.scheduler.get_job("publish") is not None  # for the join
-                finally:
-                    service.scheduler.shutdown(wait=False)
-                    await service.fetcher.aclose()
 
         asyncio.run(passes())
 
