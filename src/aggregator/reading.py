@@ -136,8 +136,9 @@ async def read_pair(
     outlets: dict[str, str],
     now: datetime,
 ) -> Reading:
-    """Ask the reader whether ``article`` and the report it joined, ``match``, tell one
-    event. Raises ``ReaderError`` when it cannot be asked."""
+    """Ask the reader whether ``article`` and ``match`` tell one event: the report it
+    joined (or that told both), or for a near miss the telling it came closest to.
+    Raises ``ReaderError`` when it cannot be asked."""
     body = request_body(
         reader.model,
         report_text(match, outlets.get(match.source_id, match.source_id)),
