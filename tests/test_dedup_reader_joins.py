@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import text as sql_text
 
+from aggregator.config import parse_config
 from aggregator.dedup import Fingerprint
+from aggregator.fold_reading import read_folds
 from aggregator.model import Article, Reading, Source, story_id
 from aggregator.store import Store, story_index
 from aggregator.store.story_merge import READ_SAME
@@ -274,3 +276,32 @@ def test_a_reading_never_makes_a_report_the_story_s_kept_article(store_url: str)
         }
         assert store.reading(reading.article_id) == reading  # kept, and not asked again
         assert store.unread_near_misses(NOW - timedelta(days=2), 10) == []
+
+
+def test_near_misses_take_half_of_a_pass_s_readings_when_folds_wait_too(
+    tmp_path: Path,
+) -> None:
+    with opened(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        for report in (FIRE_A, FIRE_B, FIRE_C):
+            save(store, report)
+        for n, told in enumerate((test_same_event.OUTBREAK_A, test_same_event.OUTBREAK_B)):
+            save(store, (("harbor", "meridian")[n], *told[1:]))
+        since = NOW - timedelta(days=2)
+        assert len(store.unread_folds(since, 10)) == 2  # the fire's and the outbreak's
+        assert len(store.unread_near_misses(since, 10)) == 1
+
+        def clock() -> datetime:
+            return NOW
+
+        with running_reader(ReaderServer(reply=same_event)) as reader:
+            settings = parse_config(
+                "sources: [{id: harbor, url: 'https://harbor.example/rss'}]\n"
+                + reader_section(reader.url, ", most_per_pass: 2"),
+                base_dir=tmp_path,
+            )
+            done = asyncio.run(read_folds(settings, store, clock))
+            # One fold and the near miss, not the two folds first.
+            assert (done.read, done.joined) == (2, 1)
+            assert any(FIRE_C[2] in text for text in reader.user_texts())
+            assert len(store.unread_folds(since, 10)) == 1
+            assert asyncio.run(read_folds(settings, store, clock)).read == 1

@@ -7,10 +7,11 @@ event, or the founder of a story merged into another; first stored within
 to the reader one at a time (a model an operator runs serves one request at a time);
 each answer is kept, and a report read as another event is split out of its story, in
 one transaction (``Store.record_reading``). Then, in what is left of
-``most_per_pass``, the near misses (``Store.unread_near_misses``: reports alone in the
-story they founded whose closest telling of another story scored from
-``dedup.reader.joins_from``), each with that telling: one read as the same event joins
-its story (``Store.record_near_reading``). The first failure to reach the reader ends
+``most_per_pass`` (half of it when both wait), the near misses
+(``Store.unread_near_misses``: reports alone in the story they founded whose closest
+telling of another story scored from ``dedup.reader.joins_from``), each with that
+telling: one read as the same event joins its story (``Store.record_near_reading``).
+The first failure to reach the reader ends
 the reading: the rest wait for the next pass, and the pass itself is not failed.
 """
 
@@ -55,8 +56,8 @@ async def read_folds(
     clock: Callable[[], datetime],
     client: httpx.AsyncClient | None = None,
 ) -> FoldsRead:
-    """Have the reader read up to ``most_per_pass`` folds not yet read, then near misses
-    (``Store.unread_near_misses``) in what is left of it; nothing without
+    """Have the reader read up to ``most_per_pass`` folds and near misses not yet read
+    (``Store.unread_near_misses``; ``_questions``); nothing without
     ``dedup.reader``. Never raises for what the reader or the store does while reading
     (what is not read is read after a later pass)."""
     reader = settings.dedup.reader
@@ -109,9 +110,11 @@ async def read_folds(
 
 
 def _questions(store: Store, since: datetime, most: int) -> list[tuple[StoredArticle, str, bool]]:
-    """What the reader is asked after a pass: each fold not read yet, with the report it
-    joined, then each near miss, with the telling it came closest to (True)."""
+    """What the reader is asked after a pass, ``most`` at most: the folds not read yet,
+    each with the report it joined, then the near misses, each with the telling it came
+    closest to (True). When both wait in numbers, the near misses take half, so a stream
+    of folds does not leave them unread until they are out of the event window."""
     folds = [(a, a.fold_match or "", False) for a in store.unread_folds(since, most)]
-    if len(folds) == most:
-        return folds
-    return folds + [(a, m, True) for a, m in store.unread_near_misses(since, most - len(folds))]
+    near = [(a, m, True) for a, m in store.unread_near_misses(since, most)]
+    near_share = min(len(near), max(most - len(folds), most // 2))
+    return folds[: most - near_share] + near[:near_share]

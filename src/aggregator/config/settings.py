@@ -131,8 +131,8 @@ class ReaderSettings:
     model: Annotated[str, Field(min_length=1)]
     #: How long one reading may take before the pass gives up on the reader.
     timeout: Duration = timedelta(seconds=60)
-    #: At most this many folds and near misses read after a pass (the folds first); the
-    #: rest are read after the next.
+    #: At most this many folds and near misses read after a pass (near misses take half
+    #: when both wait); the rest are read after the next.
     most_per_pass: Annotated[int, Field(ge=1, le=1000)] = 20
     #: A report the rules left apart is read against the story it came closest to when
     #: its event score (0–1) reaches this (and is under ``dedup.event_score``); 1 reads
