@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from aggregator.reader_trust import CONTROLS
+from aggregator.reading import request_body
+
 PATH = "/v1/chat/completions"
+#: The reports of each question a reader is checked by → whether they tell one event.
+CONTROL_ANSWERS = {
+    request_body("", first, second)["messages"][-1]["content"]: same
+    for first, second, same in CONTROLS
+}
 
 
 @dataclass
@@ -22,6 +30,9 @@ class ReaderServer:
     reply: Callable[[dict[str, Any]], str] = lambda body: '{"same_event": true, "reason": "-"}'
     #: Answer every request with this status and no completion, when not 200.
     status: int = 200
+    #: Answer the two questions every reader is checked by (``reader_trust.CONTROLS``)
+    #: as they should be, without recording them: a test's reader is as careful as that.
+    answers_controls: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
@@ -41,15 +52,23 @@ def running_reader(server: ReaderServer, port: int = 0) -> Iterator[ReaderServer
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            control = CONTROL_ANSWERS.get(body["messages"][-1]["content"])
+            if server.answers_controls and control is not None and server.status == 200:
+                self._answer(json.dumps({"same_event": control, "reason": "control"}))
+                return
             server.requests.append(body)
             server.headers.append({k.lower(): v for k, v in self.headers.items()})
             if server.status != 200 or self.path != PATH:
-                answer = b'{"error": "no"}'
-                self.send_response(server.status if self.path == PATH else 404)
+                self._send(server.status if self.path == PATH else 404, b'{"error": "no"}')
             else:
-                message = {"role": "assistant", "content": server.reply(body)}
-                answer = json.dumps({"choices": [{"index": 0, "message": message}]}).encode()
-                self.send_response(200)
+                self._answer(server.reply(body))
+
+        def _answer(self, content: str) -> None:
+            message = {"role": "assistant", "content": content}
+            self._send(200, json.dumps({"choices": [{"index": 0, "message": message}]}).encode())
+
+        def _send(self, status: int, answer: bytes) -> None:
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()

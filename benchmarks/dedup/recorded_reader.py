@@ -29,6 +29,11 @@ measured in two steps, through the real command (``eval_cli.py --reader URL``):
 the design does with a reader that never errs, for choosing how it asks (which near
 misses, ``dedup.reader.joins_from``) on the tuning half alone.
 
+The two questions every reader is checked by before it changes a story
+(``aggregator.reader_trust``) are answered as they should be, and not recorded, unless
+``--controls-from-answers``: then as the answers say, to see what a reader that fails
+them does.
+
 The server prints nothing of what it is asked: held-out text stays in the files.
 """
 
@@ -96,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     found = parser.add_mutually_exclusive_group(required=True)
     found.add_argument("--record", type=Path, help="append each question to this file")
     found.add_argument("--answers", type=Path, help="answer from this file of readings")
+    parser.add_argument(
+        "--controls-from-answers",
+        action="store_true",
+        help="answer the two questions every reader is checked by (reader_trust.CONTROLS) "
+        "from the answers too, as the reader recorded would, not as they should be",
+    )
     found.add_argument(
         "--tune-labels",
         action="store_true",
@@ -134,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for ending in (signal.SIGTERM, signal.SIGINT):
         signal.signal(ending, lambda signum, frame: stop.set())
-    with running_reader(ReaderServer(reply=reply), port=options.port) as server:
+    answering = ReaderServer(reply=reply, answers_controls=not options.controls_from_answers)
+    with running_reader(answering, port=options.port) as server:
         print(f"answering on {server.url}", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             server.requests.clear()  # what it was asked is in the file, not kept here

@@ -11,7 +11,9 @@ one transaction (``Store.record_reading``). Then, in what is left of
 (``Store.unread_near_misses``: reports alone in the story they founded whose closest
 telling of another story scored from ``dedup.reader.joins_from``), each with that
 telling: one read as the same event joins its story (``Store.record_near_reading``).
-The first failure to reach the reader ends
+Before a process first has a reader change a story, it asks it two questions whose
+answers are known (``reader_trust``): a reader that fails one is not asked the kind of
+question it failed. The first failure to reach the reader ends
 the reading: the rest wait for the next pass, and the pass itself is not failed.
 """
 
@@ -26,6 +28,7 @@ from datetime import datetime
 
 import httpx
 
+from aggregator import reader_trust
 from aggregator.config import Settings
 from aggregator.errors import StoreError
 from aggregator.model import StoredArticle
@@ -34,6 +37,10 @@ from aggregator.store import Store
 from aggregator.store.schema import as_utc
 
 log = logging.getLogger(__name__)
+
+
+#: A reader trusted with both kinds of question.
+TRUSTED = reader_trust.Trust()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +72,33 @@ async def read_folds(
         return FoldsRead()
     since = as_utc(clock()) - settings.dedup.event_window
     try:
-        questions = await asyncio.to_thread(_questions, store, since, reader.most_per_pass)
+        waiting = await asyncio.to_thread(_questions, store, since, reader.most_per_pass)
     except StoreError as error:
         log.error("the folds to read could not be listed, left for later: %s", error)
         return FoldsRead(stopped=str(error))
-    if not questions:
+    if not waiting:
         return FoldsRead()
     outlets = {source.id: source.name for source in settings.sources}
     read = split = joined = 0
     stopped = None
     opened = reader_client(reader) if client is None else contextlib.nullcontext(client)
     async with opened as asking:
+        try:
+            # Listed again without what the reader is not trusted with, if anything.
+            trusted = await reader_trust.trust(asking, reader)
+            questions = (
+                waiting
+                if trusted == TRUSTED
+                else await asyncio.to_thread(
+                    _questions, store, since, reader.most_per_pass, trusted
+                )
+            )
+        except ReaderError as error:
+            log.warning("the reader could not be asked, folds left for later: %s", error)
+            return FoldsRead(stopped=str(error))
+        except StoreError as error:
+            log.error("the folds to read could not be listed, left for later: %s", error)
+            return FoldsRead(stopped=str(error))
         for article, match_id, near in questions:
             try:
                 match = await asyncio.to_thread(store.article, match_id)
@@ -109,12 +132,19 @@ async def read_folds(
     return FoldsRead(read, split, joined, stopped)
 
 
-def _questions(store: Store, since: datetime, most: int) -> list[tuple[StoredArticle, str, bool]]:
+def _questions(
+    store: Store, since: datetime, most: int, trusted: reader_trust.Trust = TRUSTED
+) -> list[tuple[StoredArticle, str, bool]]:
     """What the reader is asked after a pass, ``most`` at most: the folds not read yet,
     each with the report it joined, then the near misses, each with the telling it came
-    closest to (True). When both wait in numbers, the near misses take half, so a stream
-    of folds does not leave them unread until they are out of the event window."""
-    folds = [(a, a.fold_match or "", False) for a in store.unread_folds(since, most)]
-    near = [(a, m, True) for a, m in store.unread_near_misses(since, most)]
+    closest to (True); of each kind only what the reader is ``trusted`` with. When both
+    wait in numbers, the near misses take half, so a stream of folds does not leave them
+    unread until they are out of the event window."""
+    folds = (
+        [(a, a.fold_match or "", False) for a in store.unread_folds(since, most)]
+        if trusted.splits
+        else []
+    )
+    near = [(a, m, True) for a, m in store.unread_near_misses(since, most)] if trusted.joins else []
     near_share = min(len(near), max(most - len(folds), most // 2))
     return folds[: most - near_share] + near[:near_share]

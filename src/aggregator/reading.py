@@ -144,10 +144,17 @@ async def read_pair(
         report_text(match, outlets.get(match.source_id, match.source_id)),
         report_text(article, outlets.get(article.source_id, article.source_id)),
     )
-    content = _content(await _post(client, reader.url, body))
-    same, reason = verdict(content)
+    same, reason = await ask(client, reader, body)
     ids = article.article.id or "", match.article.id or ""
     return Reading(*ids, same, reason, reader.model, now)
+
+
+async def ask(
+    client: httpx.AsyncClient, reader: ReaderSettings, body: dict[str, Any]
+) -> tuple[bool | None, str]:
+    """The reader's verdict on one request (``verdict``). Raises ``ReaderError`` when it
+    cannot be asked."""
+    return verdict(_content(await _post(client, reader.url, body)))
 
 
 async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> bytes:
