@@ -30,7 +30,7 @@ class ReaderServer:
     reply: Callable[[dict[str, Any]], str] = lambda body: '{"same_event": true, "reason": "-"}'
     #: Answer every request with this status and no completion, when not 200.
     status: int = 200
-    #: Answer the two questions every reader is checked by (``reader_trust.CONTROLS``)
+    #: Answer the questions every reader is checked by (``reader_trust.CONTROLS``)
     #: as they should be, without recording them: a test's reader is as careful as that.
     answers_controls: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)

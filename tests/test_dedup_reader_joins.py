@@ -310,17 +310,17 @@ def test_near_misses_take_half_of_a_pass_s_readings_when_folds_wait_too(
 def test_a_reader_that_fails_a_known_question_is_not_asked_that_kind(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    """Checked by two questions whose answers are known: a reader that reads everything as
+    """Checked by questions whose answers are known: a reader that reads everything as
     one event is not asked to join (it would join look-alikes), and one that reads
     everything as two events is not asked to split (it would split every fold)."""
     yes = ReaderServer(reply=same_event, answers_controls=False)
     with running_reader(yes) as reader:
         config = fetched(tmp_path, feed_server, OUTLETS, reader_section(reader.url))
-        assert len(reader.requests) == 3  # the two known questions, then the fold
+        assert len(reader.requests) == 5  # the four known questions, then the fold
         assert sorted(item["title"] for item in items(config)) == sorted([FIRE_A[2], FIRE_C[2]])
         again = run_cli(config, "fetch", "--all")
         assert "read two fires in one town as one event: it is not asked to join" in again.stderr
-        assert len(reader.requests) == 5  # asked again by this process, and nothing else
+        assert len(reader.requests) == 9  # asked again by this process, and nothing else
 
     def two_events(body: dict[str, Any]) -> str:
         return '{"same_event": false, "reason": "two"}'
@@ -329,8 +329,8 @@ def test_a_reader_that_fails_a_known_question_is_not_asked_that_kind(
     (tmp_path / "no").mkdir()
     with running_reader(no) as reader:
         config = fetched(tmp_path / "no", feed_server, OUTLETS, reader_section(reader.url))
-        assert len(reader.requests) == 3  # the two known questions, then the near miss
-        assert FIRE_C[2] in reader.user_texts()[2]
+        assert len(reader.requests) == 5  # the four known questions, then the near miss
+        assert FIRE_C[2] in reader.user_texts()[4]
         assert len(items(config)) == 2  # the fold of the first two stands
         again = run_cli(config, "fetch", "--all")
         assert "read one fire told twice as two events: it is not asked to split" in (again.stderr)

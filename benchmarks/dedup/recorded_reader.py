@@ -29,7 +29,7 @@ measured in two steps, through the real command (``eval_cli.py --reader URL``):
 the design does with a reader that never errs, for choosing how it asks (which near
 misses, ``dedup.reader.joins_from``) on the tuning half alone.
 
-The two questions every reader is checked by before it changes a story
+The questions every reader is checked by before it changes a story
 (``aggregator.reader_trust``) are answered as they should be, and not recorded, unless
 ``--controls-from-answers``: then as the answers say, to see what a reader that fails
 them does.
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--controls-from-answers",
         action="store_true",
-        help="answer the two questions every reader is checked by (reader_trust.CONTROLS) "
+        help="answer the questions every reader is checked by (reader_trust.CONTROLS) "
         "from the answers too, as the reader recorded would, not as they should be",
     )
     found.add_argument(

@@ -11,7 +11,7 @@ one transaction (``Store.record_reading``). Then, in what is left of
 (``Store.unread_near_misses``: reports alone in the story they founded whose closest
 telling of another story scored from ``dedup.reader.joins_from``), each with that
 telling: one read as the same event joins its story (``Store.record_near_reading``).
-Before a process first has a reader change a story, it asks it two questions whose
+Before a process first has a reader change a story, it asks it questions whose
 answers are known (``reader_trust``): a reader that fails one is not asked the kind of
 question it failed. The first failure to reach the reader ends
 the reading: the rest wait for the next pass, and the pass itself is not failed.

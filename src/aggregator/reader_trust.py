@@ -1,16 +1,16 @@
-"""Two questions whose answers are known, asked of the reader (``dedup.reader``) before it
-is trusted to change any story.
+"""Questions whose answers are known, asked of the reader (``dedup.reader``) before it is
+trusted to change any story.
 
 Edge (the network, through ``reading``). A model that answers "one event" to everything
 would join every near miss, look-alikes among them (on the evaluation set's held-out
 half: precision 0.818, worse than the rules alone), and one that answers "two events" to
 everything would split every fold (recall 0.347). So before a process first lets a
-reader change a story, it asks it two made-up pairs: two fires in one town on one
-morning (two events) and one fire told by two outlets (one event). A reader that reads
-the two fires as one event is not asked to join; one that reads the one fire as two
-events is not asked to split. An answer that is not a reading decides nothing (its
+reader change a story, it asks it made-up pairs, in English and in Korean: two fires in
+one town on one morning (two events) and one fire told by two outlets (one event). A
+reader that reads two fires as one event is not asked to join; one that reads one fire
+as two events is not asked to split. An answer that is not a reading decides nothing (its
 readings would change nothing either), and is asked again next time. A careful model
-answers both as a person would; this catches a model that reads no further than the
+answers them as a person would; this catches a model that reads no further than the
 setting, not one that errs now and then.
 """
 
@@ -50,8 +50,36 @@ _OTHER_FIRE = (
     "three hours; two employees were treated for smoke inhalation. Brantley said about "
     "9,000 parcels were lost."
 )
-#: The two questions, as (report A, report B, whether they tell one event).
-CONTROLS = ((_FIRE, _OTHER_FIRE, False), (_FIRE, _SAME_FIRE, True))
+_WAREHOUSE = (
+    "Outlet: 한빛일보\nPublished: 2026-03-02T11:05:00+09:00\n"
+    "Headline: 대전 유성구 물류창고 화재…직원 3명 부상\n"
+    "(대전=한빛일보) 2일 오전 9시 40분께 대전 유성구 탑립동의 한 물류창고에서 불이 나 "
+    "직원 3명이 연기를 마셔 병원으로 옮겨졌다. 소방당국은 소방관 85명과 장비 30대를 "
+    "투입해 2시간여 만에 불을 껐다. 불은 창고 2층 포장 작업장에서 시작된 것으로 "
+    "추정된다."
+)
+_SAME_WAREHOUSE = (
+    "Outlet: 누리뉴스\nPublished: 2026-03-02T13:20:00+09:00\n"
+    "Headline: 유성 탑립동 물류센터서 불…근로자 3명 연기 흡입\n"
+    "대전 유성소방서에 따르면 이날 오전 탑립동 물류센터 2층 포장 작업장에서 시작된 "
+    "불로 근로자 3명이 연기 흡입 증상을 보여 병원에서 치료를 받고 있다. 소방관 85명이 "
+    "출동해 두 시간 남짓 진화 작업을 벌였다."
+)
+_OTHER_WAREHOUSE = (
+    "Outlet: 가람통신\nPublished: 2026-03-02T09:50:00+09:00\n"
+    "Headline: 대전 대덕구 공장 화재…1명 사망·2명 부상\n"
+    "(대전=가람통신) 2일 오전 7시 15분께 대전 대덕구 문평동의 한 화학제품 공장에서 불이 "
+    "나 작업자 1명이 숨지고 2명이 다쳤다. 소방당국은 소방관 120명과 장비 45대를 투입해 "
+    "3시간 만에 불을 껐다."
+)
+#: The questions, as (report A, report B, whether they tell one event): in English and
+#: in Korean, two fires of one town and morning, and one fire told twice.
+CONTROLS = (
+    (_FIRE, _OTHER_FIRE, False),
+    (_FIRE, _SAME_FIRE, True),
+    (_OTHER_WAREHOUSE, _WAREHOUSE, False),
+    (_WAREHOUSE, _SAME_WAREHOUSE, True),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +102,21 @@ async def trust(client: httpx.AsyncClient, reader: ReaderSettings) -> Trust:
     key = (str(reader.url), reader.model)
     if key in _TRUSTED:
         return _TRUSTED[key]
-    answers = []
+    right: dict[bool, list[bool | None]] = {True: [], False: []}
     for first, second, same in CONTROLS:
         said, _ = await ask(client, reader, request_body(reader.model, first, second))
-        answers.append(None if said is None else said == same)
-    apart, one = answers
-    found = Trust(splits=one is not False, joins=apart is not False)
-    if apart is False:
+        right[same].append(None if said is None else said == same)
+    found = Trust(splits=False not in right[True], joins=False not in right[False])
+    if not found.joins:
         log.warning(
             "the reader (%s) read two fires in one town as one event: it is not asked to join",
             reader.model,
         )
-    if one is False:
+    if not found.splits:
         log.warning(
             "the reader (%s) read one fire told twice as two events: it is not asked to split",
             reader.model,
         )
-    if None not in answers:
+    if None not in right[True] + right[False]:
         _TRUSTED[key] = found
     return found
