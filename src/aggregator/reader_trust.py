@@ -92,7 +92,7 @@ class Trust:
     joins: bool = True
 
 
-#: Each reader's trust, by its endpoint and model, once both questions were read.
+#: Each reader's trust, by its endpoint and model, once every question was read.
 _TRUSTED: dict[tuple[str, str], Trust] = {}
 
 
