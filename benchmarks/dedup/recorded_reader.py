@@ -86,8 +86,11 @@ def tune_stories() -> dict[str, set[str]]:
 def labelled_reading(reports: str, story_of: dict[str, set[str]]) -> str:
     """The reading the tuning half's labels give two reports (by their headlines); not a
     reading when a headline is not the tuning half's alone."""
-    headlines = [line.removeprefix("Headline: ") for line in reports.splitlines()]
-    heads = [h for h, line in zip(headlines, reports.splitlines(), strict=True) if line != h]
+    heads = [
+        line.removeprefix("Headline: ")
+        for line in reports.splitlines()
+        if line.startswith("Headline: ")
+    ]
     stories = [story_of.get(" ".join(h.split()), set()) for h in heads]
     if len(stories) != 2 or any(len(found) != 1 for found in stories):
         return "no label"

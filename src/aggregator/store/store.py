@@ -582,6 +582,8 @@ class Store:
         with self._write("record a reading of a near miss") as conn:
             if not _insert_reading(conn, reading) or reading.same_event is not True:
                 return None
+            # Taken before the stories are read: it waits for any writer placing
+            # articles now (PostgreSQL), so what is read is what they left.
             seq = next_seq(conn)
             db = Statements(conn)
             joined = story_merge.join_by_reader(db, reading, seq)

@@ -204,13 +204,13 @@ def settle_placement(
     # Copies only: no word look-up, so no rarity to weigh words by, and none compared.
     words = text.words if policy.independent_reports else Words()
     floor = policy.joins_from if alone else None
-    asking = floor is not None and floor < policy.event_score
+    if floor is not None and floor >= policy.event_score:
+        floor = None  # every verdict from there folds: no near miss to keep
+    asking = floor is not None
     # Read down to ``joins_from``: the verdicts the rules fold by are those that reach
     # ``event_score`` (the same candidates, the same verdicts, one look-up).
     weighing = (
-        replace(policy, event_score=floor, close_hours=NEAR_HOURS)
-        if floor is not None and asking
-        else policy
+        policy if floor is None else replace(policy, event_score=floor, close_hours=NEAR_HOURS)
     )
     found, texts, new, rarity = _tellings(
         db,
