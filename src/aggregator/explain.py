@@ -21,7 +21,7 @@ from aggregator import pipeline
 from aggregator.config import Settings
 from aggregator.model import Reading, StoredArticle
 from aggregator.store import Store
-from aggregator.store.store import READ_RULES
+from aggregator.store.store import READ_RULES, read_by_reader
 from aggregator.store.story_merge import MERGED_BY_OPERATOR, READ_SAME, SPLIT
 from aggregator.stories import kept_items
 
@@ -44,14 +44,16 @@ def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str
         )
         lines.append(f"    {member.article.title}")
         lines.append(f"    {fold_reason(member)}")
-        reading = store.reading(member.article.id) if member.fold_rule in READ else None
+        read = member.fold_rule in READ or read_by_reader(member.fold_rule, member.fold_score)
+        reading = store.reading(member.article.id) if read else None
         if reading is not None:
             lines.append(f"    {reading_line(reading, near=_read_beside(member, reading))}")
     return lines
 
 
-#: The rules of folds the reader reads, of an article split out (by its reading), of one
-#: it joined, and of a founder (None: read beside the story it came closest to).
+#: The rules of folds the reader reads (and ``read_by_reader``'s folds by similarity), of
+#: an article split out (by its reading), of one it joined, and of a founder (None: read
+#: beside the story it came closest to).
 READ = frozenset({*READ_RULES, SPLIT, READ_SAME, None})
 
 
@@ -59,7 +61,8 @@ def _read_beside(member: StoredArticle, reading: Reading) -> bool:
     """Whether a reading was of the telling an article came closest to while founding a
     story alone (a near miss), not of a fold it is in now."""
     return member.fold_rule is None or (
-        member.fold_rule in READ_RULES and reading.match_id != member.fold_match
+        read_by_reader(member.fold_rule, member.fold_score)
+        and reading.match_id != member.fold_match
     )
 
 

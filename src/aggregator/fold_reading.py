@@ -2,8 +2,9 @@
 and the reports the rules came close to folding.
 
 Composition: the store's folds not yet read (``Store.unread_folds``: joined as the same
-event, or the founder of a story merged into another; first stored within
-``dedup.event_window``), each with the report it joined (or that told both), go
+event, or by similarity without sharing most of their wording, or the founder of a story
+merged into another; first stored within ``dedup.event_window``), each with the report
+it joined (or that told both), go
 to the reader one at a time (a model an operator runs serves one request at a time);
 each answer is kept, and a report read as another event is split out of its story, in
 one transaction (``Store.record_reading``). Then, in what is left of

@@ -20,8 +20,10 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
+    and_,
     delete,
     exists,
     func,
@@ -495,15 +497,16 @@ class Store:
 
     def unread_folds(self, since: datetime, limit: int) -> list[StoredArticle]:
         """Articles first stored at or after ``since`` that joined their story as the
-        same event, or founded a story merged into another (``READ_RULES``), and that the
-        reader has not read yet, the earliest stored first, at most ``limit``."""
+        same event, or founded a story merged into another, or joined it by similarity
+        without sharing their wording (``read_by_reader``), and that the reader has not
+        read yet, the earliest stored first, at most ``limit``."""
         unread = ~exists().where(readings.c.article_id == articles.c.id)
         matched = articles.alias("matched")
         still_there = exists().where(matched.c.id == articles.c.fold_match)  # not pruned
         query = (
             articles_query()
             .where(
-                articles.c.fold_rule.in_(READ_RULES),
+                _read_fold(),
                 articles.c.first_seen >= since,
                 unread,
                 still_there,
@@ -530,6 +533,7 @@ class Store:
                         articles.c.story_id,
                         articles.c.fold_rule,
                         articles.c.fold_match,
+                        articles.c.fold_score,
                     ).where(articles.c.id.in_((reading.article_id, reading.match_id)))
                 )
             }
@@ -537,7 +541,7 @@ class Store:
             if (
                 article is None
                 or match is None
-                or article.fold_rule not in READ_RULES
+                or not read_by_reader(article.fold_rule, article.fold_score)
                 or article.fold_match != reading.match_id
                 or article.story_id != match.story_id
             ):
@@ -845,6 +849,31 @@ def _reason(error: BaseException) -> str:
 #: story as the same event, and the founder of a story merged into another by a report
 #: that told both (read against that report; split out, its story is one again).
 READ_RULES = ("same_event", "merged")
+
+#: A fold by ``similarity`` sharing less than this of its n-grams is read too: at that
+#: share two texts no longer share their wording. Reports of one event written apart
+#: fold so from 0.23 to 0.31 of their n-grams, and so does now and then a look-alike
+#: (0.23), where copies and trimmed headlines share 0.45 or more.
+READ_SIMILAR_BELOW = 0.35
+
+
+def read_by_reader(rule: str | None, score: float | None) -> bool:
+    """Whether the reader reads a fold by ``rule`` at ``score`` (``READ_RULES``,
+    ``READ_SIMILAR_BELOW``)."""
+    if rule in READ_RULES:
+        return True
+    return rule == "similarity" and score is not None and score < READ_SIMILAR_BELOW
+
+
+def _read_fold() -> ColumnElement[bool]:
+    """``read_by_reader`` as a condition on ``articles``."""
+    return or_(
+        articles.c.fold_rule.in_(READ_RULES),
+        and_(
+            articles.c.fold_rule == "similarity",
+            articles.c.fold_score < READ_SIMILAR_BELOW,
+        ),
+    )
 
 
 def _insert_reading(conn: Connection, reading: Reading) -> bool:
