@@ -1,7 +1,8 @@
 """``dedup.reader`` also reads a fold by similarity whose two texts share too little of
 their wording to be a copy (``store.READ_SIMILAR_BELOW``): a report of another event that
 reuses a story's background paragraphs can reach the n-gram threshold. A copy or a
-trimmed headline (sharing more) is not asked about."""
+trimmed headline (sharing more) is not asked about; a copy of a report the reader splits
+out goes with it."""
 
 from __future__ import annotations
 
@@ -141,3 +142,48 @@ def test_only_folds_by_similarity_sharing_little_wording_are_listed_for_reading(
 )
 def test_which_folds_the_reader_reads(rule: str | None, score: float | None, read: bool) -> None:
     assert read_by_reader(rule, score) is read
+
+
+def saved_with_a_copy_of_each_fire(store: Store) -> tuple[str, str, str, str]:
+    """The first fire, its copy, the second fire, and the second fire's copy, which joined
+    the story through the second fire: their ids."""
+    store.sync_sources(
+        [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+    )
+    save(store, "alpha", 1, FIRE_A[3], 0.5)
+    save(store, "beta", 1, FIRE_COPY[3], 1.0)
+    save(store, "gamma", 1, SECOND_FIRE_TEXT, 3.0)
+    save(store, "delta", 1, SECOND_FIRE_RETOLD, 3.5)
+    stored = by_guid(store)
+    fire, copy, second, retold = (
+        stored[g].article.id or "" for g in ("alpha-1", "beta-1", "gamma-1", "delta-1")
+    )
+    assert stored["delta-1"].fold_match == second
+    assert {s.story_id for s in stored.values()} == {fire}
+    return fire, copy, second, retold
+
+
+SECOND_FIRE_RETOLD = SECOND_FIRE_TEXT.replace("nobody", "no one")
+
+
+def test_a_report_split_out_by_the_reader_takes_its_copies_along(store_url: str) -> None:
+    """In a SQLite file and in PostgreSQL: the second fire's copy joined the story through
+    it, so it is the second fire's too; a copy of the first report stays."""
+    with Store.open(store_url) as store:
+        fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
+        apart = Reading(second, fire, False, "another fire", "m", NOW)
+        assert store.record_reading(apart) == second
+        assert [a.article.id for a in store.story(fire)] == [fire, copy]
+        assert [a.article.id for a in store.story(second)] == [second, retold]
+        moved = store.article(retold)
+        assert moved is not None and moved.fold_rule == "similarity"
+        # Its keys went with it: the same text again joins the second fire's story.
+        save(store, "epsilon", 1, SECOND_FIRE_RETOLD, 4.0)
+        assert by_guid(store)["epsilon-1"].story_id == second
+
+
+def test_the_operator_s_split_takes_out_the_one_report_named(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
+        assert store.split(second, NOW) == second
+        assert [a.article.id for a in store.story(fire)] == [fire, copy, retold]

@@ -546,7 +546,7 @@ class Store:
                 or article.story_id != match.story_id
             ):
                 return None
-            return _split_out(conn, reading.article_id, reading.at)
+            return _split_out(conn, reading.article_id, reading.at, take_along=True)
 
     def unread_near_misses(self, since: datetime, limit: int) -> list[tuple[StoredArticle, str]]:
         """Reports first stored at or after ``since`` that founded a story alone and are
@@ -895,22 +895,39 @@ def _insert_reading(conn: Connection, reading: Reading) -> bool:
     return inserted is not None
 
 
-def _split_out(conn: Connection, article_id: str, now: datetime) -> str:
+#: The folds by which a report joins a story through another report (not a merge, whose
+#: match told both stories).
+_JOINS_THROUGH = ("similarity", "same_event")
+
+
+def _joined_through(conn: Connection, story: str, article_id: str) -> list[str]:
+    """The members of ``story`` that joined it through ``article_id``: matched to it, or
+    to a report that was (a copy of a report the reader reads as another event is another
+    event's too)."""
+    along: list[str] = []
+    through = [article_id]
+    while through:
+        through = list(
+            conn.execute(
+                select(articles.c.id).where(
+                    articles.c.story_id == story,
+                    articles.c.fold_match.in_(through),
+                    articles.c.fold_rule.in_(_JOINS_THROUGH),
+                    articles.c.id.not_in([article_id, *along]),
+                )
+            ).scalars()
+        )
+        along += through
+    return along
+
+
+def _split_out(conn: Connection, article_id: str, now: datetime, take_along: bool = False) -> str:
     """Take an article out of its story in the transaction on ``conn`` (``Store.split``):
-    its new story id."""
-    row = conn.execute(
-        select(
-            articles.c.story_id,
-            articles.c.canonical_url,
-            articles.c.text_hash,
-            articles.c.words,
-            articles.c.figures,
-            articles.c.date,
-        ).where(articles.c.id == article_id)
-    ).first()
-    if row is None:
+    its new story id. With ``take_along``, the reports that joined the story through it
+    (``_joined_through``) go with it."""
+    old = conn.execute(select(articles.c.story_id).where(articles.c.id == article_id)).scalar()
+    if old is None:
         raise StoreError(f"no stored article has the id {article_id!r}")
-    old = row.story_id
     count = conn.execute(select(func.count()).where(articles.c.story_id == old)).scalar_one()
     if count < 2:
         raise StoreError(f"article {article_id} is the only member of its story")
@@ -929,36 +946,54 @@ def _split_out(conn: Connection, article_id: str, now: datetime) -> str:
             seq=seq,
         )
     )
+    along = _joined_through(conn, old, article_id) if take_along else []
+    for follower in along:  # each change of an article takes a change number of its own
+        seq = next_seq(conn)
+        # It keeps the fold by which it joined: the report it joined is with it.
+        conn.execute(
+            update(articles).where(articles.c.id == follower).values(story_id=new, seq=seq)
+        )
     db = Statements(conn)
-    touch_story(db, old, seq)  # one member fewer: its date and its item change
+    touch_story(db, old, seq)  # fewer members: its date and its item change
     touch_story(db, new, seq)
-    story_index.move_words(
-        db,
-        article_id,
-        Words.decode(row.words),
-        story_index.decode_figures(row.figures),
-        row.date,
-        new,
-    )
-    for kind, key, column in (
-        ("url", row.canonical_url, articles.c.canonical_url),
-        ("hash", row.text_hash, articles.c.text_hash),
-    ):
-        if key is None:
-            continue
-        shared = conn.execute(
-            select(exists().where(articles.c.story_id == old, column == key))
-        ).scalar()
-        if not shared:  # the key was this article's alone: it goes with it
-            conn.execute(
-                update(story_keys)
-                .where(
-                    story_keys.c.kind == kind,
-                    story_keys.c.key == key,
-                    story_keys.c.story_id == old,
+    moved = conn.execute(
+        select(
+            articles.c.id,
+            articles.c.canonical_url,
+            articles.c.text_hash,
+            articles.c.words,
+            articles.c.figures,
+            articles.c.date,
+        ).where(articles.c.id.in_([article_id, *along]))
+    ).all()
+    for row in moved:
+        story_index.move_words(
+            db,
+            row.id,
+            Words.decode(row.words),
+            story_index.decode_figures(row.figures),
+            row.date,
+            new,
+        )
+        for kind, key, column in (
+            ("url", row.canonical_url, articles.c.canonical_url),
+            ("hash", row.text_hash, articles.c.text_hash),
+        ):
+            if key is None:
+                continue
+            shared = conn.execute(
+                select(exists().where(articles.c.story_id == old, column == key))
+            ).scalar()
+            if not shared:  # the key was the moved reports' alone: it goes with them
+                conn.execute(
+                    update(story_keys)
+                    .where(
+                        story_keys.c.kind == kind,
+                        story_keys.c.key == key,
+                        story_keys.c.story_id == old,
+                    )
+                    .values(story_id=new)
                 )
-                .values(story_id=new)
-            )
     # A story merged away earlier and split out again is a story once more.
     conn.execute(delete(merges).where(merges.c.story_id == new))
     conn.execute(
