@@ -375,18 +375,20 @@ def test_the_service_has_each_pass_s_new_folds_read_and_publishes_a_split(
 
 def test_a_merge_read_as_two_events_makes_the_absorbed_story_one_again(store_url: str) -> None:
     """Two halves of a report founded two stories; the whole report merged them. Read
-    against the report that told both, the absorbed story's founder is split out again,
-    and its story is no longer counted as merged (its post comes back). In a SQLite file
-    and in PostgreSQL."""
+    against the report that told both, the absorbed story's founder is split out again
+    with the report that had joined it, and its story is no longer counted as merged (its
+    post comes back). In a SQLite file and in PostgreSQL."""
     with Store.open(store_url) as store:
         store.sync_sources(
             [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
         )
         save(store, "alpha", 1, FLOOD, 0.5)
         save(store, "beta", 1, ROADS, 1.0)
+        save(store, "beta", 2, ROADS.replace("buses", "coaches"), 1.5)
         save(store, "gamma", 1, f"{FLOOD} {ROADS}", 2.0)
         stored = by_guid(store)
         absorbed, bridge = stored["beta-1"], stored["gamma-1"]
+        coaches = stored["beta-2"].article.id
         assert absorbed.fold_rule == "merged" and absorbed.fold_match == bridge.article.id
         assert store.merged_since(0) == [absorbed.article.id]
         unread = store.unread_folds(NOW - timedelta(hours=1), 10)
@@ -394,7 +396,8 @@ def test_a_merge_read_as_two_events_makes_the_absorbed_story_one_again(store_url
 
         reading = Reading(absorbed.article.id or "", bridge.article.id or "", False, "x", "m", NOW)
         assert store.record_reading(reading) == absorbed.article.id
-        assert store.article(absorbed.article.id or "").story_id == absorbed.article.id  # type: ignore[union-attr]
+        roads = store.story(absorbed.article.id or "")
+        assert {a.article.id for a in roads} == {absorbed.article.id, coaches}
         assert store.merged_since(0) == []
 
 

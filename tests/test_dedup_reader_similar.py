@@ -1,8 +1,8 @@
 """``dedup.reader`` also reads a fold by similarity whose two texts share too little of
 their wording to be a copy (``store.READ_SIMILAR_BELOW``): a report of another event that
 reuses a story's background paragraphs can reach the n-gram threshold. A copy or a
-trimmed headline (sharing more) is not asked about; a copy of a report the reader splits
-out goes with it."""
+trimmed headline (sharing more) is not asked about. What is in a story through a report
+the reader splits out goes with it: its copies, and a story it alone merged in."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.readerserver import ReaderServer, running_reader
 from tests.test_dedup_reader import items, reader_section
 from tests.test_dedup_review import FIRE_COPY, Told, fetched
 from tests.test_same_event import FIRE_A
-from tests.test_story_merge import NOW, SOURCES, by_guid, save
+from tests.test_story_merge import FLOOD, NOW, ROADS, SOURCES, by_guid, save
 
 #: A store in a SQLite file, and one in PostgreSQL.
 store_url = test_story_merge.store_url
@@ -187,3 +187,41 @@ def test_the_operator_s_split_takes_out_the_one_report_named(tmp_path: Path) -> 
         fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
         assert store.split(second, NOW) == second
         assert [a.article.id for a in store.story(fire)] == [fire, copy, retold]
+
+
+#: A round-up that tells the flood and the road closure among other news, sharing too
+#: little with either to be a copy: it joins the flood's story and merges the road's in.
+ROUND_UP = (
+    f"{FLOOD} {ROADS} Across the county, schools stayed open and the weather service "
+    "expects the rain to ease by Thursday evening, with drier air moving in from the west "
+    "over the weekend. Farmers said the late harvest had been spared the worst, and the "
+    "council will meet on Friday to count the cost of the week's storms to its parks and "
+    "footpaths."
+)
+
+
+def test_a_story_merged_in_through_a_report_split_out_leaves_with_it(store_url: str) -> None:
+    """In a SQLite file and in PostgreSQL."""
+    with Store.open(store_url) as store:
+        store.sync_sources(
+            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+        )
+        save(store, "alpha", 1, FLOOD, 0.5)
+        save(store, "beta", 1, ROADS, 1.0)
+        save(store, "beta", 2, ROADS.replace("buses", "coaches"), 1.5)
+        save(store, "gamma", 1, ROUND_UP, 2.0)
+        stored = by_guid(store)
+        flood, roads, coaches, round_up = (
+            stored[g].article.id or "" for g in ("alpha-1", "beta-1", "beta-2", "gamma-1")
+        )
+        assert {s.story_id for s in stored.values()} == {flood}
+        assert (stored["beta-1"].fold_rule, stored["beta-1"].fold_match) == ("merged", round_up)
+        assert stored["gamma-1"].fold_match == flood
+
+        apart = Reading(round_up, flood, False, "a round-up, not the flood", "m", NOW)
+        assert store.record_reading(apart) == round_up
+        assert [a.article.id for a in store.story(flood)] == [flood]
+        assert {a.article.id for a in store.story(round_up)} == {round_up, roads, coaches}
+        # The road's story, merged in by the round-up alone, is one again beside it.
+        assert store.article(roads).fold_rule == "merged"  # type: ignore[union-attr]
+        assert store.story_count() == 2

@@ -895,15 +895,16 @@ def _insert_reading(conn: Connection, reading: Reading) -> bool:
     return inserted is not None
 
 
-#: The folds by which a report joins a story through another report (not a merge, whose
-#: match told both stories).
-_JOINS_THROUGH = ("similarity", "same_event")
+#: The folds by which a report is in a story through another report: it joined that
+#: report, or founded a story merged in because that report told both.
+_JOINS_THROUGH = ("similarity", "same_event", "merged")
 
 
 def _joined_through(conn: Connection, story: str, article_id: str) -> list[str]:
-    """The members of ``story`` that joined it through ``article_id``: matched to it, or
-    to a report that was (a copy of a report the reader reads as another event is another
-    event's too)."""
+    """The members of ``story`` that are in it through ``article_id``: matched to it, or
+    to a report that was, or in a story merged in because it told both (a copy of a
+    report the reader reads as another event is another event's too, and a story that
+    report alone brought in leaves with it)."""
     along: list[str] = []
     through = [article_id]
     while through:
