@@ -15,8 +15,10 @@ measured in two steps, through the real command (``eval_cli.py --reader URL``):
    instructions the model is given (``aggregator.reading.INSTRUCTIONS``); their answers
    go into a file of ``key<TAB>same|different<TAB>reason`` lines.
 3. ``--answers FILE``: each question is answered from that file (a question not in it
-   gets an answer that is not a reading, and the fold stands; they are counted), and
-   the figures are those of the rules and that reader.
+   gets an answer that is not a reading, and the fold stands; they are counted, and
+   kept with ``--unanswered FILE`` to be read in turn: a reading that splits or joins
+   can lead to a question no recording asked), and the figures are those of the rules
+   and that reader.
 
     .venv/bin/python benchmarks/dedup/recorded_reader.py --record /tmp/asked.jsonl &
     .venv/bin/python benchmarks/dedup/eval_cli.py --half heldout --runs 2 \\
@@ -105,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     found.add_argument("--record", type=Path, help="append each question to this file")
     found.add_argument("--answers", type=Path, help="answer from this file of readings")
     parser.add_argument(
+        "--unanswered",
+        type=Path,
+        help="with --answers, append each question without a recorded reading to this "
+        "file, as --record does (a reading can lead to a question no recording asked)",
+    )
+    parser.add_argument(
         "--controls-from-answers",
         action="store_true",
         help="answer the questions every reader is checked by (reader_trust.CONTROLS) "
@@ -117,12 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "that never errs (tune only)",
     )
     options = parser.parse_args(argv)
+    if options.unanswered is not None and options.answers is None:
+        parser.error("--unanswered goes with --answers")
     story_of = tune_stories() if options.tune_labels else {}
     answers = load_answers(options.answers) if options.answers else {}
     asked: set[str] = set()
     answered: set[str] = set()
     unanswered: set[str] = set()
     lock = threading.Lock()  # the endpoint answers each request on a thread of its own
+
+    def keep(path: Path, key: str, reports: str) -> None:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(json.dumps({"key": key, "reports": reports}) + "\n")
 
     def reply(body: dict[str, Any]) -> str:
         reports = body["messages"][-1]["content"]
@@ -131,14 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if options.record is not None:
                 if key not in asked:
                     asked.add(key)
-                    with options.record.open("a", encoding="utf-8") as file:
-                        file.write(json.dumps({"key": key, "reports": reports}) + "\n")
+                    keep(options.record, key, reports)
                 # Not a reading: a fold stands and a near miss stays apart, as without it.
                 return "recording"
             if options.tune_labels:
                 asked.add(key)
                 return labelled_reading(reports, story_of)
             if key not in answers:
+                if options.unanswered is not None and key not in unanswered:
+                    keep(options.unanswered, key, reports)
                 unanswered.add(key)
                 return "no recorded reading"
             answered.add(key)
