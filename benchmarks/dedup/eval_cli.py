@@ -502,6 +502,8 @@ def main() -> int:
             reader += f", joins_from: {options.joins_from}"
         dedup.append(f"reader: {{{reader}}}")
     how: collections.Counter[str] = collections.Counter()
+    mixed_how: collections.Counter[str] = collections.Counter()
+    by_kind = {row["id"]: row["kind"] for row in scored}
     folded_by_part: collections.Counter[str] = collections.Counter()
     for seed in range(options.runs):
         joined: dict[str, Joined] = {}
@@ -533,6 +535,22 @@ def main() -> int:
         how.update(
             f"{row['lang']}: {how_folded(row, joined, story_members[stories[row['id']]])}"
             for row in folded
+        )
+        # Reports of stories that are no look-alikes of one another, folded together.
+        label_of = {row["id"]: row["story"] for row in scored}
+        mixed = [
+            row
+            for row in scored
+            if row["kind"] not in LOOK_ALIKE_KINDS
+            and any(
+                label_of.get(other, row["story"]) != row["story"]
+                and by_kind.get(other) not in LOOK_ALIKE_KINDS
+                for other in story_members[stories[row["id"]]]
+            )
+        ]
+        mixed_how.update(
+            f"{row['lang']}: {how_folded(row, joined, story_members[stories[row['id']]])}"
+            for row in mixed
         )
     negatives = collections.Counter(
         f"{row['kind']}/{row['lang']}" for row in scored if row["kind"] in LOOK_ALIKE_KINDS
@@ -571,6 +589,12 @@ def main() -> int:
             f"{part} {folded_by_part[part]} of {count * options.runs}"
             for part, count in sorted(look_alikes_by_part.items(), key=lambda item: int(item[0]))
         )
+    )
+    print(
+        "reports of other stories (no look-alikes) in one story: "
+        f"{mixed_how.total()} (over all runs)"
+        + (", by how: " if mixed_how else "")
+        + ", ".join(f"{way} {count}" for way, count in sorted(mixed_how.items()))
     )
     if options.load is not None:
         print(
