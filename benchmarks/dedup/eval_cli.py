@@ -74,7 +74,8 @@ def _story_number(row: dict[str, str]) -> int:
 #: change 41 (no rule change followed it); the fiftieth, held out, measured once on
 #: change 41 with and without the reader; the fifty-first, held out, measured once with
 #: the reader splitting; the fifty-second, held out, written after the reader joined
-#: near misses and measured once with it.
+#: near misses and measured once with it; the fifty-third, held out, written after a
+#: split took along what joined through it, and measured once with it.
 PARTS = {
     "all": lambda row: True,
     "first": lambda row: _story_number(row) < 300,
@@ -128,6 +129,7 @@ PARTS = {
     "fiftieth": lambda row: 5000 <= _story_number(row) < 5100,
     "fifty-first": lambda row: 5100 <= _story_number(row) < 5200,
     "fifty-second": lambda row: 5200 <= _story_number(row) < 5300,
+    "fifty-third": lambda row: 5300 <= _story_number(row) < 5400,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
     "measured": lambda row: _story_number(row) < 5300,
 }
