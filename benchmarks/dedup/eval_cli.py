@@ -131,7 +131,7 @@ PARTS = {
     "fifty-second": lambda row: 5200 <= _story_number(row) < 5300,
     "fifty-third": lambda row: 5300 <= _story_number(row) < 5400,
     #: Every part measured so far (with ``--half heldout``, every held-out part).
-    "measured": lambda row: _story_number(row) < 5300,
+    "measured": lambda row: _story_number(row) < 5400,
 }
 
 
