@@ -196,6 +196,25 @@ def test_readings_are_kept_once_and_split_only_a_fold_still_standing(store_url: 
             assert conn.execute(sql_text("SELECT COUNT(*) FROM readings")).scalar_one() == 0
 
 
+def test_folds_are_read_the_earliest_dated_first_however_they_arrived(tmp_path: Path) -> None:
+    """The order of reading can decide a story; it follows the reports' dates, not the
+    order the sources answered in."""
+    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.sync_sources(
+            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
+        )
+        save(store, "gamma", 1, OUTBREAK_A[3], 2.0)
+        save(store, "delta", 1, OUTBREAK_B[3], 2.5)
+        save(store, "alpha", 1, FIRE_A[3], 0.5)
+        save(store, "beta", 1, FIRE_B[3], 1.0)
+        stored = by_guid(store)
+        fire_b, ward_b = stored["beta-1"].article.id, stored["delta-1"].article.id
+        assert stored["delta-1"].seq < stored["beta-1"].seq  # stored first
+        since = NOW - timedelta(hours=1)
+        assert [a.article.id for a in store.unread_folds(since, 10)] == [fire_b, ward_b]
+        assert [a.article.id for a in store.unread_folds(since, 1)] == [fire_b]
+
+
 def test_a_reading_of_two_events_splits_the_report_out_in_the_same_transaction(
     store_url: str,
 ) -> None:

@@ -499,7 +499,7 @@ class Store:
         """Articles first stored at or after ``since`` that joined their story as the
         same event, or founded a story merged into another, or joined it by similarity
         without sharing their wording (``read_by_reader``), and that the reader has not
-        read yet, the earliest stored first, at most ``limit``."""
+        read yet, in ``_reading_order``, at most ``limit``."""
         unread = ~exists().where(readings.c.article_id == articles.c.id)
         matched = articles.alias("matched")
         still_there = exists().where(matched.c.id == articles.c.fold_match)  # not pruned
@@ -511,7 +511,7 @@ class Store:
                 unread,
                 still_there,
             )
-            .order_by(articles.c.seq)
+            .order_by(*_reading_order())
             .limit(limit)
         )
         with self._read("read the folds not yet read") as conn:
@@ -551,8 +551,8 @@ class Store:
     def unread_near_misses(self, since: datetime, limit: int) -> list[tuple[StoredArticle, str]]:
         """Reports first stored at or after ``since`` that founded a story alone and are
         kept with the story they came closest to (``near_misses``), still alone in it and
-        not read yet, each with the telling it came closest to; the earliest stored
-        first, at most ``limit``."""
+        not read yet, each with the telling it came closest to, in ``_reading_order``, at
+        most ``limit``."""
         unread = ~exists().where(readings.c.article_id == articles.c.id)
         matched = articles.alias("matched")
         others = articles.alias("others")
@@ -572,7 +572,7 @@ class Store:
                 unread,
                 alone,
             )
-            .order_by(articles.c.seq)
+            .order_by(*_reading_order())
             .limit(limit)
         )
         with self._read("read the near misses not yet read") as conn:
@@ -863,6 +863,14 @@ def read_by_reader(rule: str | None, score: float | None) -> bool:
     if rule in READ_RULES:
         return True
     return rule == "similarity" and score is not None and score < READ_SIMILAR_BELOW
+
+
+def _reading_order() -> tuple[ColumnElement[Any], ...]:
+    """The order the reader is asked in: the earliest dated first, then by id. Not the
+    order stored in, which follows the order the sources answered in: which reading
+    comes first can decide a story (a report joined, then its telling split out), and
+    the same reports are then read the same way however they arrived."""
+    return (func.coalesce(articles.c.date, articles.c.first_seen), articles.c.id)
 
 
 def _read_fold() -> ColumnElement[bool]:
