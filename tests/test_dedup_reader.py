@@ -36,8 +36,8 @@ from tests.test_dedup_review import Told, fetched, rss
 from tests.test_same_event import FIRE_A, FIRE_B, OUTBREAK_A, OUTBREAK_B
 from tests.test_story_merge import FLOOD, NOW, ROADS, SOURCES, by_guid, save
 
-#: A store in a SQLite file, and one in PostgreSQL.
-store_url = test_story_merge.store_url
+#: A store in a SQLite file, and one in PostgreSQL (``store``: with the sources of ``save``).
+store_url, store = test_story_merge.store_url, test_story_merge.store
 
 OUTLETS = {"harbor": [FIRE_A, OUTBREAK_A], "meridian": [FIRE_B, OUTBREAK_B]}
 FIRE_B_ID, OUTBREAK_B_ID = story_id("meridian", "fire-b"), story_id("meridian", "outbreak-b")
@@ -196,23 +196,19 @@ def test_readings_are_kept_once_and_split_only_a_fold_still_standing(store_url: 
             assert conn.execute(sql_text("SELECT COUNT(*) FROM readings")).scalar_one() == 0
 
 
-def test_folds_are_read_the_earliest_dated_first_however_they_arrived(tmp_path: Path) -> None:
+def test_folds_are_read_the_earliest_dated_first_however_they_arrived(store: Store) -> None:
     """The order of reading can decide a story; it follows the reports' dates, not the
-    order the sources answered in."""
-    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        store.sync_sources(
-            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
-        )
-        save(store, "gamma", 1, OUTBREAK_A[3], 2.0)
-        save(store, "delta", 1, OUTBREAK_B[3], 2.5)
-        save(store, "alpha", 1, FIRE_A[3], 0.5)
-        save(store, "beta", 1, FIRE_B[3], 1.0)
-        stored = by_guid(store)
-        fire_b, ward_b = stored["beta-1"].article.id, stored["delta-1"].article.id
-        assert stored["delta-1"].seq < stored["beta-1"].seq  # stored first
-        since = NOW - timedelta(hours=1)
-        assert [a.article.id for a in store.unread_folds(since, 10)] == [fire_b, ward_b]
-        assert [a.article.id for a in store.unread_folds(since, 1)] == [fire_b]
+    order the sources answered in. In a SQLite file and in PostgreSQL."""
+    save(store, "gamma", 1, OUTBREAK_A[3], 2.0)
+    save(store, "delta", 1, OUTBREAK_B[3], 2.5)
+    save(store, "alpha", 1, FIRE_A[3], 0.5)
+    save(store, "beta", 1, FIRE_B[3], 1.0)
+    stored = by_guid(store)
+    fire_b, ward_b = stored["beta-1"].article.id, stored["delta-1"].article.id
+    assert stored["delta-1"].seq < stored["beta-1"].seq  # stored first
+    since = NOW - timedelta(hours=1)
+    assert [a.article.id for a in store.unread_folds(since, 10)] == [fire_b, ward_b]
+    assert [a.article.id for a in store.unread_folds(since, 1)] == [fire_b]
 
 
 def test_a_reading_of_two_events_splits_the_report_out_in_the_same_transaction(

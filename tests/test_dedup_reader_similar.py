@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aggregator.model import Reading, Source, story_id
+from aggregator.model import Reading, story_id
 from aggregator.store import Store
 from aggregator.store.store import READ_SIMILAR_BELOW, read_by_reader
 from tests import test_story_merge
@@ -22,10 +22,10 @@ from tests.readerserver import ReaderServer, running_reader
 from tests.test_dedup_reader import items, reader_section
 from tests.test_dedup_review import FIRE_COPY, Told, fetched
 from tests.test_same_event import FIRE_A
-from tests.test_story_merge import FLOOD, NOW, ROADS, SOURCES, by_guid, save
+from tests.test_story_merge import FLOOD, NOW, ROADS, by_guid, save
 
-#: A store in a SQLite file, and one in PostgreSQL.
-store_url = test_story_merge.store_url
+#: A store in a SQLite file, and one in PostgreSQL, with the sources of ``save``.
+store_url, store = test_story_merge.store_url, test_story_merge.store
 
 #: Another fire at the same plant that evening, its last paragraphs the first report's
 #: background: it shares about 0.3 of the first report's n-grams, enough to fold.
@@ -99,32 +99,27 @@ def test_a_fold_by_similarity_read_as_one_event_stands(
 
 
 def test_only_folds_by_similarity_sharing_little_wording_are_listed_for_reading(
-    store_url: str,
+    store: Store,
 ) -> None:
-    """In a SQLite file and in PostgreSQL."""
-    with Store.open(store_url) as store:
-        store.sync_sources(
-            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
-        )
-        save(store, "alpha", 1, FIRE_A[3], 0.5)
-        save(store, "beta", 1, FIRE_COPY[3], 1.0)
-        save(store, "gamma", 1, SECOND_FIRE_TEXT, 3.0)
-        stored = by_guid(store)
-        fire, copy, second = (stored[g] for g in ("alpha-1", "beta-1", "gamma-1"))
-        assert copy.fold_rule == second.fold_rule == "similarity"
-        assert (copy.fold_score or 0) >= READ_SIMILAR_BELOW > (second.fold_score or 1)
-        fire_id, copy_id = fire.article.id or "", copy.article.id or ""
-        second_id = second.article.id or ""
-        since = NOW - timedelta(hours=1)
-        assert [a.article.id for a in store.unread_folds(since, 10)] == [second_id]
+    save(store, "alpha", 1, FIRE_A[3], 0.5)
+    save(store, "beta", 1, FIRE_COPY[3], 1.0)
+    save(store, "gamma", 1, SECOND_FIRE_TEXT, 3.0)
+    stored = by_guid(store)
+    fire, copy, second = (stored[g] for g in ("alpha-1", "beta-1", "gamma-1"))
+    assert copy.fold_rule == second.fold_rule == "similarity"
+    assert (copy.fold_score or 0) >= READ_SIMILAR_BELOW > (second.fold_score or 1)
+    fire_id, copy_id = fire.article.id or "", copy.article.id or ""
+    second_id = second.article.id or ""
+    since = NOW - timedelta(hours=1)
+    assert [a.article.id for a in store.unread_folds(since, 10)] == [second_id]
 
-        # A copy's fold is not the reader's to split, whatever it is told.
-        assert store.record_reading(Reading(copy_id, fire_id, False, "no", "m", NOW)) is None
-        assert store.article(copy_id).story_id == fire_id  # type: ignore[union-attr]
-        apart = Reading(second_id, fire_id, False, "another fire", "m", NOW)
-        assert store.record_reading(apart) == second_id
-        assert [a.article.id for a in store.story(fire_id)] == [fire_id, copy_id]
-        assert store.unread_folds(since, 10) == []
+    # A copy's fold is not the reader's to split, whatever it is told.
+    assert store.record_reading(Reading(copy_id, fire_id, False, "no", "m", NOW)) is None
+    assert store.article(copy_id).story_id == fire_id  # type: ignore[union-attr]
+    apart = Reading(second_id, fire_id, False, "another fire", "m", NOW)
+    assert store.record_reading(apart) == second_id
+    assert [a.article.id for a in store.story(fire_id)] == [fire_id, copy_id]
+    assert store.unread_folds(since, 10) == []
 
 
 @pytest.mark.parametrize(
@@ -147,9 +142,6 @@ def test_which_folds_the_reader_reads(rule: str | None, score: float | None, rea
 def saved_with_a_copy_of_each_fire(store: Store) -> tuple[str, str, str, str]:
     """The first fire, its copy, the second fire, and the second fire's copy, which joined
     the story through the second fire: their ids."""
-    store.sync_sources(
-        [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
-    )
     save(store, "alpha", 1, FIRE_A[3], 0.5)
     save(store, "beta", 1, FIRE_COPY[3], 1.0)
     save(store, "gamma", 1, SECOND_FIRE_TEXT, 3.0)
@@ -166,27 +158,25 @@ def saved_with_a_copy_of_each_fire(store: Store) -> tuple[str, str, str, str]:
 SECOND_FIRE_RETOLD = SECOND_FIRE_TEXT.replace("nobody", "no one")
 
 
-def test_a_report_split_out_by_the_reader_takes_its_copies_along(store_url: str) -> None:
-    """In a SQLite file and in PostgreSQL: the second fire's copy joined the story through
-    it, so it is the second fire's too; a copy of the first report stays."""
-    with Store.open(store_url) as store:
-        fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
-        apart = Reading(second, fire, False, "another fire", "m", NOW)
-        assert store.record_reading(apart) == second
-        assert [a.article.id for a in store.story(fire)] == [fire, copy]
-        assert [a.article.id for a in store.story(second)] == [second, retold]
-        moved = store.article(retold)
-        assert moved is not None and moved.fold_rule == "similarity"
-        # Its keys went with it: the same text again joins the second fire's story.
-        save(store, "epsilon", 1, SECOND_FIRE_RETOLD, 4.0)
-        assert by_guid(store)["epsilon-1"].story_id == second
+def test_a_report_split_out_by_the_reader_takes_its_copies_along(store: Store) -> None:
+    """The second fire's copy joined the story through it, so it is the second fire's
+    too; a copy of the first report stays."""
+    fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
+    apart = Reading(second, fire, False, "another fire", "m", NOW)
+    assert store.record_reading(apart) == second
+    assert [a.article.id for a in store.story(fire)] == [fire, copy]
+    assert [a.article.id for a in store.story(second)] == [second, retold]
+    moved = store.article(retold)
+    assert moved is not None and moved.fold_rule == "similarity"
+    # Its keys went with it: the same text again joins the second fire's story.
+    save(store, "epsilon", 1, SECOND_FIRE_RETOLD, 4.0)
+    assert by_guid(store)["epsilon-1"].story_id == second
 
 
-def test_the_operator_s_split_takes_out_the_one_report_named(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
-        assert store.split(second, NOW) == second
-        assert [a.article.id for a in store.story(fire)] == [fire, copy, retold]
+def test_the_operator_s_split_takes_out_the_one_report_named(store: Store) -> None:
+    fire, copy, second, retold = saved_with_a_copy_of_each_fire(store)
+    assert store.split(second, NOW) == second
+    assert [a.article.id for a in store.story(fire)] == [fire, copy, retold]
 
 
 #: A round-up that tells the flood and the road closure among other news, sharing too
@@ -200,28 +190,23 @@ ROUND_UP = (
 )
 
 
-def test_a_story_merged_in_through_a_report_split_out_leaves_with_it(store_url: str) -> None:
-    """In a SQLite file and in PostgreSQL."""
-    with Store.open(store_url) as store:
-        store.sync_sources(
-            [Source(id=s, url=f"https://{s}.example/rss", name=s, home="") for s in SOURCES]
-        )
-        save(store, "alpha", 1, FLOOD, 0.5)
-        save(store, "beta", 1, ROADS, 1.0)
-        save(store, "beta", 2, ROADS.replace("buses", "coaches"), 1.5)
-        save(store, "gamma", 1, ROUND_UP, 2.0)
-        stored = by_guid(store)
-        flood, roads, coaches, round_up = (
-            stored[g].article.id or "" for g in ("alpha-1", "beta-1", "beta-2", "gamma-1")
-        )
-        assert {s.story_id for s in stored.values()} == {flood}
-        assert (stored["beta-1"].fold_rule, stored["beta-1"].fold_match) == ("merged", round_up)
-        assert stored["gamma-1"].fold_match == flood
+def test_a_story_merged_in_through_a_report_split_out_leaves_with_it(store: Store) -> None:
+    save(store, "alpha", 1, FLOOD, 0.5)
+    save(store, "beta", 1, ROADS, 1.0)
+    save(store, "beta", 2, ROADS.replace("buses", "coaches"), 1.5)
+    save(store, "gamma", 1, ROUND_UP, 2.0)
+    stored = by_guid(store)
+    flood, roads, coaches, round_up = (
+        stored[g].article.id or "" for g in ("alpha-1", "beta-1", "beta-2", "gamma-1")
+    )
+    assert {s.story_id for s in stored.values()} == {flood}
+    assert (stored["beta-1"].fold_rule, stored["beta-1"].fold_match) == ("merged", round_up)
+    assert stored["gamma-1"].fold_match == flood
 
-        apart = Reading(round_up, flood, False, "a round-up, not the flood", "m", NOW)
-        assert store.record_reading(apart) == round_up
-        assert [a.article.id for a in store.story(flood)] == [flood]
-        assert {a.article.id for a in store.story(round_up)} == {round_up, roads, coaches}
-        # The road's story, merged in by the round-up alone, is one again beside it.
-        assert store.article(roads).fold_rule == "merged"  # type: ignore[union-attr]
-        assert store.story_count() == 2
+    apart = Reading(round_up, flood, False, "a round-up, not the flood", "m", NOW)
+    assert store.record_reading(apart) == round_up
+    assert [a.article.id for a in store.story(flood)] == [flood]
+    assert {a.article.id for a in store.story(round_up)} == {round_up, roads, coaches}
+    # The road's story, merged in by the round-up alone, is one again beside it.
+    assert store.article(roads).fold_rule == "merged"  # type: ignore[union-attr]
+    assert store.story_count() == 2
