@@ -506,6 +506,7 @@ def main() -> int:
     how: collections.Counter[str] = collections.Counter()
     mixed_how: collections.Counter[str] = collections.Counter()
     by_kind = {row["id"]: row["kind"] for row in scored}
+    label_of = {row["id"]: row["story"] for row in scored}
     folded_by_part: collections.Counter[str] = collections.Counter()
     for seed in range(options.runs):
         joined: dict[str, Joined] = {}
@@ -539,7 +540,6 @@ def main() -> int:
             for row in folded
         )
         # Reports of stories that are no look-alikes of one another, folded together.
-        label_of = {row["id"]: row["story"] for row in scored}
         mixed = [
             row
             for row in scored
