@@ -21,7 +21,7 @@ from aggregator import pipeline
 from aggregator.config import Settings
 from aggregator.model import Reading, StoredArticle
 from aggregator.store import Store
-from aggregator.store.store import READ_RULES, read_by_reader
+from aggregator.store.store import read_by_reader
 from aggregator.store.story_merge import MERGED_BY_OPERATOR, READ_SAME, SPLIT
 from aggregator.stories import kept_items
 
@@ -51,10 +51,10 @@ def explain_lines(settings: Settings, store: Store, article_id: str) -> list[str
     return lines
 
 
-#: The rules of folds the reader reads (and ``read_by_reader``'s folds by similarity), of
-#: an article split out (by its reading), of one it joined, and of a founder (None: read
-#: beside the story it came closest to).
-READ = frozenset({*READ_RULES, SPLIT, READ_SAME, None})
+#: Beside the folds the reader reads (``read_by_reader``), the rules of an article with a
+#: reading: split out (by its reading), joined by one, and a founder (None: read beside
+#: the story it came closest to).
+READ = frozenset({SPLIT, READ_SAME, None})
 
 
 def _read_beside(member: StoredArticle, reading: Reading) -> bool:
