@@ -310,6 +310,26 @@ def test_what_the_reader_is_asked_and_how_its_answer_is_read() -> None:
     assert len(text) < REPORT_CHARS + 200 and text.endswith(" …")
 
 
+def test_a_reasoning_models_reply_is_read_by_its_last_answer() -> None:
+    thought = '<think>A names {the plant}; maybe {"same_event": true}?</think>\n'
+    assert verdict(thought + '{"same_event": false, "reason": "two fires"}') == (
+        False,
+        "two fires",
+    )
+    draft = '{"same_event": true, "reason": "draft"} On reflection: '
+    assert verdict(draft + '{"same_event": false, "reason": "final"}') == (False, "final")
+    assert verdict('{"same_event": true, "reason": "one {fire}", "more": {"k": 1}}') == (
+        True,
+        "one {fire}",
+    )
+    # A reply cut off while thinking holds no answer, whatever its thinking said.
+    assert verdict('<think>surely {"same_event": true} but')[0] is None
+    # Braces nested past the decoder's depth, or a reply of nothing but braces, are
+    # no answer, and cost a bounded number of decodes.
+    assert verdict('{"a": [' * 30000 + "}")[0] is None
+    assert verdict("{" * 200000 + '{"same_event": true}' + "}" * 10)[0] is True
+
+
 def test_a_reader_section_is_checked_like_the_rest_of_the_file(tmp_path: Path) -> None:
     head = "sources: [{id: a, url: 'https://a.example/rss'}]\n"
     settings = parse_config(

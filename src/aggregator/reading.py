@@ -11,8 +11,9 @@ keeps the answer and splits out a report read as another event.
 The request is an OpenAI-compatible chat completion (``POST`` with ``model``,
 ``messages`` and ``temperature: 0``), which Ollama, llama.cpp's server, vLLM and hosted
 APIs all take. The answer asked for is a JSON object, ``{"same_event": true|false,
-"reason": "…"}``; an answer that is not one is a reading that could not be read, and the
-fold stands. A failure to reach the endpoint is a ``ReaderError``: the pass stops
+"reason": "…"}``, read as the reply's last such object outside a reasoning model's
+``<think>`` block; an answer that holds none is a reading that could not be read, and
+the fold stands. A failure to reach the endpoint is a ``ReaderError``: the pass stops
 asking, and the folds are read after a later pass.
 
 It also reads each near miss (``dedup.reader.joins_from``): a report the rules left
@@ -108,24 +109,42 @@ def request_body(model: str, first: str, second: str) -> dict[str, Any]:
     }
 
 
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+#: A reasoning model's thinking, which some endpoints return in the reply's text before
+#: the answer; an unclosed one is a reply cut off before its answer.
+_THINKING = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
+#: At most this many places a JSON object may start are tried, the last first, so a
+#: reply of braces costs a bounded number of decodes.
+ANSWER_TRIES = 64
+_DECODER = json.JSONDecoder()
 
 
 def verdict(content: str) -> tuple[bool | None, str]:
     """Whether the model read one event, and its reason, from its reply; (None, what it
-    said) when the reply holds no such answer."""
-    found = _JSON_OBJECT.search(content)
-    if found:
-        try:
-            answer = json.loads(found.group(0))
-        except ValueError:
-            answer = None
-        if isinstance(answer, dict) and isinstance(answer.get("same_event"), bool):
-            reason = answer.get("reason")
-            text = " ".join(str(reason).split()) if reason is not None else ""
-            return answer["same_event"], text[:REASON_CHARS]
+    said) when the reply holds no such answer. The answer is the reply's last JSON
+    object with a ``same_event``, outside its thinking: a draft before it is not taken."""
+    answer = _last_answer(_THINKING.sub(" ", content))
+    if answer is not None:
+        reason = answer.get("reason")
+        text = " ".join(str(reason).split()) if reason is not None else ""
+        return answer["same_event"], text[:REASON_CHARS]
     said = " ".join(content.split())[:REASON_CHARS]
     return None, f"unreadable answer: {said}" if said else "empty answer"
+
+
+def _last_answer(text: str) -> dict[str, Any] | None:
+    """The last JSON object in ``text`` whose ``same_event`` is true or false."""
+    start = len(text)
+    for _ in range(ANSWER_TRIES):
+        start = text.rfind("{", 0, start)
+        if start == -1:
+            return None
+        try:
+            found, _end = _DECODER.raw_decode(text, start)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(found, dict) and isinstance(found.get("same_event"), bool):
+            return found
+    return None
 
 
 async def read_pair(
