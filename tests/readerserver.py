@@ -5,8 +5,10 @@ text for the request), or by ``status``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,11 @@ class ReaderServer:
     reply: Callable[[dict[str, Any]], str] = lambda body: '{"same_event": true, "reason": "-"}'
     #: Answer every request with this status and no completion, when not 200.
     status: int = 200
+    #: The status to refuse a request's body with, before anything else (None: not
+    #: refused), as an endpoint refuses a request longer than its model's context.
+    refuse: Callable[[dict[str, Any]], int | None] = lambda body: None
+    #: Seconds to wait before answering a request's body: a model slow over one pair.
+    delay: Callable[[dict[str, Any]], float] = lambda body: 0.0
     #: Answer the questions every reader is checked by (``reader_trust.CONTROLS``)
     #: as they should be, without recording them: a test's reader is as careful as that.
     answers_controls: bool = True
@@ -52,13 +59,23 @@ def running_reader(server: ReaderServer, port: int = 0) -> Iterator[ReaderServer
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            refused = server.refuse(body)
             control = CONTROL_ANSWERS.get(body["messages"][-1]["content"])
-            if server.answers_controls and control is not None and server.status == 200:
+            if (
+                server.answers_controls
+                and control is not None
+                and server.status == 200
+                and refused is None
+            ):
                 self._answer(json.dumps({"same_event": control, "reason": "control"}))
                 return
             server.requests.append(body)
             server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            if server.status != 200 or self.path != PATH:
+            time.sleep(server.delay(body))
+            if refused is not None:
+                message = {"message": "the request exceeds the available context size"}
+                self._send(refused, json.dumps({"error": message}).encode())
+            elif server.status != 200 or self.path != PATH:
                 self._send(server.status if self.path == PATH else 404, b'{"error": "no"}')
             else:
                 self._answer(server.reply(body))
@@ -72,7 +89,9 @@ def running_reader(server: ReaderServer, port: int = 0) -> Iterator[ReaderServer
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(answer)
+            # The client may have given up waiting (its timeout).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(answer)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True

@@ -15,7 +15,11 @@ telling: one read as the same event joins its story (``Store.record_near_reading
 Before a process first has a reader change a story, it asks it questions whose
 answers are known (``reader_trust``): a reader that fails one is not asked the kind of
 question it failed. The first failure to reach the reader ends
-the reading: the rest wait for the next pass, and the pass itself is not failed.
+the reading: the rest wait for the next pass, and the pass itself is not failed. Two
+failures are one question's, not the reader's: a question the endpoint refuses as it
+stands while still answering a known one is kept as a reading that could not be read
+(the fold stands), and one not answered in time is left for a later pass; a second in
+a pass ends the reading. Either way one long pair cannot hold up every other.
 """
 
 from __future__ import annotations
@@ -30,10 +34,17 @@ from datetime import datetime
 import httpx
 
 from aggregator import reader_trust
-from aggregator.config import Settings
+from aggregator.config import ReaderSettings, Settings
 from aggregator.errors import StoreError
-from aggregator.model import StoredArticle
-from aggregator.reading import ReaderError, read_pair, reader_client
+from aggregator.model import Reading, StoredArticle
+from aggregator.reading import (
+    REASON_CHARS,
+    ReaderError,
+    ReaderRefused,
+    ReaderTimeout,
+    read_pair,
+    reader_client,
+)
 from aggregator.store import Store
 from aggregator.store.schema import as_utc
 
@@ -100,14 +111,26 @@ async def read_folds(
         except StoreError as error:
             log.error("the folds to read could not be listed, left for later: %s", error)
             return FoldsRead(stopped=str(error))
+        timed_out = False
         for article, match_id, near in questions:
             try:
                 match = await asyncio.to_thread(store.article, match_id)
                 if match is None:  # pruned between the two reads
                     continue
-                reading = await read_pair(asking, reader, article, match, outlets, clock())
+                reading = await _read(asking, reader, article, match, outlets, clock())
                 record = store.record_near_reading if near else store.record_reading
                 story = await asyncio.to_thread(record, reading)
+            except ReaderTimeout as error:
+                log.warning(
+                    "the reader took too long on %s, asked again later: %s",
+                    article.article.id,
+                    error,
+                )
+                if timed_out:  # not this question's length alone: the reader is slow
+                    stopped = str(error)
+                    break
+                timed_out = True
+                continue
             except ReaderError as error:
                 stopped = str(error)
                 log.warning("the reader could not be asked, folds left for later: %s", error)
@@ -131,6 +154,29 @@ async def read_folds(
                     reading.reason,
                 )
     return FoldsRead(read, split, joined, stopped)
+
+
+async def _read(
+    client: httpx.AsyncClient,
+    reader: ReaderSettings,
+    article: StoredArticle,
+    match: StoredArticle,
+    outlets: dict[str, str],
+    now: datetime,
+) -> Reading:
+    """The reader's reading of ``article`` beside ``match`` (``reading.read_pair``). A
+    question the endpoint refuses, while it still answers a known one, is this
+    question's doing (longer than the model's context, or held back by a content
+    filter): it is kept as a reading that could not be read, so it is not asked again,
+    and the fold stands. Raises ``ReaderError`` when the reader cannot be asked."""
+    try:
+        return await read_pair(client, reader, article, match, outlets, now)
+    except ReaderRefused as refusal:
+        await reader_trust.still_answers(client, reader)
+        reason = f"the endpoint refused the question: {refusal}"[:REASON_CHARS]
+        return Reading(
+            article.article.id or "", match.article.id or "", None, reason, reader.model, now
+        )
 
 
 def _questions(

@@ -120,3 +120,11 @@ async def trust(client: httpx.AsyncClient, reader: ReaderSettings) -> Trust:
     if None not in right[True] + right[False]:
         _TRUSTED[key] = found
     return found
+
+
+async def still_answers(client: httpx.AsyncClient, reader: ReaderSettings) -> None:
+    """Ask one of ``CONTROLS`` again, after the endpoint refused a question: a refusal of
+    this short pair too means it refuses every question, and raises
+    ``reading.ReaderError`` (``ReaderRefused``) as any failure to ask it does."""
+    first, second, _ = CONTROLS[1]
+    await ask(client, reader, request_body(reader.model, first, second))

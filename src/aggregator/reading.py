@@ -14,7 +14,10 @@ APIs all take. The answer asked for is a JSON object, ``{"same_event": true|fals
 "reason": "…"}``, read as the reply's last such object outside a reasoning model's
 ``<think>`` block; an answer that holds none is a reading that could not be read, and
 the fold stands. A failure to reach the endpoint is a ``ReaderError``: the pass stops
-asking, and the folds are read after a later pass.
+asking, and the folds are read after a later pass. Two failures are one question's
+rather than the endpoint's, and ``fold_reading`` goes on past them: a question refused
+as it stands (``ReaderRefused``: longer than the model's context, say) and one not
+answered in time (``ReaderTimeout``).
 
 It also reads each near miss (``dedup.reader.joins_from``): a report the rules left
 alone in a story of its own, beside the telling of another story it came closest to;
@@ -71,6 +74,23 @@ Answer with a JSON object only: {"same_event": true or false, "reason": "at most
 
 class ReaderError(Exception):
     """The reader could not be asked: unreachable, timed out, or answered with an error."""
+
+
+class ReaderTimeout(ReaderError):
+    """The reader did not answer within ``dedup.reader.timeout``: a model on a small
+    machine can take longer over one long pair than over the rest."""
+
+
+class ReaderRefused(ReaderError):
+    """The endpoint refused the request as it stood (HTTP 400, 413 or 422): longer than
+    the model's context, or held back by a hosted API's content filter. Whether it is
+    this question's own doing or the endpoint refuses every question is for the caller
+    to find out (``reader_trust.still_answers``)."""
+
+
+#: The statuses an endpoint refuses one request with, as opposed to being unable to
+#: answer any (unreachable, overloaded, the model unknown, the key wrong).
+REFUSED_STATUSES = frozenset({400, 413, 422})
 
 
 def reader_client(reader: ReaderSettings) -> httpx.AsyncClient:
@@ -184,12 +204,15 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> by
                 answer += chunk
                 if len(answer) > ANSWER_BYTES:
                     raise ReaderError(f"{url}: the answer is over {ANSWER_BYTES} bytes")
+    except httpx.ReadTimeout as error:  # reached, but still reading: this question's length
+        raise ReaderTimeout(f"{url}: no answer in time ({type(error).__name__})") from error
     except httpx.HTTPError as error:
         raise ReaderError(f"{url}: {type(error).__name__}: {error}") from error
     if not response.is_success:
         detail = " ".join(answer.decode("utf-8", "replace").split())[:200]
         reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-        raise ReaderError(f"{url}: {reason}" + (f": {detail}" if detail else ""))
+        failure = ReaderRefused if response.status_code in REFUSED_STATUSES else ReaderError
+        raise failure(f"{url}: {reason}" + (f": {detail}" if detail else ""))
     return bytes(answer)
 
 
