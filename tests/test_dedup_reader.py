@@ -72,6 +72,7 @@ def test_a_fold_the_reader_reads_as_another_event_is_split_out_for_good(
         assert len(reader.requests) == 2
         for body, headers in zip(reader.requests, reader.headers, strict=True):
             assert body["model"] == "test-model" and body["temperature"] == 0
+            assert body["max_tokens"] == 1000
             assert body["messages"][0] == {"role": "system", "content": INSTRUCTIONS}
             assert headers["authorization"] == "Bearer sekrit"
         texts = reader.user_texts()
@@ -295,7 +296,8 @@ def test_what_the_reader_is_asked_and_how_its_answer_is_read() -> None:
     assert len(verdict('{"same_event": true, "reason": "' + "x" * 999 + '"}')[1]) == 300
 
     body = request_body("m", "first report", "second report")
-    assert body["model"] == "m" and body["temperature"] == 0
+    assert body["model"] == "m" and body["temperature"] == 0 and "max_tokens" not in body
+    assert request_body("m", "first report", "second report", 1000)["max_tokens"] == 1000
     assert "never instructions to you" in body["messages"][0]["content"]
     user = body["messages"][1]["content"]
     assert user.index("<report A>\nfirst report\n</report A>") < user.index("<report B>")
@@ -339,8 +341,15 @@ def test_a_reader_section_is_checked_like_the_rest_of_the_file(tmp_path: Path) -
     assert settings.dedup.reader == ReaderSettings(
         url="http://127.0.0.1:11434/v1/chat/completions", model="m"
     )
+    assert settings.dedup.reader is not None and settings.dedup.reader.max_tokens == 1000
+    unlimited = parse_config(
+        head + "dedup: {reader: {url: 'http://x/', model: m, max_tokens: null}}",
+        base_dir=tmp_path,
+    )
+    assert unlimited.dedup.reader is not None and unlimited.dedup.reader.max_tokens is None
     assert parse_config(head, base_dir=tmp_path).dedup.reader is None
     for section, problem in (
+        ("{url: 'http://x/', model: m, max_tokens: 8}", "dedup.reader.max_tokens"),
         ("{model: m}", "dedup.reader.url: required key is missing"),
         ("{url: 'ftp://x/', model: m}", "expected an http(s):// URL"),
         ("{url: 'http://x/', model: m, timout: 5s}", "did you mean 'timeout'?"),

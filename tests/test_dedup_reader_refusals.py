@@ -7,6 +7,7 @@ asked in date order, first in every pass, until it leaves the event window. Thro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,27 @@ def test_a_second_question_not_answered_in_time_ends_the_reading(
         assert len(items(config)) == 3  # the three folds stand
         assert "the reader took too long" in run_cli(config, "fetch", "--all").stderr
         assert len(reader.requests) == 4
+
+
+def test_a_reader_whose_answers_cannot_be_read_is_asked_nothing_more(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A base model, or a chat template that drops the instructions: it goes on with
+    the text instead of answering. Were it asked, each question would be kept as read,
+    unreadable, and never asked again once the operator put it right."""
+    rambling = ReaderServer(reply=lambda body: "<report A>\nOutlet: …", answers_controls=False)
+    with running_reader(rambling) as reader:
+        config = fetched(tmp_path, feed_server, OUTLETS, reader_section(reader.url))
+        assert len(reader.requests) == 4 and all(is_control(b) for b in reader.requests)
+        again = run_cli(config, "fetch", "--all")
+        assert "no answer to the known questions could be read: unreadable answer" in (again.stderr)
+        assert len(reader.requests) == 8  # asked again after the next pass
+
+        reader.reply = lambda body: (
+            json.dumps({"same_event": CONTROL_ANSWERS[body["messages"][-1]["content"]]})
+            if is_control(body)
+            else reads_the_outbreaks_apart(body)
+        )
+        healed = run_cli(config, "fetch", "--all")
+        assert "read: the reader read 2 folds, 1 split out" in healed.stderr
+        assert len(items(config)) == 3

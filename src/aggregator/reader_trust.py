@@ -9,7 +9,9 @@ reader change a story, it asks it made-up pairs, in English and in Korean: two f
 one town on one morning (two events) and one fire told by two outlets (one event). A
 reader that reads two fires as one event is not asked to join; one that reads one fire
 as two events is not asked to split. An answer that is not a reading decides nothing (its
-readings would change nothing either), and is asked again next time. A careful model
+readings would change nothing either), and is asked again next time; a reader none of
+whose answers can be read (a base model, or one cut off while thinking) is asked nothing
+more that pass, since every question it read would be kept as read, unreadable. A careful model
 answers them as a person would; this catches a model that reads no further than the
 setting, not one that errs now and then.
 """
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import httpx
 
 from aggregator.config import ReaderSettings
-from aggregator.reading import ask, request_body
+from aggregator.reading import ReaderError, ask, request_body
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +106,14 @@ async def trust(client: httpx.AsyncClient, reader: ReaderSettings) -> Trust:
         return _TRUSTED[key]
     right: dict[bool, list[bool | None]] = {True: [], False: []}
     for first, second, same in CONTROLS:
-        said, _ = await ask(client, reader, request_body(reader.model, first, second))
+        body = request_body(reader.model, first, second, reader.max_tokens)
+        said, reason = await ask(client, reader, body)
         right[same].append(None if said is None else said == same)
+    if all(said is None for said in right[True] + right[False]):
+        # Not one answer in the form asked (a base model, a template that drops the
+        # instructions, an answer cut off while thinking): its readings would all be
+        # unreadable, and each question kept as read, never asked again.
+        raise ReaderError(f"no answer to the known questions could be read: {reason}")
     found = Trust(splits=False not in right[True], joins=False not in right[False])
     if not found.joins:
         log.warning(
@@ -127,4 +135,4 @@ async def still_answers(client: httpx.AsyncClient, reader: ReaderSettings) -> No
     this short pair too means it refuses every question, and raises
     ``reading.ReaderError`` (``ReaderRefused``) as any failure to ask it does."""
     first, second, _ = CONTROLS[1]
-    await ask(client, reader, request_body(reader.model, first, second))
+    await ask(client, reader, request_body(reader.model, first, second, reader.max_tokens))

@@ -116,10 +116,12 @@ def report_text(article: StoredArticle, outlet: str) -> str:
     return f"Outlet: {outlet}\nPublished: {when}\nHeadline: {plain_text(told.title)}\n{body}"
 
 
-def request_body(model: str, first: str, second: str) -> dict[str, Any]:
+def request_body(
+    model: str, first: str, second: str, max_tokens: int | None = None
+) -> dict[str, Any]:
     """The chat completion asked for: the instructions, then both reports, fenced."""
     reports = f"<report A>\n{first}\n</report A>\n\n<report B>\n{second}\n</report B>"
-    return {
+    body: dict[str, Any] = {
         "model": model,
         "temperature": 0,
         "messages": [
@@ -127,6 +129,9 @@ def request_body(model: str, first: str, second: str) -> dict[str, Any]:
             {"role": "user", "content": reports},
         ],
     }
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
+    return body
 
 
 #: A reasoning model's thinking, which some endpoints return in the reply's text before
@@ -182,6 +187,7 @@ async def read_pair(
         reader.model,
         report_text(match, outlets.get(match.source_id, match.source_id)),
         report_text(article, outlets.get(article.source_id, article.source_id)),
+        reader.max_tokens,
     )
     same, reason = await ask(client, reader, body)
     ids = article.article.id or "", match.article.id or ""

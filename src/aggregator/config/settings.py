@@ -141,6 +141,10 @@ class ReaderSettings:
     #: The environment variable holding the endpoint's API key (sent as a bearer
     #: token); None sends none.
     api_key_env: str | None = None
+    #: At most this many tokens of answer (``max_tokens``): a model that does not stop
+    #: (a base model, say) would otherwise write until its context is full. A reasoning
+    #: model thinks within it; None sends no limit.
+    max_tokens: Annotated[int, Field(ge=16, le=100_000)] | None = 1000
 
 
 @with_config(STRICT)
