@@ -11,9 +11,9 @@ reader that reads two fires as one event is not asked to join; one that reads on
 as two events is not asked to split. An answer that is not a reading decides nothing (its
 readings would change nothing either), and is asked again next time; a reader none of
 whose answers can be read (a base model, or one cut off while thinking) is asked nothing
-more that pass, since every question it read would be kept as read, unreadable. A careful model
-answers them as a person would; this catches a model that reads no further than the
-setting, not one that errs now and then.
+more that pass, since every question it read would be kept as read, unreadable. A
+careful model answers them as a person would; this catches a model that reads no further
+than the setting, not one that errs now and then.
 """
 
 from __future__ import annotations
