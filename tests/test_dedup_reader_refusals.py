@@ -114,7 +114,10 @@ def test_a_question_not_answered_in_time_is_left_for_a_later_pass(
         # The slow question was given up on, and the other fold read after it.
         asked = reader.user_texts()
         assert len(asked) == 2 and asked[0] == first.text and asked[1] != first.text
-        assert "no answer in time" not in run_cli(config, "dedup", "explain", FIRE_B_ID).stdout
+        other = OUTBREAK_B_ID if first.article_id() == FIRE_B_ID else FIRE_B_ID
+        assert "read by test-model" in run_cli(config, "dedup", "explain", other).stdout
+        unread = run_cli(config, "dedup", "explain", first.article_id()).stdout
+        assert "read by test-model" not in unread and "the reader" not in unread
 
         # Left unread, it is asked again after the next pass, and read when in time.
         slow["seconds"] = 0.0
