@@ -468,6 +468,13 @@ def main() -> int:
         "(recorded_reader.py answers it)",
     )
     parser.add_argument(
+        "--reader-model",
+        default="recorded",
+        metavar="NAME",
+        help="dedup.reader.model: the model's name at the endpoint (a real model's, "
+        "model_reading.py)",
+    )
+    parser.add_argument(
         "--joins-from",
         type=float,
         metavar="SCORE",
@@ -499,7 +506,10 @@ def main() -> int:
     if options.copies_only:
         dedup.append("independent_reports: false")
     if options.reader:
-        reader = f"url: '{options.reader}', model: recorded, most_per_pass: 1000, timeout: 600s"
+        reader = (
+            f"url: '{options.reader}', model: '{options.reader_model}', most_per_pass: 1000, "
+            "timeout: 600s"
+        )
         if options.joins_from is not None:
             reader += f", joins_from: {options.joins_from}"
         dedup.append(f"reader: {{{reader}}}")
