@@ -3,7 +3,8 @@ from readings recorded beforehand: what the folding does with a reader as carefu
 people (or models) whose readings were recorded.
 
 No model capable of it runs on the machine this project is measured on (two small
-ones do: ``model_reading.py``), so a reader's effect is measured in two steps, through the real command (``eval_cli.py --reader URL``):
+ones do: ``model_reading.py``), so a reader's effect is measured in two steps, through
+the real command (``eval_cli.py --reader URL``):
 
 1. ``--record FILE``: every question asked is appended to ``FILE`` (one JSON line: its
    key, a hash of the two reports as asked, and the reports), and answered with what is
