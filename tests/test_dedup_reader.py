@@ -326,8 +326,8 @@ def test_a_reasoning_models_reply_is_read_by_its_last_answer() -> None:
     )
     # A reply cut off while thinking holds no answer, whatever its thinking said.
     assert verdict('<think>surely {"same_event": true} but')[0] is None
-    # Braces nested past the decoder's depth, or a reply of nothing but braces, are
-    # no answer, and cost a bounded number of decodes.
+    # Brackets nested past the decoder's depth are no answer; a flood of braces before
+    # the answer does not hide it (the reply is searched from its end).
     assert verdict('{"a": [' * 30000 + "}")[0] is None
     assert verdict("{" * 200000 + '{"same_event": true}' + "}" * 10)[0] is True
 
