@@ -1,7 +1,8 @@
 """A chat completions endpoint on 127.0.0.1 for tests (and the folding benchmark's
 recorded reader), in the OpenAI-compatible shape Ollama, llama.cpp's server and vLLM
 answer in: each POST's JSON body is recorded and answered by ``reply`` (the assistant's
-text for the request), or by ``status``."""
+text for the request), or by ``status``; ``refuse`` and ``delay`` make it refuse or keep
+waiting on a request of its choosing, as a model's server does on one too long."""
 
 from __future__ import annotations
 

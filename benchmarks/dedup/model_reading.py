@@ -102,8 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"reader: {options.model} at {options.url}")
     said = ["one event" if a else "two events" if a is False else "no reading" for a in controls]
     print("known questions (two fires, one fire; in English, then Korean): " + ", ".join(said))
-    splits = all(controls[i] is not False for i in (1, 3))
-    joins = all(controls[i] is not True for i in (0, 2))
+    # As reader_trust.trust decides: one fire read as two bars splitting, two fires read
+    # as one bar joining; an unreadable answer decides nothing.
+    failed = {
+        same
+        for answer, (_, _, same) in zip(controls, CONTROLS, strict=True)
+        if answer is not None and answer is not same
+    }
+    splits, joins = True not in failed, False not in failed
     print(f"trusted to split: {'yes' if splits else 'no'}; to join: {'yes' if joins else 'no'}")
     counts: Counter[tuple[str, bool, str]] = Counter()
     for (reports, same), answer in zip(questions, answers, strict=True):
