@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recorded_reader import labelled_reading, tune_stories  # noqa: E402
 
 from aggregator.config import ReaderSettings  # noqa: E402
-from aggregator.reader_trust import CONTROLS  # noqa: E402
+from aggregator.reader_trust import ControlAnswer, answers, trust_of  # noqa: E402
 from aggregator.reading import ask, reader_client, request_body  # noqa: E402
 
 
@@ -48,28 +48,21 @@ def language(reports: str) -> str:
 
 async def read_all(
     reader: ReaderSettings, questions: list[tuple[str, bool]]
-) -> tuple[list[bool | None], list[bool | None], list[float]]:
+) -> tuple[list[ControlAnswer], list[bool | None], list[float]]:
     """The reader's answers to ``CONTROLS`` and to each question, and each question's
     seconds."""
     async with reader_client(reader) as client:
-        controls = [
-            (
-                await ask(
-                    client, reader, request_body(reader.model, first, second, reader.max_tokens)
-                )
-            )[0]
-            for first, second, _ in CONTROLS
-        ]
-        answers: list[bool | None] = []
+        controls = await answers(client, reader)
+        said: list[bool | None] = []
         seconds: list[float] = []
         for reports, _ in questions:
             body = request_body(reader.model, "", "", reader.max_tokens)
             body["messages"][-1]["content"] = reports  # as recorded: both reports, fenced
             started = time.perf_counter()
-            answers.append((await ask(client, reader, body))[0])
+            said.append((await ask(client, reader, body))[0])
             seconds.append(time.perf_counter() - started)
-            print(f"  {len(answers)}/{len(questions)}", file=sys.stderr, end="\r", flush=True)
-    return controls, answers, seconds
+            print(f"  {len(said)}/{len(questions)}", file=sys.stderr, end="\r", flush=True)
+    return controls, said, seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,16 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     controls, answers, seconds = asyncio.run(read_all(reader, questions))
 
     print(f"reader: {options.model} at {options.url}")
-    said = ["one event" if a else "two events" if a is False else "no reading" for a in controls]
+    said = [
+        "one event" if a.said else "two events" if a.said is False else "no reading"
+        for a in controls
+    ]
     print("known questions (two fires, one fire; in English, then Korean): " + ", ".join(said))
-    # As reader_trust.trust decides: one fire read as two bars splitting, two fires read
-    # as one bar joining; an unreadable answer decides nothing.
-    failed = {
-        same
-        for answer, (_, _, same) in zip(controls, CONTROLS, strict=True)
-        if answer is not None and answer is not same
-    }
-    splits, joins = True not in failed, False not in failed
+    trusted = trust_of(controls)
+    splits, joins = (trusted.splits, trusted.joins) if trusted else (False, False)
     print(f"trusted to split: {'yes' if splits else 'no'}; to join: {'yes' if joins else 'no'}")
     counts: Counter[tuple[str, bool, str]] = Counter()
     for (reports, same), answer in zip(questions, answers, strict=True):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from aggregator import pipeline, websub, worker
+from aggregator import pipeline, reader_trust, websub, worker
 from aggregator.atomic_files import rewrite_in_place
 from aggregator.config import Settings, load_config, parse_config
 from aggregator.config.additions import append_sources
@@ -28,6 +28,7 @@ from aggregator.model import Source, SourceState
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
 from aggregator.publish import render_site
+from aggregator.reading import ReaderError, reader_client
 from aggregator.render_cache import RenderCache
 from aggregator.selection import select_from_store
 from aggregator.server import PublishedSite, ServeError, create_app, serve, serve_in_thread
@@ -123,6 +124,12 @@ def check(ctx: click.Context) -> None:
     click.echo(f"also: {out / 'opml.xml'}, {out / 'index.html'}")
     posts = settings.output.posts_dir
     click.echo(f"posts: {posts}" if posts else "posts: disabled")
+    reader = settings.dedup.reader
+    if reader is not None:
+        click.echo(
+            f"reader: {reader.model} at {reader.url} (`aggregator dedup check-reader` asks it "
+            "the questions whose answers are known)"
+        )
 
 
 @main.command()
@@ -405,6 +412,53 @@ def review(ctx: click.Context, hours: int, limit: int) -> None:
     )
     if settings.dedup.reader is not None:
         click.echo("`aggregator dedup merge ID OTHER_ID` puts back a report the reader split out.")
+
+
+@dedup.command("check-reader")
+@click.pass_context
+def check_reader(ctx: click.Context) -> None:
+    """Ask the reader (dedup.reader) the four questions whose answers are known; say what
+    it is trusted with."""
+    settings = load(ctx)
+    reader = settings.dedup.reader
+    if reader is None:
+        click.echo(f"{ctx.obj['config']} sets no dedup.reader: the rules alone fold", err=True)
+        ctx.exit(2)
+    click.echo(f"reader: {reader.model} at {reader.url}")
+
+    async def ask_all() -> list[reader_trust.ControlAnswer]:
+        async with reader_client(reader) as client:
+            return await reader_trust.answers(client, reader)
+
+    try:
+        found = asyncio.run(ask_all())
+    except ReaderError as error:
+        click.echo(f"error: the reader cannot be asked: {error}", err=True)
+        ctx.exit(1)
+    for answer in found:
+        click.echo(
+            f"  {answer.name}: known {_events(answer.same)}, read {_events(answer.said)}"
+            f" ({answer.seconds:.1f} s)"
+        )
+        if answer.said is not answer.same:
+            click.echo(f"    its reason: {answer.reason}")
+    trusted = reader_trust.trust_of(found)
+    if trusted is None:
+        click.echo(
+            "no answer could be read: it would be asked nothing past these questions "
+            "(a base model, or a chat template that drops the instructions?)"
+        )
+        ctx.exit(1)
+    click.echo(f"splits a fold it reads as another event: {'yes' if trusted.splits else 'no'}")
+    click.echo(f"joins a near miss it reads as one event: {'yes' if trusted.joins else 'no'}")
+    if None in (answer.said for answer in found):
+        click.echo("an answer that could not be read decides nothing: the service asks again")
+    if any(answer.said is not answer.same for answer in found):
+        ctx.exit(1)
+
+
+def _events(same: bool | None) -> str:
+    return "one event" if same else "two events" if same is False else "no reading"
 
 
 def _story_ref(text: str) -> str:

@@ -19,6 +19,8 @@ than the setting, not one that errs now and then.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -82,6 +84,26 @@ CONTROLS = (
     (_OTHER_WAREHOUSE, _WAREHOUSE, False),
     (_WAREHOUSE, _SAME_WAREHOUSE, True),
 )
+#: What each of ``CONTROLS`` asks, for the operator (``dedup check-reader``).
+CONTROL_NAMES = (
+    "two fires in one town (English)",
+    "one fire told by two outlets (English)",
+    "two fires in one city (Korean)",
+    "one fire told by two outlets (Korean)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlAnswer:
+    """The reader's answer to one of ``CONTROLS``."""
+
+    name: str
+    #: The known answer: whether the two reports tell one event.
+    same: bool
+    #: The reader's reading (None: its answer could not be read) and its reason.
+    said: bool | None
+    reason: str
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,30 +126,51 @@ async def trust(client: httpx.AsyncClient, reader: ReaderSettings) -> Trust:
     key = (str(reader.url), reader.model)
     if key in _TRUSTED:
         return _TRUSTED[key]
-    right: dict[bool, list[bool | None]] = {True: [], False: []}
-    for first, second, same in CONTROLS:
-        body = request_body(reader.model, first, second, reader.max_tokens)
-        said, reason = await ask(client, reader, body)
-        right[same].append(None if said is None else said == same)
-    if all(said is None for said in right[True] + right[False]):
+    found = await answers(client, reader)
+    trusted = trust_of(found)
+    if trusted is None:
         # Not one answer in the form asked (a base model, a template that drops the
         # instructions, an answer cut off while thinking): its readings would all be
         # unreadable, and each question kept as read, never asked again.
-        raise ReaderError(f"no answer to the known questions could be read: {reason}")
-    found = Trust(splits=False not in right[True], joins=False not in right[False])
-    if not found.joins:
+        raise ReaderError(f"no answer to the known questions could be read: {found[-1].reason}")
+    if not trusted.joins:
         log.warning(
             "the reader (%s) read two fires in one town as one event: it is not asked to join",
             reader.model,
         )
-    if not found.splits:
+    if not trusted.splits:
         log.warning(
             "the reader (%s) read one fire told twice as two events: it is not asked to split",
             reader.model,
         )
-    if None not in right[True] + right[False]:
-        _TRUSTED[key] = found
+    if all(answer.said is not None for answer in found):
+        _TRUSTED[key] = trusted
+    return trusted
+
+
+async def answers(client: httpx.AsyncClient, reader: ReaderSettings) -> list[ControlAnswer]:
+    """The reader's answers to ``CONTROLS``, in order, each timed. Raises
+    ``reading.ReaderError`` when it cannot be asked."""
+    found = []
+    for name, (first, second, same) in zip(CONTROL_NAMES, CONTROLS, strict=True):
+        started = time.perf_counter()
+        said, reason = await ask(
+            client, reader, request_body(reader.model, first, second, reader.max_tokens)
+        )
+        found.append(ControlAnswer(name, same, said, reason, time.perf_counter() - started))
     return found
+
+
+def trust_of(found: Sequence[ControlAnswer]) -> Trust | None:
+    """What a reader that gave ``found`` may change; None when none of them could be
+    read. One fire read as two events bars splitting, two fires read as one bars
+    joining; an answer that could not be read decides nothing."""
+    if all(answer.said is None for answer in found):
+        return None
+    wrong = {
+        answer.same for answer in found if answer.said is not None and answer.said != answer.same
+    }
+    return Trust(splits=True not in wrong, joins=False not in wrong)
 
 
 async def still_answers(client: httpx.AsyncClient, reader: ReaderSettings) -> None:
