@@ -83,3 +83,14 @@ def test_an_endpoint_in_error_and_no_reader_at_all_are_clear_errors(tmp_path: Pa
     assert "reader:" not in run_cli(config_with(tmp_path, ""), "check").stdout
     assert no_reader.returncode == 2
     assert "sets no dedup.reader: the rules alone fold" in no_reader.stderr
+
+
+def test_a_reader_slower_than_its_timeout_is_told_which_setting_to_raise(tmp_path: Path) -> None:
+    with running_reader(ReaderServer(delay=lambda body: 2.0, answers_controls=False)) as reader:
+        config = config_with(tmp_path, reader_section(reader.url, ", timeout: 1s"))
+        result = run_cli(config, "dedup", "check-reader")
+    assert result.returncode == 1
+    assert "no answer in time" in result.stderr
+    assert "dedup.reader.timeout is 1s, and a model on a small machine may need more" in (
+        result.stderr
+    )

@@ -28,7 +28,7 @@ from aggregator.model import Source, SourceState
 from aggregator.opml import parse_opml, plan_import, render_opml
 from aggregator.pipeline import SourceReport
 from aggregator.publish import render_site
-from aggregator.reading import ReaderError, reader_client
+from aggregator.reading import ReaderError, ReaderTimeout, reader_client
 from aggregator.render_cache import RenderCache
 from aggregator.selection import select_from_store
 from aggregator.server import PublishedSite, ServeError, create_app, serve, serve_in_thread
@@ -432,6 +432,14 @@ def check_reader(ctx: click.Context) -> None:
 
     try:
         found = asyncio.run(ask_all())
+    except ReaderTimeout as error:
+        allowed = _duration(reader.timeout.total_seconds())
+        click.echo(
+            f"error: the reader cannot be asked: {error}; dedup.reader.timeout is {allowed}, "
+            "and a model on a small machine may need more",
+            err=True,
+        )
+        ctx.exit(1)
     except ReaderError as error:
         click.echo(f"error: the reader cannot be asked: {error}", err=True)
         ctx.exit(1)
