@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reader = ReaderSettings(
         url=options.url, model=options.model, timeout=timedelta(seconds=options.timeout)
     )
-    controls, answers, seconds = asyncio.run(read_all(reader, questions))
+    controls, readings, seconds = asyncio.run(read_all(reader, questions))
 
     print(f"reader: {options.model} at {options.url}")
     said = [
@@ -99,10 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print("known questions (two fires, one fire; in English, then Korean): " + ", ".join(said))
     trusted = trust_of(controls)
-    splits, joins = (trusted.splits, trusted.joins) if trusted else (False, False)
-    print(f"trusted to split: {'yes' if splits else 'no'}; to join: {'yes' if joins else 'no'}")
+    if trusted is None:
+        print("no known answer could be read: the service would ask it nothing more")
+    else:
+        yes = {True: "yes", False: "no"}
+        print(f"trusted to split: {yes[trusted.splits]}; to join: {yes[trusted.joins]}")
     counts: Counter[tuple[str, bool, str]] = Counter()
-    for (reports, same), answer in zip(questions, answers, strict=True):
+    for (reports, same), answer in zip(questions, readings, strict=True):
         found = "unreadable" if answer is None else "as labelled" if answer is same else "wrong"
         counts[(language(reports), same, found)] += 1
     print(f"questions: {len(questions)} (tuning half, labelled)")

@@ -425,48 +425,59 @@ def check_reader(ctx: click.Context) -> None:
         click.echo(f"{ctx.obj['config']} sets no dedup.reader: the rules alone fold", err=True)
         ctx.exit(2)
     click.echo(f"reader: {reader.model} at {reader.url}")
+    found: list[reader_trust.ControlAnswer] = []
 
-    async def ask_all() -> list[reader_trust.ControlAnswer]:
+    async def ask_each() -> None:
         async with reader_client(reader) as client:
-            return await reader_trust.answers(client, reader)
+            async for answer in reader_trust.each_answer(client, reader):
+                found.append(answer)
+                _show_answer(answer)
 
     try:
-        found = asyncio.run(ask_all())
+        asyncio.run(ask_each())
     except ReaderTimeout as error:
+        asked = reader_trust.CONTROL_NAMES[len(found)]
         allowed = _duration(reader.timeout.total_seconds())
         click.echo(
-            f"error: the reader cannot be asked: {error}; dedup.reader.timeout is {allowed}, "
-            "and a model on a small machine may need more",
+            f"error: no answer to {asked} in time: {error}; dedup.reader.timeout is "
+            f"{allowed}, and a model on a small machine may need more",
             err=True,
         )
         ctx.exit(1)
     except ReaderError as error:
-        click.echo(f"error: the reader cannot be asked: {error}", err=True)
+        asked = reader_trust.CONTROL_NAMES[len(found)]
+        click.echo(f"error: the reader cannot be asked ({asked}): {error}", err=True)
         ctx.exit(1)
-    for answer in found:
-        click.echo(
-            f"  {answer.name}: known {_events(answer.same)}, read {_events(answer.said)}"
-            f" ({answer.seconds:.1f} s)"
-        )
-        if answer.said is not answer.same:
-            click.echo(f"    its reason: {answer.reason}")
     trusted = reader_trust.trust_of(found)
     if trusted is None:
         click.echo(
-            "no answer could be read: it would be asked nothing past these questions "
-            "(a base model, or a chat template that drops the instructions?)"
+            "error: no answer could be read, so the service would ask it nothing more "
+            "(a base model, or a chat template that drops the instructions?)",
+            err=True,
         )
         ctx.exit(1)
-    click.echo(f"splits a fold it reads as another event: {'yes' if trusted.splits else 'no'}")
-    click.echo(f"joins a near miss it reads as one event: {'yes' if trusted.joins else 'no'}")
+    yes = {True: "yes", False: "no"}
+    click.echo(f"splits a fold it reads as another event: {yes[trusted.splits]}")
+    click.echo(f"joins a near miss it reads as one event: {yes[trusted.joins]}")
     if None in (answer.said for answer in found):
         click.echo("an answer that could not be read decides nothing: the service asks again")
     if any(answer.said is not answer.same for answer in found):
         ctx.exit(1)
 
 
-def _events(same: bool | None) -> str:
-    return "one event" if same else "two events" if same is False else "no reading"
+def _show_answer(answer: reader_trust.ControlAnswer) -> None:
+    """One known question's answer; with the model's reason when it is wrong, and what it
+    wrote when it cannot be read."""
+    known = "one event" if answer.same else "two events"
+    taken = f"({answer.seconds:.1f} s)"
+    if answer.said is None:
+        click.echo(f"  {answer.name}: known {known}, answer not readable {taken}")
+        click.echo(f"    {answer.reason}")
+        return
+    said = "one event" if answer.said else "two events"
+    click.echo(f"  {answer.name}: known {known}, read {said} {taken}")
+    if answer.said is not answer.same:
+        click.echo(f"    its reason: {answer.reason}")
 
 
 def _story_ref(text: str) -> str:

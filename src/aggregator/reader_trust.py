@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -97,12 +97,15 @@ CONTROL_NAMES = (
 class ControlAnswer:
     """The reader's answer to one of ``CONTROLS``."""
 
+    #: What the question asks (``CONTROL_NAMES``).
     name: str
     #: The known answer: whether the two reports tell one event.
     same: bool
-    #: The reader's reading (None: its answer could not be read) and its reason.
+    #: The reader's reading; None when its answer could not be read.
     said: bool | None
+    #: The reason it gave, or what it wrote when its answer could not be read.
     reason: str
+    #: How long the answer took, for sizing ``dedup.reader.timeout``.
     seconds: float
 
 
@@ -149,16 +152,22 @@ async def trust(client: httpx.AsyncClient, reader: ReaderSettings) -> Trust:
 
 
 async def answers(client: httpx.AsyncClient, reader: ReaderSettings) -> list[ControlAnswer]:
-    """The reader's answers to ``CONTROLS``, in order, each timed. Raises
-    ``reading.ReaderError`` when it cannot be asked."""
-    found = []
+    """The reader's answers to ``CONTROLS``, in order. Raises ``reading.ReaderError``
+    when it cannot be asked."""
+    return [answer async for answer in each_answer(client, reader)]
+
+
+async def each_answer(
+    client: httpx.AsyncClient, reader: ReaderSettings
+) -> AsyncIterator[ControlAnswer]:
+    """The reader's answers to ``CONTROLS``, each timed, as they come: an operator
+    watching a slow model sees each (and which one it was stuck on) before the next."""
     for name, (first, second, same) in zip(CONTROL_NAMES, CONTROLS, strict=True):
         started = time.perf_counter()
         said, reason = await ask(
             client, reader, request_body(reader.model, first, second, reader.max_tokens)
         )
-        found.append(ControlAnswer(name, same, said, reason, time.perf_counter() - started))
-    return found
+        yield ControlAnswer(name, same, said, reason, time.perf_counter() - started)
 
 
 def trust_of(found: Sequence[ControlAnswer]) -> Trust | None:
