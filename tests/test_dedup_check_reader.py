@@ -5,6 +5,7 @@ on 127.0.0.1."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,10 @@ def config_with(tmp_path: Path, section: str) -> Path:
     return config
 
 
-def checked_with(tmp_path: Path, server: ReaderServer, more: str = "") -> Any:
+def checked_with(
+    tmp_path: Path, server: ReaderServer, more: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``dedup check-reader`` run against ``server`` (``more`` of the reader's keys)."""
     with running_reader(server) as reader:
         return run_cli(
             config_with(tmp_path, reader_section(reader.url, more)), "dedup", "check-reader"
@@ -77,8 +81,7 @@ def test_a_reader_that_reads_everything_as_one_event_is_not_let_join(tmp_path: P
 
 def test_a_reader_that_reads_everything_as_two_events_is_not_let_split(tmp_path: Path) -> None:
     said_two = ReaderServer(reply=lambda b: TWO_EVENTS, answers_controls=False)
-    with running_reader(said_two) as reader:
-        result = run_cli(config_with(tmp_path, reader_section(reader.url)), "dedup", "check-reader")
+    result = checked_with(tmp_path, said_two)
     assert result.returncode == 1
     assert "splits a fold it reads as another event: no" in result.stdout
     assert "joins a near miss it reads as one event: yes" in result.stdout
