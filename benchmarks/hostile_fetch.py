@@ -30,7 +30,10 @@ def one_run(timeout: int) -> tuple[float, float, int]:
             f'  - {{id: {sid}, url: "{server.url(p)}"}}\n' for p, sid in paths.items()
         )
         config = Path(directory) / "feeds.yaml"
-        config.write_text(f"fetch: {{timeout: {timeout}s, max_bytes: 1MB}}\nsources:\n{sources}")
+        config.write_text(
+            f"fetch: {{timeout: {timeout}s, max_bytes: 1MB, allow_private: [127.0.0.1]}}\n"
+            f"sources:\n{sources}"
+        )
         env = {k: v for k, v in os.environ.items() if k != "AGGREGATOR_CONFIG"}
         peak_file = Path(directory) / "peak-rss-kib"
         started = time.perf_counter()

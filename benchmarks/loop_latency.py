@@ -40,7 +40,7 @@ def config(directory: Path, manifest: dict[str, object], nginx: peer.Nginx, port
         f"storage: sqlite:///{directory / 'agg.db'}",
         f"output: {{dir: {json.dumps(str(directory / 'public'))}, posts_dir: null}}",
         f"server: {{host: 127.0.0.1, port: {port}}}",
-        "fetch: {concurrency: 32, per_host: 32, timeout: 20s}",
+        "fetch: {concurrency: 32, per_host: 32, timeout: 20s, allow_private: [127.0.0.1]}",
         "sources:",
     ]
     for feed in manifest["feeds"]:  # type: ignore[attr-defined]

@@ -451,6 +451,7 @@ def aggregator_config(directory: Path, manifest: dict[str, Any], nginx: Nginx) -
         "  concurrency: 32",
         "  per_host: 32  # every feed is on the one nginx host",
         "  timeout: 60s",
+        "  allow_private: [127.0.0.1]  # the corpus is served on this machine",
         "sources:",
     ]
     for feed in manifest["feeds"]:
@@ -902,7 +903,9 @@ def work_directory(keep: Path | None) -> Path:
     return keep
 
 
-def benchmark(args: argparse.Namespace) -> None:
+def benchmark(args: argparse.Namespace) -> int:
+    """Runs the passes and writes the results; the number of passes that failed or had
+    failing sources (their figures do not measure a whole pass)."""
     nginx_binary = ensure_nginx()
     if args.only != "reader":
         ensure_aggregator()
@@ -931,6 +934,7 @@ def benchmark(args: argparse.Namespace) -> None:
         print()
         print(table(summary, MAIN_ROWS))
         print(f"\nwritten: {args.out / 'peer.md'}, peer.json, peer.png", flush=True)
+        return sum(1 for m in measurements if not m.ok or m.failed_sources)
     finally:
         if _running is not None:
             kill_tree(_running.pid)
@@ -955,9 +959,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.execv(python, [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:
-        benchmark(args)
+        failed = benchmark(args)
     except SetupFailed as error:
         sys.exit(f"setup failed: {error}")
+    if failed:
+        sys.exit(f"{failed} passes failed or had failing sources: their figures are not a pass's")
 
 
 if __name__ == "__main__":
