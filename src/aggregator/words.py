@@ -376,9 +376,9 @@ _LOADING = threading.Lock()
 def _analyzer() -> Any:
     from kiwipiepy import Kiwi  # imported here: a second, and 300 MB, to load
 
-    # Without its multi-word and typo dictionaries: they took 180 MB more in every
-    # process that reads Korean and 1.3 s more before its first text, and read the same
-    # content words in all but 17 of the evaluation set's 2,363 Korean articles (the
+    # Without its multi-word and typo dictionaries: they took 174 MiB more in every
+    # process that reads Korean and 1.2-1.6 s more before its first text, and read the
+    # same content words in all but 17 of the evaluation set's 2,363 Korean articles (the
     # typo dictionary in none: it corrects only when asked to).
     return Kiwi(load_typo_dict=False, load_multi_dict=False)
 
